@@ -1,0 +1,36 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Saas.Pipelines;
+
+/// <summary>Configuration section <c>Flowgate</c>.</summary>
+public sealed class FlowgateOptions
+{
+    public const string Section = "Flowgate";
+
+    /// <summary>Where the embedded defaults keep the database and blobs. Relative paths are under the content root.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "data";
+
+    public RuntimeOptions Runtime { get; set; } = new();
+}
+
+/// <summary>Configuration section <c>Flowgate:Runtime</c>: the workers that execute steps.</summary>
+public sealed class RuntimeOptions
+{
+    /// <summary>Runs the workers, scheduler and queue pump inside this process.</summary>
+    public bool Embedded { get; set; } = true;
+
+    [Range(1, 256)]
+    public int Workers { get; set; } = Environment.ProcessorCount * 2;
+
+    /// <summary>How long a worker owns a work item before another may take it over.</summary>
+    [Range(1, 3600)]
+    public int LeaseSeconds { get; set; } = 30;
+
+    [Range(10, 60_000)]
+    public int PollIntervalMilliseconds { get; set; } = 500;
+
+    /// <summary>The first retry waits about this long; each further attempt doubles it (with jitter).</summary>
+    [Range(1, 600_000)]
+    public int RetryBaseDelayMilliseconds { get; set; } = 1_000;
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.DependencyInjection;
+using Saas.Pipelines.Blobs;
+using Saas.Pipelines.Metering;
+using Saas.Pipelines.Pipelines;
+using Saas.Pipelines.Runs;
+using Saas.Pipelines.Storage;
+using Saas.Pipelines.Tenancy;
+using Saas.Pipelines.Triggers;
+
+namespace Saas.Pipelines;
+
+public static class PipelinesServiceCollectionExtensions
+{
+    /// <summary>The engine on the embedded defaults: SQLite, a blob folder and the SQL work queue.</summary>
+    public static IServiceCollection AddPipelines(this IServiceCollection services)
+    {
+        services.AddOptions<FlowgateOptions>().BindConfiguration(FlowgateOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<Database>();
+        services.AddSingleton<IBlobStore, FolderBlobStore>();
+        services.AddSingleton<TenantStore>();
+        services.AddSingleton<PipelineStore>();
+        services.AddSingleton<WorkQueue>();
+        services.AddSingleton<WorkDispatcher>();
+        services.AddSingleton<RunSignals>();
+        services.AddSingleton<RunStore>();
+        services.AddSingleton<RunExecutor>();
+        services.AddSingleton<RunStarter>();
+        services.AddSingleton<QueueMessages>();
+        services.AddSingleton<Scheduler>();
+        services.AddSingleton<UsageLedger>();
+        return services;
+    }
+}

@@ -1,0 +1,135 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Saas.Pipelines.Storage;
+
+namespace Saas.Pipelines.Runs;
+
+public sealed record RunRow(
+    string Id, string TenantId, string PipelineId, long Version, string Trigger, string Status,
+    string InputKey, string InputFormat, long? ChunksTotal, long ChunksDone, long? RecordsIn, long? RecordsOut,
+    string? OutputKey, string? Error, string? ReplayOf, long CreatedAt, long? StartedAt, long? FinishedAt);
+
+public sealed record StepRunRow(
+    string RunId, long StepIndex, long Chunk, string StepId, string Status, long Attempts,
+    long? RecordsIn, long? RecordsOut, double? DurationMs, string? Error, string? ErrorRecord, long? StartedAt, long? FinishedAt);
+
+public sealed record DeadLetterRow(long Id, string RunId, string Kind, long StepIndex, long Chunk, long Attempts, string Reason, long CreatedAt);
+
+/// <summary>A run to create: its input is already stored at <see cref="InputKey"/>.</summary>
+public sealed record NewRun(
+    string TenantId, string PipelineId, long Version, string Trigger, string InputKey, string InputFormat,
+    long? Records, string? ReplayOf)
+{
+    public string Id { get; init; } = Ids.New("run");
+
+    /// <summary>A known record count that fits one chunk skips the split: the input is chunk 0.</summary>
+    public bool IsSingleChunk(int chunkSize) => Records is { } records && records <= chunkSize && InputFormat == "jsonl";
+}
+
+public sealed record RunPage(IReadOnlyList<RunRow> Runs, string? NextCursor);
+
+/// <summary>Runs, their step runs and their creation. Every query takes the tenant id.</summary>
+public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher dispatcher, TimeProvider time)
+{
+    private const string RunColumns = """
+        id, tenant_id, pipeline_id, version, trigger, status, input_key, input_format, chunks_total, chunks_done,
+        records_in, records_out, output_key, error, replay_of, created_at, started_at, finished_at
+        """;
+
+    private const string StepRunColumns = """
+        run_id, step_index, chunk, step_id, status, attempts, records_in, records_out, duration_ms, error, error_record, started_at, finished_at
+        """;
+
+    /// <summary>Creates runs and their first work items in one transaction, then starts them on this node.</summary>
+    public async Task<IReadOnlyList<RunRow>> CreateAsync(IReadOnlyList<NewRun> runs, Func<NewRun, int> chunkSize, CancellationToken cancellationToken)
+    {
+        var (rows, items) = await database.WriteAsync((connection, transaction) => Create(connection, transaction, runs, chunkSize), cancellationToken);
+        dispatcher.Dispatch(items);
+        return rows;
+    }
+
+    public (List<RunRow> Runs, List<WorkItem> Items) Create(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<NewRun> runs, Func<NewRun, int> chunkSize)
+    {
+        const string sql = $"""
+            INSERT INTO runs (id, tenant_id, pipeline_id, version, trigger, status, input_key, input_format, chunks_total, records_in, replay_of, created_at)
+            VALUES (@Id, @TenantId, @PipelineId, @Version, @Trigger, 'queued', @InputKey, @InputFormat, @ChunksTotal, @RecordsIn, @ReplayOf, @now)
+            RETURNING {RunColumns}
+            """;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var rows = new List<RunRow>(runs.Count);
+        var items = new List<WorkItem>(runs.Count);
+        foreach (var run in runs)
+        {
+            var single = run.IsSingleChunk(chunkSize(run));
+            rows.Add(connection.QuerySingle<RunRow>(sql, new
+            {
+                run.Id, run.TenantId, run.PipelineId, run.Version, run.Trigger, run.InputKey, run.InputFormat,
+                ChunksTotal = single ? 1 : (long?)null,
+                RecordsIn = single ? run.Records : null,
+                run.ReplayOf, now,
+            }, transaction));
+            items.Add(single
+                ? queue.Enqueue(connection, transaction, run.TenantId, run.Id, WorkKinds.Step, 0, 0)
+                : queue.Enqueue(connection, transaction, run.TenantId, run.Id, WorkKinds.Split, 0, 0));
+        }
+        return (rows, items);
+    }
+
+    public RunRow? Find(string tenantId, string runId)
+    {
+        const string sql = $"SELECT {RunColumns} FROM runs WHERE tenant_id = @tenantId AND id = @runId";
+        using var connection = database.OpenConnection();
+        return connection.QuerySingleOrDefault<RunRow>(sql, new { tenantId, runId });
+    }
+
+    /// <summary>Newest first; the cursor is the id of the last run returned (ids sort by creation).</summary>
+    public RunPage List(string tenantId, string? pipelineId, string? status, int limit, string? cursor)
+    {
+        const string sql = $"""
+            SELECT {RunColumns} FROM runs
+            WHERE tenant_id = @tenantId
+              AND (@pipelineId IS NULL OR pipeline_id = @pipelineId)
+              AND (@status IS NULL OR status = @status)
+              AND (@cursor IS NULL OR id < @cursor)
+            ORDER BY id DESC LIMIT @take
+            """;
+        using var connection = database.OpenConnection();
+        var runs = connection.Query<RunRow>(sql, new { tenantId, pipelineId, status, cursor, take = limit + 1 }).AsList();
+        return runs.Count > limit ? new RunPage(runs[..limit], runs[limit - 1].Id) : new RunPage(runs, null);
+    }
+
+    public IReadOnlyList<StepRunRow> StepRuns(string tenantId, string runId)
+    {
+        const string sql = $"""
+            SELECT {StepRunColumns} FROM step_runs WHERE tenant_id = @tenantId AND run_id = @runId ORDER BY step_index, chunk
+            """;
+        using var connection = database.OpenConnection();
+        return connection.Query<StepRunRow>(sql, new { tenantId, runId }).AsList();
+    }
+
+    public IReadOnlyList<DeadLetterRow> DeadLetters(string tenantId, string runId)
+    {
+        const string sql = """
+            SELECT id, run_id, kind, step_index, chunk, attempts, reason, created_at FROM dead_letters
+            WHERE tenant_id = @tenantId AND run_id = @runId ORDER BY id
+            """;
+        using var connection = database.OpenConnection();
+        return connection.Query<DeadLetterRow>(sql, new { tenantId, runId }).AsList();
+    }
+
+    /// <returns>The run after cancelling, or null if the tenant has no such run.</returns>
+    public async Task<RunRow?> CancelAsync(string tenantId, string runId, CancellationToken cancellationToken) =>
+        await database.WriteAsync((connection, transaction) =>
+        {
+            const string sql = $"""
+                UPDATE runs SET status = 'cancelled', finished_at = @now, error = 'cancelled by request'
+                WHERE tenant_id = @tenantId AND id = @runId AND status IN ('queued', 'running')
+                """;
+            if (connection.Execute(sql, new { tenantId, runId, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction) == 1)
+            {
+                queue.RemoveAll(connection, transaction, tenantId, runId);
+            }
+            const string select = $"SELECT {RunColumns} FROM runs WHERE tenant_id = @tenantId AND id = @runId";
+            return connection.QuerySingleOrDefault<RunRow>(select, new { tenantId, runId }, transaction);
+        }, cancellationToken);
+}

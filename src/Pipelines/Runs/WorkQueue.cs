@@ -1,0 +1,79 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Saas.Pipelines.Storage;
+
+namespace Saas.Pipelines.Runs;
+
+/// <summary>
+/// The SQL-backed work queue. An item is enqueued inside the transaction that makes it necessary and
+/// leased to this node at once, so the node can start it the moment the transaction commits; if the
+/// node dies, the lease runs out and <see cref="LeaseDue"/> hands the item to whoever asks next.
+/// </summary>
+public sealed class WorkQueue(Database database, TimeProvider time, IOptions<FlowgateOptions> options)
+{
+    /// <summary>Identifies this process's leases; a restarted process is a new node.</summary>
+    public string Node { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+
+    private long LeaseMilliseconds => options.Value.Runtime.LeaseSeconds * 1000L;
+
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public WorkItem Enqueue(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string runId, string kind, long stepIndex, long chunk)
+    {
+        const string sql = """
+            INSERT INTO work_items (tenant_id, run_id, kind, step_index, chunk, attempt, visible_at, lease_owner, lease_until)
+            VALUES (@tenantId, @runId, @kind, @stepIndex, @chunk, 1, @now, @node, @leaseUntil)
+            ON CONFLICT (run_id, kind, step_index, chunk) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+            RETURNING id
+            """;
+        var now = Now;
+        var id = connection.ExecuteScalar<long>(sql, new { tenantId, runId, kind, stepIndex, chunk, now, node = Node, leaseUntil = now + LeaseMilliseconds }, transaction);
+        return new WorkItem(id, tenantId, runId, kind, stepIndex, chunk, 1);
+    }
+
+    public void Complete(SqliteConnection connection, SqliteTransaction transaction, WorkItem item)
+    {
+        const string sql = "DELETE FROM work_items WHERE id = @Id";
+        connection.Execute(sql, new { item.Id }, transaction);
+    }
+
+    public void RemoveAll(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string runId)
+    {
+        const string sql = "DELETE FROM work_items WHERE tenant_id = @tenantId AND run_id = @runId";
+        connection.Execute(sql, new { tenantId, runId }, transaction);
+    }
+
+    public void Retry(SqliteConnection connection, SqliteTransaction transaction, WorkItem item, DateTimeOffset visibleAt, string error)
+    {
+        const string sql = """
+            UPDATE work_items SET attempt = attempt + 1, visible_at = @visibleAt, lease_owner = NULL, lease_until = NULL, last_error = @error
+            WHERE id = @Id
+            """;
+        connection.Execute(sql, new { item.Id, visibleAt = visibleAt.ToUnixTimeMilliseconds(), error }, transaction);
+    }
+
+    /// <summary>Leases items that are due and unowned (new retries, or leases that ran out) to this node.</summary>
+    public async Task<IReadOnlyList<WorkItem>> LeaseDue(int max, CancellationToken cancellationToken) =>
+        await database.WriteAsync((connection, transaction) =>
+        {
+            const string sql = """
+                UPDATE work_items SET lease_owner = @node, lease_until = @leaseUntil
+                WHERE id IN (
+                    SELECT id FROM work_items
+                    WHERE visible_at <= @now AND (lease_until IS NULL OR lease_until < @now)
+                    ORDER BY visible_at LIMIT @max)
+                RETURNING id, tenant_id, run_id, kind, step_index, chunk, attempt
+                """;
+            var now = Now;
+            return (IReadOnlyList<WorkItem>)connection.Query<WorkItem>(sql, new { node = Node, leaseUntil = now + LeaseMilliseconds, now, max }, transaction).AsList();
+        }, cancellationToken);
+
+    /// <summary>Keeps a long step's lease alive; false if the item is no longer this node's.</summary>
+    public async Task<bool> ExtendLeaseAsync(WorkItem item, CancellationToken cancellationToken) =>
+        await database.WriteAsync((connection, transaction) =>
+        {
+            const string sql = "UPDATE work_items SET lease_until = @until WHERE id = @Id AND lease_owner = @node";
+            return connection.Execute(sql, new { item.Id, until = Now + LeaseMilliseconds, node = Node }, transaction) == 1;
+        }, cancellationToken);
+}

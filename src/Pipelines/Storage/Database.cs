@@ -1,0 +1,93 @@
+using System.Reflection;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Saas.Pipelines.Storage;
+
+/// <summary>
+/// The embedded database: SQLite in WAL mode. Reads open a pooled connection each; every write goes
+/// through <see cref="GroupCommitWriter"/>, which batches concurrent units of work into one transaction.
+/// </summary>
+public sealed class Database : IAsyncDisposable
+{
+    private readonly string _connectionString;
+
+    static Database()
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+    }
+
+    public Database(IOptions<FlowgateOptions> options)
+    {
+        var directory = Path.GetFullPath(options.Value.DataDirectory);
+        Directory.CreateDirectory(directory);
+        FilePath = Path.Combine(directory, "flowgate.db");
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        Migrate();
+        Writer = new GroupCommitWriter(OpenConnection);
+    }
+
+    public string FilePath { get; }
+
+    public GroupCommitWriter Writer { get; }
+
+    public SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragmas = connection.CreateCommand();
+        pragmas.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;";
+        pragmas.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <summary>Runs a unit of work in the next group commit; returns once it is durable.</summary>
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken = default) =>
+        Writer.WriteAsync(work, cancellationToken);
+
+    public Task WriteAsync(Action<SqliteConnection, SqliteTransaction> work, CancellationToken cancellationToken = default) =>
+        Writer.WriteAsync<object?>((c, t) => { work(c, t); return null; }, cancellationToken);
+
+    private void Migrate()
+    {
+        using var connection = OpenConnection();
+        connection.Execute("PRAGMA journal_mode = WAL;");
+        connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+        var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
+        foreach (var (version, name, sql) in Migrations("Sqlite"))
+        {
+            if (applied.Contains(version))
+            {
+                continue;
+            }
+            using var transaction = connection.BeginTransaction();
+            connection.Execute(sql, transaction: transaction);
+            connection.Execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @now)",
+                new { version, name, now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
+                transaction);
+            transaction.Commit();
+        }
+    }
+
+    private static IEnumerable<(long Version, string Name, string Sql)> Migrations(string dialect)
+    {
+        var assembly = typeof(Database).Assembly;
+        var prefix = $"{assembly.GetName().Name}.Storage.Migrations.{dialect}.";
+        foreach (var resource in assembly.GetManifestResourceNames().Where(r => r.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            var name = resource[prefix.Length..];
+            using var stream = assembly.GetManifestResourceStream(resource)!;
+            using var reader = new StreamReader(stream);
+            yield return (long.Parse(name[..4]), name, reader.ReadToEnd());
+        }
+    }
+
+    public ValueTask DisposeAsync() => Writer.DisposeAsync();
+}

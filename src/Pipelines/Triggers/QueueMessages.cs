@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Saas.Pipelines.Definitions;
+using Saas.Pipelines.Pipelines;
+using Saas.Pipelines.Runs;
+using Saas.Pipelines.Storage;
+
+namespace Saas.Pipelines.Triggers;
+
+internal sealed record QueueMessageRow(long Id, string TenantId, string Queue, string Body);
+
+/// <summary>
+/// Flowgate's own queues. Posting stores the messages durably and returns; the pump then starts a
+/// run of every active pipeline listening on the queue for each message, and removes the message in
+/// the same transaction, so a message is turned into runs exactly once. A message nobody listens to
+/// is discarded, as on a topic without subscriptions.
+/// </summary>
+public sealed partial class QueueMessages(Database database, PipelineStore pipelines, RunStarter starter, RunStore runs, WorkDispatcher dispatcher, TimeProvider time, ILogger<QueueMessages> logger)
+{
+    private readonly SemaphoreSlim _posted = new(0);
+
+    public async Task<int> PostAsync(string tenantId, string queue, IReadOnlyList<JsonElement> messages, CancellationToken cancellationToken)
+    {
+        await database.WriteAsync((connection, transaction) =>
+        {
+            const string sql = """
+                INSERT INTO queue_messages (tenant_id, queue, body, created_at) VALUES (@tenantId, @queue, @body, @now)
+                """;
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            foreach (var message in messages)
+            {
+                connection.Execute(sql, new { tenantId, queue, body = message.GetRawText(), now }, transaction);
+            }
+        }, cancellationToken);
+        _posted.Release();
+        return pipelines.ListByQueue(tenantId, queue).Count;
+    }
+
+    /// <summary>Waits until messages are posted or the interval passes.</summary>
+    public Task WaitForMessagesAsync(TimeSpan interval, CancellationToken cancellationToken) => _posted.WaitAsync(interval, cancellationToken);
+
+    /// <returns>How many messages were taken.</returns>
+    public async Task<int> PumpAsync(int max, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT id, tenant_id, queue, body FROM queue_messages ORDER BY id LIMIT @max
+            """;
+        List<QueueMessageRow> messages;
+        using (var connection = database.OpenConnection())
+        {
+            messages = connection.Query<QueueMessageRow>(sql, new { max }).AsList();
+        }
+        if (messages.Count == 0)
+        {
+            return 0;
+        }
+        var newRuns = new List<NewRun>();
+        var chunkSizes = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var group in messages.GroupBy(m => (m.TenantId, m.Queue)))
+        {
+            var listeners = pipelines.ListByQueue(group.Key.TenantId, group.Key.Queue);
+            foreach (var message in group)
+            {
+                using var body = JsonDocument.Parse(message.Body);
+                foreach (var pipeline in listeners)
+                {
+                    chunkSizes[pipeline.Id] = pipelines.GetCompiled(pipeline.TenantId, pipeline.Id, pipeline.CurrentVersion).Definition.Settings.ChunkSize;
+                    newRuns.Add(await starter.PrepareAsync(message.TenantId, pipeline, body.RootElement, TriggerTypes.Queue, cancellationToken));
+                }
+            }
+        }
+        var items = await database.WriteAsync((connection, transaction) =>
+        {
+            const string delete = "DELETE FROM queue_messages WHERE id = @Id";
+            connection.Execute(delete, messages.Select(m => new { m.Id }), transaction);
+            return runs.Create(connection, transaction, newRuns, run => chunkSizes[run.PipelineId]).Items;
+        }, cancellationToken);
+        dispatcher.Dispatch(items);
+        LogPumped(logger, messages.Count, newRuns.Count);
+        return messages.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pumped {Messages} queue messages into {Runs} runs")]
+    private static partial void LogPumped(ILogger logger, int messages, int runs);
+}

@@ -1,0 +1,110 @@
+using System.Buffers;
+using System.Text.Json;
+using Saas.Pipelines.Blobs;
+using Saas.Pipelines.Definitions;
+using Saas.Pipelines.Formats;
+using Saas.Pipelines.Pipelines;
+using Saas.Pipelines.Runs;
+
+namespace Saas.Pipelines.Triggers;
+
+/// <summary>Stores a trigger's input as a blob and creates the run that processes it.</summary>
+public sealed class RunStarter(IBlobStore blobs, RunStore runs, PipelineStore pipelines)
+{
+    /// <summary>
+    /// Checks that a JSON body is one object or an array of objects.
+    /// </summary>
+    /// <returns>null if it is, else what is wrong and where.</returns>
+    public static string? ValidateRecords(JsonElement body)
+    {
+        if (body.ValueKind == JsonValueKind.Object)
+        {
+            return null;
+        }
+        if (body.ValueKind != JsonValueKind.Array)
+        {
+            return $"the body must be a JSON object or an array of objects, found {JsonObjectReader.Describe(body)}";
+        }
+        var index = 0;
+        foreach (var item in body.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                return $"[{index}] must be an object, found {JsonObjectReader.Describe(item)}";
+            }
+            index++;
+        }
+        return null;
+    }
+
+    /// <summary>Starts a run on records already checked by <see cref="ValidateRecords"/>.</summary>
+    public async Task<RunRow> StartAsync(string tenantId, PipelineRow pipeline, JsonElement records, string trigger, CancellationToken cancellationToken)
+    {
+        var run = await PrepareAsync(tenantId, pipeline, records, trigger, cancellationToken);
+        var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);
+        return (await runs.CreateAsync([run], _ => compiled.Definition.Settings.ChunkSize, cancellationToken))[0];
+    }
+
+    /// <summary>Writes the records' input blob; the caller creates the run (possibly with others, in one transaction).</summary>
+    public async Task<NewRun> PrepareAsync(string tenantId, PipelineRow pipeline, JsonElement records, string trigger, CancellationToken cancellationToken)
+    {
+        var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);
+        var count = records.ValueKind == JsonValueKind.Array ? records.GetArrayLength() : 1;
+        var runId = Ids.New("run");
+        var single = count <= compiled.Definition.Settings.ChunkSize;
+        var key = single ? BlobKeys.ChunkInput(tenantId, runId, 0) : BlobKeys.RunInput(tenantId, runId, "jsonl");
+        await using (var stream = await blobs.OpenWriteAsync(key, cancellationToken))
+        {
+            await WriteJsonlAsync(records, stream, cancellationToken);
+        }
+        return new NewRun(tenantId, pipeline.Id, pipeline.CurrentVersion, trigger, key, "jsonl", single ? count : null, null) { Id = runId };
+    }
+
+    /// <summary>Streams an uploaded file to storage and starts a run that splits it.</summary>
+    public async Task<RunRow> StartUploadAsync(string tenantId, PipelineRow pipeline, Stream body, CancellationToken cancellationToken)
+    {
+        var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);
+        var format = compiled.Definition.Trigger.Format switch { InputFormat.Csv => "csv", InputFormat.Json => "json", _ => "jsonl" };
+        var runId = Ids.New("run");
+        var key = BlobKeys.RunInput(tenantId, runId, format);
+        await using (var stream = await blobs.OpenWriteAsync(key, cancellationToken))
+        {
+            await body.CopyToAsync(stream, 1 << 16, cancellationToken);
+        }
+        var run = new NewRun(tenantId, pipeline.Id, pipeline.CurrentVersion, TriggerTypes.Upload, key, format, null, null) { Id = runId };
+        return (await runs.CreateAsync([run], _ => compiled.Definition.Settings.ChunkSize, cancellationToken))[0];
+    }
+
+    /// <summary>Runs a run's input again through the same pipeline version, as a new run.</summary>
+    public async Task<RunRow?> ReplayAsync(string tenantId, string runId, CancellationToken cancellationToken)
+    {
+        var original = runs.Find(tenantId, runId);
+        if (original is null)
+        {
+            return null;
+        }
+        var compiled = pipelines.GetCompiled(tenantId, original.PipelineId, original.Version);
+        var run = new NewRun(tenantId, original.PipelineId, original.Version, "replay", original.InputKey, original.InputFormat, null, original.Id);
+        return (await runs.CreateAsync([run], _ => compiled.Definition.Settings.ChunkSize, cancellationToken))[0];
+    }
+
+    private static async Task WriteJsonlAsync(JsonElement records, Stream stream, CancellationToken cancellationToken)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using var writer = new Utf8JsonWriter(buffer);
+        var items = records.ValueKind == JsonValueKind.Array ? records.EnumerateArray() : Enumerable.Repeat(records, 1);
+        foreach (var item in items)
+        {
+            item.WriteTo(writer);
+            writer.Flush();
+            writer.Reset();
+            buffer.Write("\n"u8);
+            if (buffer.WrittenCount > 1 << 16)
+            {
+                await stream.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                buffer.ResetWrittenCount();
+            }
+        }
+        await stream.WriteAsync(buffer.WrittenMemory, cancellationToken);
+    }
+}
