@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Saas.Web.Api;
+
+/// <summary>Reads a bounded JSON request body, turning every way it can be wrong into a problem.</summary>
+public static class JsonBody
+{
+    public const long MaxBytes = 10 * 1024 * 1024;
+
+    public static async Task<(JsonDocument? Document, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBytes)
+        {
+            return (null, Problems.TooLarge(MaxBytes));
+        }
+        try
+        {
+            await using var limited = new LimitedStream(request.Body, MaxBytes);
+            var document = await JsonDocument.ParseAsync(limited, new JsonDocumentOptions { MaxDepth = 64 }, cancellationToken);
+            return (document, null);
+        }
+        catch (LimitedStream.LimitExceededException)
+        {
+            return (null, Problems.TooLarge(MaxBytes));
+        }
+        catch (JsonException error)
+        {
+            var where = error.LineNumber is { } line ? $" at line {line + 1}, column {error.BytePositionInLine + 1}" : "";
+            var reason = error.Message.Split(" Path:")[0].Split(" LineNumber:")[0];
+            return (null, Problems.BadRequest("Malformed JSON body", $"The body is not valid JSON{where}: {reason}"));
+        }
+    }
+
+    private sealed class LimitedStream(Stream inner, long limit) : Stream
+    {
+        private long _read;
+
+        public sealed class LimitExceededException : Exception;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => Count(await inner.ReadAsync(buffer, cancellationToken));
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Count(int read)
+        {
+            _read += read;
+            return _read > limit ? throw new LimitExceededException() : read;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using Saas.Pipelines;
+using Saas.Web.Api;
+using Saas.Web.Pipelines;
+using Saas.Web.Queues;
+using Saas.Web.Runs;
+using Saas.Web.Runtime;
+using Saas.Web.Tenancy;
+
+namespace Saas.Web;
+
+/// <summary>The web host: tenant API, OpenAPI document and, by default, the embedded runtime.</summary>
+public static class FlowgateHost
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Services.AddPipelines();
+        builder.Services.AddTenantApi();
+        builder.Services.AddEmbeddedRuntime(builder.Configuration);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapGet("/", () => Results.Redirect("/openapi/v1.json")).ExcludeFromDescription();
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).ExcludeFromDescription();
+        var api = app.MapGroup("/api/v1").RequireAuthorization();
+        api.MapPipelinesApi();
+        api.MapRunsApi();
+        api.MapQueuesApi();
+        return app;
+    }
+}

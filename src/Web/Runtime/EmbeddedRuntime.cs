@@ -1,0 +1,131 @@
+using Microsoft.Extensions.Options;
+using Saas.Pipelines;
+using Saas.Pipelines.Runs;
+using Saas.Pipelines.Triggers;
+
+namespace Saas.Web.Runtime;
+
+public static class EmbeddedRuntime
+{
+    /// <summary>Workers, scheduler and queue pump in this process, unless <c>Flowgate:Runtime:Embedded</c> is false.</summary>
+    public static IServiceCollection AddEmbeddedRuntime(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (configuration.GetValue($"{FlowgateOptions.Section}:Runtime:Embedded", true))
+        {
+            services.AddHostedService<Workers>();
+            services.AddHostedService<ScheduleTicks>();
+            services.AddHostedService<QueuePump>();
+        }
+        return services;
+    }
+}
+
+/// <summary>Executes the work leased to this node, and leases due work (retries, expired leases) when idle enough.</summary>
+public sealed partial class Workers(WorkDispatcher dispatcher, WorkQueue queue, RunExecutor executor, IOptions<FlowgateOptions> options, ILogger<Workers> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var runtime = options.Value.Runtime;
+        var loops = Enumerable.Range(0, runtime.Workers).Select(_ => Task.Run(() => WorkAsync(stoppingToken), stoppingToken)).ToList();
+        loops.Add(Task.Run(() => LeaseDueAsync(runtime, stoppingToken), stoppingToken));
+        return Task.WhenAll(loops);
+    }
+
+    private async Task WorkAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var item in dispatcher.Items.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                await executor.ExecuteAsync(item, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception error)
+            {
+                LogWorkFailed(logger, item.Describe(), error);
+            }
+        }
+    }
+
+    private async Task LeaseDueAsync(RuntimeOptions runtime, CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(runtime.PollIntervalMilliseconds));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                var room = runtime.Workers * 4 - dispatcher.Pending;
+                if (room > 0)
+                {
+                    dispatcher.Dispatch(await queue.LeaseDue(room, stoppingToken));
+                }
+            }
+            catch (Exception error) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogPollFailed(logger, error);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Work item {Work} could not be executed; its lease will run out and it will be retried")]
+    private static partial void LogWorkFailed(ILogger logger, string work, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Leasing due work failed")]
+    private static partial void LogPollFailed(ILogger logger, Exception error);
+}
+
+/// <summary>Fires scheduled pipelines once a second.</summary>
+public sealed partial class ScheduleTicks(Scheduler scheduler, ILogger<ScheduleTicks> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await scheduler.TickAsync(stoppingToken);
+            }
+            catch (Exception error) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogTickFailed(logger, error);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Schedule tick failed")]
+    private static partial void LogTickFailed(ILogger logger, Exception error);
+}
+
+/// <summary>Turns posted queue messages into runs as soon as they arrive.</summary>
+public sealed partial class QueuePump(QueueMessages messages, ILogger<QueuePump> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (await messages.PumpAsync(500, stoppingToken) == 0)
+                {
+                    await messages.WaitForMessagesAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception error)
+            {
+                LogPumpFailed(logger, error);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Queue pump failed")]
+    private static partial void LogPumpFailed(ILogger logger, Exception error);
+}

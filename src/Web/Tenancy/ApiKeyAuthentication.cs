@@ -1,0 +1,45 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Saas.Pipelines.Tenancy;
+
+namespace Saas.Web.Tenancy;
+
+/// <summary><c>Authorization: Bearer fg_live_…</c>: a hashed API key that names exactly one tenant.</summary>
+public sealed class ApiKeyAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, TenantStore tenants)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string TenantClaim = "tenant_id";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+        var key = tenants.FindApiKey(header["Bearer ".Length..].Trim());
+        if (key is null)
+        {
+            return Task.FromResult(AuthenticateResult.Fail("unknown or revoked API key"));
+        }
+        Context.RequestServices.GetRequiredService<CurrentTenant>().Set(key.TenantId, key.KeyId);
+        var identity = new ClaimsIdentity([new Claim(TenantClaim, key.TenantId), new Claim("key_id", key.KeyId)], SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        var failed = Request.Headers.Authorization.Count > 0;
+        await Results.Problem(statusCode: 401, title: "Unauthorized",
+            detail: failed
+                ? "The API key is unknown or revoked. Send 'Authorization: Bearer fg_live_…' with a valid key of your tenant."
+                : "Send 'Authorization: Bearer fg_live_…' with an API key of your tenant (create one with `dotnet run --project src/Web -- create-tenant <name>`).")
+            .ExecuteAsync(Context);
+    }
+}
