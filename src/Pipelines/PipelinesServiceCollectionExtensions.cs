@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Metering;
 using Saas.Pipelines.Pipelines;
@@ -15,7 +16,7 @@ public static class PipelinesServiceCollectionExtensions
     public static IServiceCollection AddPipelines(this IServiceCollection services)
     {
         services.AddOptions<FlowgateOptions>().BindConfiguration(FlowgateOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Database>();
         services.AddSingleton<IBlobStore, FolderBlobStore>();
         services.AddSingleton<TenantStore>();
