@@ -15,6 +15,8 @@ public static class FlowgateHost
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.Services.AddPipelines();
+        builder.Services.PostConfigure<FlowgateOptions>(flowgate =>
+            flowgate.DataDirectory = Path.Combine(builder.Environment.ContentRootPath, flowgate.DataDirectory));
         builder.Services.AddTenantApi();
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
 
