@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Saas.Bench.Processes;
+
+namespace Saas.Bench.Load;
+
+/// <summary>The HTTP load generator, run as a separate process with <c>post.lua</c>; installed with apt if missing.</summary>
+public sealed class Wrk(ChildProcesses children, BenchPaths paths, BenchOptions options)
+{
+    private const string Executable = "wrk";
+    private const string ResultPrefix = "BENCH_RESULT ";
+
+    public static async Task EnsureInstalledAsync(ChildProcesses children)
+    {
+        if (await IsInstalledAsync(children))
+        {
+            return;
+        }
+        Console.WriteLine("Installing wrk (apt-get install -y wrk)...");
+        var apt = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
+        var install = await children.RunAsync("apt-get", ["install", "-y", "-q", Executable], TimeSpan.FromMinutes(5), apt);
+        if (install.ExitCode != 0)
+        {
+            await children.RunAsync("apt-get", ["update", "-q"], TimeSpan.FromMinutes(5), apt);
+            install = await children.RunAsync("apt-get", ["install", "-y", "-q", Executable], TimeSpan.FromMinutes(5), apt);
+        }
+        if (install.ExitCode != 0 || !await IsInstalledAsync(children))
+        {
+            throw new InvalidOperationException($"could not install wrk: {install.Error}");
+        }
+    }
+
+    /// <summary>The warm-up: same load for <see cref="BenchOptions.Warmup"/>, result discarded.</summary>
+    public Task WarmUpAsync(Uri url, string body, string? apiKey, CancellationToken cancellationToken) =>
+        LoadAsync(url, body, apiKey, options.Warmup, cancellationToken);
+
+    public Task<WrkResult> LoadAsync(Uri url, string body, string? apiKey, CancellationToken cancellationToken) =>
+        LoadAsync(url, body, apiKey, options.Duration, cancellationToken);
+
+    private async Task<WrkResult> LoadAsync(Uri url, string body, string? apiKey, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        string[] arguments =
+        [
+            "-t", options.Threads.ToString(), "-c", options.Connections.ToString(), "-d", $"{duration.TotalSeconds:0}s",
+            "--timeout", "10s", "--latency", "-s", paths.WrkScript, url.ToString(),
+        ];
+        var environment = new Dictionary<string, string> { ["BENCH_BODY"] = body, ["BENCH_AUTH"] = apiKey ?? "" };
+        var run = await children.RunAsync(Executable, arguments, duration + TimeSpan.FromSeconds(30), environment, cancellationToken: cancellationToken);
+        var line = run.Output.Split('\n').FirstOrDefault(l => l.StartsWith(ResultPrefix, StringComparison.Ordinal));
+        if (run.ExitCode != 0 || line is null)
+        {
+            throw new InvalidOperationException($"wrk failed (exit {run.ExitCode}): {run.Error}{run.Output}");
+        }
+        var done = JsonSerializer.Deserialize<WrkDoneLine>(line[ResultPrefix.Length..], JsonSerializerOptions.Web)!;
+        var report = string.Join('\n', run.Output.Split('\n').Where(l => !l.StartsWith(ResultPrefix, StringComparison.Ordinal))).TrimEnd();
+        return done.ToResult(report);
+    }
+
+    private static async Task<bool> IsInstalledAsync(ChildProcesses children)
+    {
+        try
+        {
+            var version = await children.RunAsync(Executable, ["--version"], TimeSpan.FromSeconds(10));
+            return (version.Output + version.Error).Contains("wrk", StringComparison.Ordinal);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+}

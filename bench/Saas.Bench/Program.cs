@@ -1,0 +1,66 @@
+using Saas.Bench;
+using Saas.Bench.Csv;
+using Saas.Bench.Flowgate;
+using Saas.Bench.Load;
+using Saas.Bench.NodeRed;
+using Saas.Bench.Processes;
+using Saas.Bench.Report;
+using Saas.Bench.Runs;
+
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException error)
+{
+    Console.Error.WriteLine(error.Message);
+    return 2;
+}
+
+var paths = BenchPaths.Find();
+using var children = new ChildProcesses(paths.Logs);
+using var cancel = new CancellationTokenSource();
+var summary = new SummaryTable();
+
+await Part("setup", async () =>
+{
+    await Wrk.EnsureInstalledAsync(children);
+    if (options.Includes(BenchOptions.Runs) || options.Includes(BenchOptions.Csv))
+    {
+        await FlowgateServer.BuildAsync(children, paths);
+    }
+});
+var context = new BenchContext(options, paths, children, new Wrk(children, paths, options), summary.Warnings);
+if (summary.Failures.Count == 0)
+{
+    if (options.Includes(BenchOptions.Runs))
+    {
+        await Part("runs", async () => summary.Runs = await ThreeStepRunsBenchmark.RunAsync(context, cancel.Token));
+    }
+    if (options.Includes(BenchOptions.Csv))
+    {
+        await Part("csv", async () => summary.Csv = await CsvThroughputBenchmark.RunAsync(context, cancel.Token));
+    }
+    if (options.Includes(BenchOptions.NodeRed))
+    {
+        await Part("nodered", async () => summary.NodeRed = await NodeRedBenchmark.RunAsync(context, cancel.Token));
+    }
+}
+summary.Print();
+Console.WriteLine($"Logs of the servers: {paths.Logs}");
+return summary.Failures.Count == 0 ? 0 : 1;
+
+// A part that fails is reported and the others still run; child processes are killed either way.
+async Task Part(string name, Func<Task> part)
+{
+    try
+    {
+        await part();
+    }
+    catch (Exception error) when (error is InvalidOperationException or TimeoutException or HttpRequestException or IOException)
+    {
+        Console.WriteLine($"{name} failed: {error.Message}");
+        summary.Failures.Add($"{name}: {error.Message.Split('\n')[0]}");
+    }
+}

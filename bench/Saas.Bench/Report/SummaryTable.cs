@@ -1,0 +1,67 @@
+using Saas.Bench.Csv;
+using Saas.Bench.NodeRed;
+using Saas.Bench.Runs;
+
+namespace Saas.Bench.Report;
+
+/// <summary>The final table: Flowgate against Node-RED and against the targets. A part that did not run shows "-".</summary>
+public sealed class SummaryTable
+{
+    private readonly List<(string Metric, string Flowgate, string NodeRed, string Ratio, string Target, string Verdict)> _rows = [];
+
+    public ThreeStepRunsResult? Runs { get; set; }
+    public CsvThroughputResult? Csv { get; set; }
+    public NodeRedResult? NodeRed { get; set; }
+    public List<string> Failures { get; } = [];
+    public List<string> Warnings { get; } = [];
+
+    public void Print()
+    {
+        _rows.Clear();
+        var runs = Runs?.Load;
+        var red = NodeRed?.Load;
+        Row("runs/s (req/s for Node-RED)", runs?.RequestsPerSecond, red?.RequestsPerSecond, "N0", higherIsBetter: true, $"≥ {Targets.RunsPerSecond:N0}", v => v >= Targets.RunsPerSecond);
+        Row("p50 latency (ms)", runs?.P50Ms, red?.P50Ms, "0.00", higherIsBetter: false, $"≤ {Targets.RunsP50Ms}", v => v <= Targets.RunsP50Ms);
+        Row("p99 latency (ms)", runs?.P99Ms, red?.P99Ms, "0.00", higherIsBetter: false, "", null);
+        Row("non-2xx + socket errors", runs is null ? null : runs.Non2xx + runs.SocketErrors, red is null ? null : red.Non2xx + red.SocketErrors, "N0", higherIsBetter: false, "0", v => v == 0);
+        Row("server CPU during load (%)", Runs?.Cpu.ProcessPercent, NodeRed?.Cpu.ProcessPercent, "0", higherIsBetter: false, "", null);
+        Row("CSV records/s", Csv?.RecordsPerSecond, null, "N0", higherIsBetter: true, $"≥ {Targets.CsvRecordsPerSecond:N0}", v => v >= Targets.CsvRecordsPerSecond);
+        Row("CSV peak memory (MB)", Csv?.PeakMemoryMegabytes, null, "N0", higherIsBetter: false, $"≤ {Targets.PeakMemoryMegabytes}", v => v <= Targets.PeakMemoryMegabytes);
+        Row("CSV output (MB)", Csv is null ? null : Csv.OutputBytes / 1048576.0, null, "N0", higherIsBetter: true, "", null);
+        if (Csv is not null)
+        {
+            var verified = Csv.Problems.Count == 0;
+            _rows.Add(("CSV counts verified", verified ? "yes" : "no", "-", "", "yes", verified ? "PASS" : "MISS"));
+        }
+
+        Console.WriteLine("\n== Summary ==");
+        string[] header = ["", "Flowgate", "Node-RED", "Flowgate/Node-RED", "target", ""];
+        var table = _rows.Select(r => new[] { r.Metric, r.Flowgate, r.NodeRed, r.Ratio, r.Target, r.Verdict }).Prepend(header).ToList();
+        var widths = Enumerable.Range(0, header.Length).Select(c => table.Max(r => r[c].Length)).ToArray();
+        foreach (var row in table)
+        {
+            Console.WriteLine(string.Join("  ", row.Select((cell, c) => c == 0 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd());
+        }
+        if (Csv is not null)
+        {
+            Console.WriteLine($"CSV: {Csv.Input.Rows:N0} rows ({Csv.Input.Bytes / 1048576.0:N0} MB) in {Csv.Wall.TotalSeconds:0.0} s = upload {Csv.Upload.TotalSeconds:0.0} s + processing {Csv.Processing.TotalSeconds:0.0} s");
+        }
+        foreach (var warning in Warnings)
+        {
+            Console.WriteLine($"WARNING: {warning}");
+        }
+        foreach (var failure in Failures)
+        {
+            Console.WriteLine($"FAILED: {failure}");
+        }
+    }
+
+    private void Row(string metric, double? flowgate, double? nodeRed, string format, bool higherIsBetter, string target, Func<double, bool>? meets)
+    {
+        var ratio = flowgate is { } f && nodeRed is { } n && n != 0 ? $"{f / n:0.00}x" + (higherIsBetter ? "" : " (lower is better)") : "";
+        var verdict = flowgate is { } value && meets is not null ? (meets(value) ? "PASS" : "MISS") : "";
+        _rows.Add((metric, Format(flowgate, format), Format(nodeRed, format), ratio, target, verdict));
+    }
+
+    private static string Format(double? value, string format) => value?.ToString(format, System.Globalization.CultureInfo.InvariantCulture) ?? "-";
+}

@@ -1,0 +1,10 @@
+namespace Saas.Bench.Report;
+
+/// <summary>What Flowgate is expected to reach on this 2-core machine.</summary>
+public static class Targets
+{
+    public const double RunsPerSecond = 2_000;
+    public const double RunsP50Ms = 2;
+    public const double CsvRecordsPerSecond = 300_000;
+    public const double PeakMemoryMegabytes = 300;
+}
