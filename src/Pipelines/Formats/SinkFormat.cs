@@ -1,0 +1,8 @@
+namespace Saas.Pipelines.Formats;
+
+public enum SinkFormat
+{
+    Jsonl,
+    Csv,
+    Json,
+}

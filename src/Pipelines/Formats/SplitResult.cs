@@ -1,0 +1,3 @@
+namespace Saas.Pipelines.Formats;
+
+public sealed record SplitResult(int Chunks, long Records);
