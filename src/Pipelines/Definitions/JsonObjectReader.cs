@@ -120,9 +120,9 @@ internal sealed class JsonObjectReader
             return ',';
         }
         var delimiter = text == "\\t" ? "\t" : text;
-        if (delimiter.Length != 1 || delimiter[0] is '"' or '\r' or '\n')
+        if (delimiter.Length != 1 || !Formats.CsvDelimiters.IsSupported(delimiter[0]))
         {
-            Error(At(name), $"must be a single character such as ',', ';', '|' or '\\t', found '{text}'");
+            Error(At(name), $"must be one of ',', ';', '|' or '\\t', found '{text}'");
             return ',';
         }
         return delimiter[0];

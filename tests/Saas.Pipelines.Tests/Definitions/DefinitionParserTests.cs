@@ -55,7 +55,7 @@ public sealed class DefinitionParserTests
         Assert.StartsWith("is required", errors["steps[0].id"]);
         Assert.Equal("must name at least one field", errors["steps[0].fields"]);
         Assert.Equal("several fields are renamed to 'c'", errors["steps[1].fields"]);
-        Assert.StartsWith("must be a single character", errors["sink.delimiter"]);
+        Assert.StartsWith("must be one of", errors["sink.delimiter"]);
         Assert.Equal("must be between 1 and 20, found 0", errors["settings.maxAttempts"]);
         Assert.StartsWith("unknown property", errors["settings.retries"]);
     }
