@@ -32,7 +32,7 @@ public sealed class FlowgateServer(Process process, ChildProcesses children, Flo
             [paths.WebHostDll, $"--urls=http://127.0.0.1:{port}", $"--Flowgate:DataDirectory={data}", "--Logging:LogLevel:Default=Warning"],
             Path.GetDirectoryName(paths.WebHostDll)!, Production);
         var api = new FlowgateApi(new Uri($"http://127.0.0.1:{port}"), apiKey);
-        await LoopbackPort.WaitUntilAsync(api.IsHealthyAsync, host, "the Flowgate host", children.LogPath($"flowgate-{name}"), TimeSpan.FromSeconds(60));
+        await Readiness.WaitUntilAsync(api.IsHealthyAsync, host, "the Flowgate host", children.LogPath($"flowgate-{name}"), TimeSpan.FromSeconds(60));
         return new FlowgateServer(host, children, api);
     }
 

@@ -20,7 +20,7 @@ public sealed class NodeRedServer(Process process, ChildProcesses children, Uri 
         await File.WriteAllTextAsync(Path.Combine(userDir, "flows.json"), NodeRedFlow.Json());
         var node = children.StartService("nodered", install.Node, [install.RedJs, "--settings", settings, "--userDir", userDir], userDir);
         var server = new NodeRedServer(node, children, new Uri($"http://127.0.0.1:{port}{NodeRedFlow.Path}"));
-        await LoopbackPort.WaitUntilAsync(async () => await server.PostAsync(Flowgate.PipelineDefinitions.SmallRecord) is not null,
+        await Readiness.WaitUntilAsync(async () => await server.PostAsync(Flowgate.PipelineDefinitions.SmallRecord) is not null,
             node, "Node-RED", children.LogPath("nodered"), TimeSpan.FromSeconds(60));
         return server;
     }

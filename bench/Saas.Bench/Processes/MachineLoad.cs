@@ -25,7 +25,7 @@ public static class MachineLoad
             .OrderByDescending(p => p.Ticks)
             .Take(3)
             .Select(p => $"{p.Name} {p.Ticks}%");
-        var warning = $"the machine was {busy:0}% busy before the load (of {Environment.ProcessorCount * 100}%: {string.Join(", ", culprits)}); the figures are lower than on a quiet machine";
+        var warning = $"the machine was {busy:0}% busy before the load (busiest, in % of one core: {string.Join(", ", culprits)}); the figures are lower than on a quiet machine";
         Console.WriteLine($"WARNING: {warning}");
         return warning;
     }
