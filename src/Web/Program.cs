@@ -1,10 +1,12 @@
 using Saas.Web;
 using Saas.Web.Tenancy;
 
-var app = FlowgateHost.Build(args);
-if (args is ["create-tenant", ..])
+if (args is ["create-tenant", .. var rest])
 {
-    return await CreateTenantCommand.RunAsync(app, args[1..]);
+    // Settings are passed as --Key=value; everything else belongs to the command.
+    var settings = rest.Where(a => a.Contains('=')).ToArray();
+    var command = rest.Where(a => !a.Contains('=')).ToArray();
+    return await CreateTenantCommand.RunAsync(FlowgateHost.Build(settings), command);
 }
-await app.RunAsync();
+await FlowgateHost.Build(args).RunAsync();
 return 0;

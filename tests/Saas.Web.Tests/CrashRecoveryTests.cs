@@ -39,7 +39,9 @@ public sealed class CrashRecoveryTests : IDisposable
                 },
                 settings = new { chunkSize = ChunkSize },
             });
-            var pipeline = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+            var createdBody = await created.Content.ReadAsStringAsync();
+            Assert.True(created.IsSuccessStatusCode, createdBody);
+            var pipeline = JsonNode.Parse(createdBody)!["id"]!.GetValue<string>();
             var csv = new StringBuilder("id,name\n");
             for (var i = 1; i <= Rows; i++)
             {

@@ -36,7 +36,7 @@ public sealed class DefinitionParserTests
               {"id":"b","type":"map","fields":{"total":"(record.qty * record.price))"}}]}
             """);
 
-        Assert.Equal("expression does not parse: Unexpected token ')' at 1:29", errors["steps[1].fields.total"]);
+        Assert.Equal("expression does not parse: Unexpected token ')' at 1:28", errors["steps[1].fields.total"]);
         Assert.Single(errors);
     }
 
