@@ -21,7 +21,7 @@ public sealed record OrdersCsvFile(string Path, long Rows, long Bytes, double Th
             return null;
         }
         var file = JsonSerializer.Deserialize<OrdersCsvFile>(File.ReadAllText(description));
-        return file is not null && file.Path == path && new FileInfo(path).Length == file.Bytes ? file : null;
+        return file is not null && new FileInfo(path).Length == file.Bytes ? file with { Path = path } : null;
     }
 
     public void Describe() => File.WriteAllText(DescriptionPath(Path), JsonSerializer.Serialize(this));

@@ -12,7 +12,7 @@ public sealed record CpuSnapshot(long MachineTotal, long MachineIdle, long Proce
         {
             if (TaskTicks(task) is { } ticks)
             {
-                threads[int.Parse(Path.GetFileName(task))] = ticks;
+                threads[int.Parse(Path.GetFileName(task))] = (ticks.Name, ticks.Ticks);
             }
         }
         return new CpuSnapshot(fields.Take(8).Sum(), idle, TaskTicks($"/proc/{pid}")?.Ticks ?? 0, threads);
@@ -32,7 +32,7 @@ public sealed record CpuSnapshot(long MachineTotal, long MachineIdle, long Proce
         return new CpuUsage(busy, 100.0 * (ProcessTicks - earlier.ProcessTicks) / wallTicks, byName);
     }
 
-    internal static (string Name, long Ticks)? TaskTicks(string task)
+    internal static (string Name, int Parent, long Ticks)? TaskTicks(string task)
     {
         try
         {
@@ -40,7 +40,7 @@ public sealed record CpuSnapshot(long MachineTotal, long MachineIdle, long Proce
             var open = stat.IndexOf('(');
             var close = stat.LastIndexOf(')');
             var rest = stat[(close + 2)..].Split(' ');
-            return (stat[(open + 1)..close], long.Parse(rest[11]) + long.Parse(rest[12]));
+            return (stat[(open + 1)..close], int.Parse(rest[1]), long.Parse(rest[11]) + long.Parse(rest[12]));
         }
         catch (IOException)
         {
