@@ -19,6 +19,7 @@ public static class PipelinesServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Database>();
         services.AddSingleton<IBlobStore, FolderBlobStore>();
+        services.AddSingleton<SmallBlobs>();
         services.AddSingleton<TenantStore>();
         services.AddSingleton<PipelineStore>();
         services.AddSingleton<WorkQueue>();

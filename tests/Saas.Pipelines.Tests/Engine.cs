@@ -58,8 +58,8 @@ public sealed class Engine : IAsyncDisposable
     /// <summary>Takes the next dispatched item, as a worker would.</summary>
     public WorkItem Take()
     {
-        Assert.True(Get<WorkDispatcher>().Items.TryRead(out var item), "no work was dispatched");
-        return item;
+        Assert.True(Get<WorkDispatcher>().Items.TryRead(out var work), "no work was dispatched");
+        return work.Item;
     }
 
     /// <summary>Executes dispatched and due work until none is left, waiting out retry backoffs.</summary>
@@ -70,9 +70,9 @@ public sealed class Engine : IAsyncDisposable
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (DateTime.UtcNow < deadline)
         {
-            while (dispatcher.Items.TryRead(out var item))
+            while (dispatcher.Items.TryRead(out var work))
             {
-                await executor.ExecuteAsync(item, CancellationToken.None);
+                await executor.ExecuteAsync(work.Item, work.Run, CancellationToken.None);
             }
             var due = await Get<WorkQueue>().LeaseDue(100, CancellationToken.None);
             if (due.Count > 0)

@@ -15,6 +15,7 @@ public sealed class CrashRecoveryTests : IDisposable
     private const int Rows = 300_000;
     private const int ChunkSize = 2_000;
     private readonly string _data = Path.Combine(Path.GetTempPath(), "flowgate-crash", Guid.NewGuid().ToString("N"));
+    private readonly List<Process> _processes = [];
 
     [Fact]
     public async Task Run_killed_mid_step_completes_after_restart_with_every_step_and_usage_event_recorded_once()
@@ -25,8 +26,8 @@ public sealed class CrashRecoveryTests : IDisposable
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tenant["apiKey"]!.GetValue<string>());
 
         string runId;
-        using (var host = await StartHostAsync(port, http))
         {
+            var host = await StartHostAsync(port, http);
             var created = await http.PostAsJsonAsync("/api/v1/pipelines", new
             {
                 name = "crash",
@@ -66,8 +67,8 @@ public sealed class CrashRecoveryTests : IDisposable
             Assert.True(killedMidRun, "the run never got going");
         }
 
-        using (await StartHostAsync(port, http))
         {
+            await StartHostAsync(port, http);
             JsonNode run;
             var deadline = DateTime.UtcNow.AddMinutes(3);
             do
@@ -146,7 +147,9 @@ public sealed class CrashRecoveryTests : IDisposable
         }
         start.ArgumentList.Add($"--Flowgate:DataDirectory={_data}");
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        return Process.Start(start)!;
+        var process = Process.Start(start)!;
+        _processes.Add(process);
+        return process;
     }
 
     /// <summary>The web host built beside the tests (same configuration), run as its own process.</summary>
@@ -172,6 +175,18 @@ public sealed class CrashRecoveryTests : IDisposable
 
     public void Dispose()
     {
+        foreach (var process in _processes)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            process.Dispose();
+        }
         try
         {
             Directory.Delete(_data, recursive: true);

@@ -8,6 +8,9 @@ public sealed class FolderBlobStore : IBlobStore
     private const int BufferSize = 1 << 16;
     private readonly string _root;
 
+    /// <summary>Directories known to exist, so a write costs no mkdir walk; cleared when large.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _directories = new(StringComparer.Ordinal);
+
     public FolderBlobStore(IOptions<FlowgateOptions> options)
     {
         _root = Path.Combine(Path.GetFullPath(options.Value.DataDirectory), "blobs");
@@ -17,7 +20,7 @@ public sealed class FolderBlobStore : IBlobStore
     public Task<Stream> OpenWriteAsync(string key, CancellationToken cancellationToken)
     {
         var path = PathOf(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        EnsureDirectory(Path.GetDirectoryName(path)!);
         var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
         var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
         return Task.FromResult<Stream>(new RenameOnDisposeStream(file, temporary, path));
@@ -42,6 +45,20 @@ public sealed class FolderBlobStore : IBlobStore
     {
         File.Delete(PathOf(key));
         return Task.CompletedTask;
+    }
+
+    private void EnsureDirectory(string directory)
+    {
+        if (_directories.ContainsKey(directory))
+        {
+            return;
+        }
+        Directory.CreateDirectory(directory);
+        if (_directories.Count > 100_000)
+        {
+            _directories.Clear();
+        }
+        _directories.TryAdd(directory, 0);
     }
 
     private string PathOf(string key)

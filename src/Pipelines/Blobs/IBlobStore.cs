@@ -22,9 +22,9 @@ public static class BlobKeys
 {
     public static string RunInput(string tenantId, string runId, string extension) => $"{tenantId}/runs/{runId}/input.{extension}";
 
-    public static string ChunkInput(string tenantId, string runId, long chunk) => $"{tenantId}/runs/{runId}/chunks/{chunk:D6}/input";
+    public static string ChunkInput(string tenantId, string runId, long chunk) => $"{tenantId}/runs/{runId}/chunk-{chunk:D6}.input";
 
-    public static string StepOutput(string tenantId, string runId, long chunk, long stepIndex) => $"{tenantId}/runs/{runId}/chunks/{chunk:D6}/step-{stepIndex:D3}.jsonl";
+    public static string StepOutput(string tenantId, string runId, long chunk, long stepIndex) => $"{tenantId}/runs/{runId}/chunk-{chunk:D6}.step-{stepIndex:D3}.jsonl";
 
     public static string RunOutput(string tenantId, string runId, string extension) => $"{tenantId}/runs/{runId}/output.{extension}";
 }

@@ -23,7 +23,10 @@ public sealed class UsageLedger(Database database)
             VALUES (@TenantId, @Meter, @Quantity, @IdempotencyKey, @PipelineId, @RunId, @OccurredAt)
             ON CONFLICT (tenant_id, meter, idempotency_key) DO NOTHING
             """;
-        connection.Execute(sql, usage, transaction);
+        connection.Prepared(sql, transaction)
+            .With("@TenantId", usage.TenantId).With("@Meter", usage.Meter).With("@Quantity", usage.Quantity).With("@IdempotencyKey", usage.IdempotencyKey)
+            .With("@PipelineId", usage.PipelineId).With("@RunId", usage.RunId).With("@OccurredAt", usage.OccurredAt)
+            .ExecuteNonQuery();
     }
 
     public IReadOnlyList<UsageTotal> Totals(string tenantId, DateTimeOffset from, DateTimeOffset to)

@@ -22,6 +22,7 @@ namespace Saas.Pipelines.Runs;
 public sealed partial class RunExecutor(
     Database database,
     IBlobStore blobs,
+    SmallBlobs smallBlobs,
     PipelineStore pipelines,
     WorkQueue queue,
     WorkDispatcher dispatcher,
@@ -35,21 +36,41 @@ public sealed partial class RunExecutor(
         records_in, records_out, output_key, error, replay_of, created_at, started_at, finished_at
         """;
 
-    /// <summary>Executes the item, commits, and dispatches the work it made necessary to this node.</summary>
-    public async Task ExecuteAsync(WorkItem item, CancellationToken cancellationToken)
+    /// <summary>
+    /// Executes the item and commits. The next step of the same chunk continues on this worker at
+    /// once (its item is already leased here); any other work it made necessary is dispatched.
+    /// </summary>
+    /// <param name="createdRun">The run, when the item is the first of a run just created (nothing of it can be committed yet).</param>
+    public async Task ExecuteAsync(WorkItem item, RunRow? createdRun, CancellationToken cancellationToken)
     {
-        var next = await ExecuteAndCommitAsync(item, cancellationToken);
-        dispatcher.Dispatch(next);
+        var run = createdRun;
+        ReadOnlyMemory<byte>? input = null;
+        while (true)
+        {
+            var outcome = await ExecuteAndCommitAsync(item, run, input, cancellationToken);
+            var follow = outcome.Next.FirstOrDefault(n => n.Kind == WorkKinds.Step && n.RunId == item.RunId && n.Chunk == item.Chunk);
+            dispatcher.Dispatch(outcome.Next.Where(n => !ReferenceEquals(n, follow)));
+            if (follow is null || outcome.Run is null)
+            {
+                return;
+            }
+            (item, run, input) = (follow, outcome.Run, outcome.Output);
+        }
     }
 
     /// <returns>The work items the commit created, leased to this node.</returns>
-    public async Task<IReadOnlyList<WorkItem>> ExecuteAndCommitAsync(WorkItem item, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<WorkItem>> ExecuteAndCommitAsync(WorkItem item, CancellationToken cancellationToken) =>
+        (await ExecuteAndCommitAsync(item, null, null, cancellationToken)).Next;
+
+    /// <param name="chainedFrom">The run as the previous step of this chunk left it, when continuing on the same worker.</param>
+    /// <param name="chainedInput">That step's output, when it was small enough to keep in memory.</param>
+    private async Task<Outcome> ExecuteAndCommitAsync(WorkItem item, RunRow? chainedFrom, ReadOnlyMemory<byte>? chainedInput, CancellationToken cancellationToken)
     {
-        var run = FindRun(item);
-        if (run is null || RunStatus.IsFinished(run.Status) || IsCommitted(item))
+        var run = chainedFrom ?? FindRun(item);
+        if (run is null || RunStatus.IsFinished(run.Status) || (chainedFrom is null && IsCommitted(item)))
         {
             await database.WriteAsync((connection, transaction) => queue.Complete(connection, transaction, item), cancellationToken);
-            return [];
+            return Outcome.Nothing;
         }
         var pipeline = pipelines.GetCompiled(run.TenantId, run.PipelineId, run.Version);
         var started = time.GetUtcNow();
@@ -62,7 +83,7 @@ public sealed partial class RunExecutor(
             var outcome = item.Kind switch
             {
                 WorkKinds.Split => await SplitAsync(item, run, pipeline, deadline.Token),
-                WorkKinds.Step => await StepAsync(item, run, pipeline, started, stopwatch, deadline.Token),
+                WorkKinds.Step => await StepAsync(item, run, pipeline, chainedInput, started, stopwatch, deadline.Token),
                 WorkKinds.Sink => await SinkAsync(item, run, pipeline, deadline.Token),
                 _ => throw new InvalidOperationException($"unknown work kind '{item.Kind}'"),
             };
@@ -70,7 +91,7 @@ public sealed partial class RunExecutor(
             {
                 signals.Finished(run.Id);
             }
-            return outcome.Next;
+            return outcome;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -83,7 +104,7 @@ public sealed partial class RunExecutor(
                 ? $"timed out after {pipeline.Definition.Settings.StepTimeoutSeconds} s (settings.stepTimeoutSeconds)"
                 : error.Message;
             await FailOrRetryAsync(item, run, pipeline, error, message, started, stopwatch.Elapsed, cancellationToken);
-            return [];
+            return Outcome.Nothing;
         }
     }
 
@@ -100,7 +121,7 @@ public sealed partial class RunExecutor(
         }
 
         SplitResult split;
-        await using (var input = await blobs.OpenReadAsync(run.InputKey, cancellationToken))
+        await using (var input = await smallBlobs.OpenReadAsync(run.TenantId, run.InputKey, cancellationToken))
         {
             split = await InputSplitter.SplitAsync(input, format, trigger.Delimiter, pipeline.Definition.Settings.ChunkSize, async (chunk, ct) =>
             {
@@ -128,11 +149,11 @@ public sealed partial class RunExecutor(
             {
                 next.Add(queue.Enqueue(connection, transaction, run.TenantId, run.Id, WorkKinds.Sink, 0, 0));
             }
-            return new Outcome(next, false);
+            return new Outcome(next, false, null);
         }, cancellationToken);
     }
 
-    private async Task<Outcome> StepAsync(WorkItem item, RunRow run, CompiledPipeline pipeline, DateTimeOffset started, Stopwatch stopwatch, CancellationToken cancellationToken)
+    private async Task<Outcome> StepAsync(WorkItem item, RunRow run, CompiledPipeline pipeline, ReadOnlyMemory<byte>? chainedInput, DateTimeOffset started, Stopwatch stopwatch, CancellationToken cancellationToken)
     {
         var step = pipeline.Steps[(int)item.StepIndex];
         var inputKey = item.StepIndex == 0
@@ -140,8 +161,8 @@ public sealed partial class RunExecutor(
             : BlobKeys.StepOutput(run.TenantId, run.Id, item.Chunk, item.StepIndex - 1);
         var outputKey = BlobKeys.StepOutput(run.TenantId, run.Id, item.Chunk, item.StepIndex);
         long recordsIn = 0, recordsOut;
-        await using (var input = await blobs.OpenReadAsync(inputKey, cancellationToken))
-        await using (var output = await blobs.OpenWriteAsync(outputKey, cancellationToken))
+        var output = smallBlobs.OpenWrite(outputKey);
+        await using (var input = chainedInput is { } bytes ? new MemoryStream(bytes.ToArray(), writable: false) : await smallBlobs.OpenReadAsync(run.TenantId, inputKey, cancellationToken))
         {
             var records = item.StepIndex == 0 && run.InputFormat == "csv"
                 ? ChunkReader.ReadCsvAsync(input, pipeline.Definition.Trigger.Delimiter, cancellationToken)
@@ -154,44 +175,53 @@ public sealed partial class RunExecutor(
             await writer.DisposeAsync();
             recordsOut = writer.Count;
         }
+        await output.CompleteAsync();
+        var inline = output.Inline;
         var duration = stopwatch.Elapsed;
         var isLast = item.StepIndex == pipeline.Steps.Count - 1;
         var sinkIsThisOutput = pipeline.Definition.Sink.Format == SinkFormat.Jsonl && run.ChunksTotal == 1;
 
         return await database.WriteAsync((connection, transaction) =>
         {
-            if (IsCommitted(connection, transaction, item) || !IsActive(connection, transaction, run))
+            if (!CanCommit(connection, transaction, item))
             {
                 queue.Complete(connection, transaction, item);
-                return new Outcome([], false);
+                return Outcome.Nothing;
             }
             var now = Now;
+            if (inline is { } data)
+            {
+                SmallBlobs.Save(connection, transaction, run.TenantId, outputKey, data);
+            }
             SaveStepRun(connection, transaction, run, item, step.Id, StepStatus.Succeeded, recordsIn, recordsOut, duration, null, null, started, now);
             UsageLedger.Append(connection, transaction, new UsageEvent(run.TenantId, Meters.StepExecutions, 1, $"{run.Id}/{step.Id}/{item.Chunk}", run.PipelineId, run.Id, now));
-            queue.Complete(connection, transaction, item);
-            if (!isLast)
+            if (item.StepIndex == 0)
             {
                 const string markRunning = """
                     UPDATE runs SET status = 'running', started_at = COALESCE(started_at, @now)
                     WHERE tenant_id = @TenantId AND id = @Id AND status = 'queued'
                     """;
-                connection.Execute(markRunning, new { now, run.TenantId, run.Id }, transaction);
-                return new Outcome([queue.Enqueue(connection, transaction, run.TenantId, run.Id, WorkKinds.Step, item.StepIndex + 1, item.Chunk)], false);
+                connection.Prepared(markRunning, transaction).With("@now", now).With("@TenantId", run.TenantId).With("@Id", run.Id).ExecuteNonQuery();
             }
+            if (!isLast)
+            {
+                return new Outcome([queue.Advance(connection, transaction, item)], false, run, inline);
+            }
+            queue.Complete(connection, transaction, item);
             if (sinkIsThisOutput)
             {
                 FinishRun(connection, transaction, run, RunStatus.Succeeded, recordsOut, outputKey, null, now);
-                return new Outcome([], true);
+                return new Outcome([], true, null);
             }
             const string chunkDone = """
-                UPDATE runs SET status = 'running', started_at = COALESCE(started_at, @now), chunks_done = chunks_done + 1
+                UPDATE runs SET chunks_done = chunks_done + 1
                 WHERE tenant_id = @TenantId AND id = @Id
-                RETURNING chunks_done, chunks_total
+                RETURNING chunks_done = chunks_total
                 """;
-            var (done, total) = connection.QuerySingle<(long, long?)>(chunkDone, new { now, run.TenantId, run.Id }, transaction);
-            return done == total
-                ? new Outcome([queue.Enqueue(connection, transaction, run.TenantId, run.Id, WorkKinds.Sink, 0, 0)], false)
-                : new Outcome([], false);
+            var allDone = connection.Prepared(chunkDone, transaction).With("@TenantId", run.TenantId).With("@Id", run.Id).ScalarInt64() == 1;
+            return allDone
+                ? new Outcome([queue.Enqueue(connection, transaction, run.TenantId, run.Id, WorkKinds.Sink, 0, 0)], false, null)
+                : Outcome.Nothing;
         }, cancellationToken);
     }
 
@@ -202,22 +232,24 @@ public sealed partial class RunExecutor(
         var extension = sink.Format.ToString().ToLowerInvariant();
         var outputKey = BlobKeys.RunOutput(run.TenantId, run.Id, extension);
         var chunks = Enumerable.Range(0, (int)run.ChunksTotal!.Value)
-            .Select(chunk => (Func<CancellationToken, Task<Stream>>)(ct => blobs.OpenReadAsync(BlobKeys.StepOutput(run.TenantId, run.Id, chunk, lastStep), ct)))
+            .Select(chunk => (Func<CancellationToken, Task<Stream>>)(ct => smallBlobs.OpenReadAsync(run.TenantId, BlobKeys.StepOutput(run.TenantId, run.Id, chunk, lastStep), ct)))
             .ToList();
-        long records;
-        await using (var output = await blobs.OpenWriteAsync(outputKey, cancellationToken))
-        {
-            records = await SinkWriter.WriteAsync(chunks, sink.Format, sink.Delimiter, output, cancellationToken);
-        }
+        var output = smallBlobs.OpenWrite(outputKey);
+        var records = await SinkWriter.WriteAsync(chunks, sink.Format, sink.Delimiter, output, cancellationToken);
+        await output.CompleteAsync();
         return await database.WriteAsync((connection, transaction) =>
         {
-            queue.Complete(connection, transaction, item);
-            if (!IsActive(connection, transaction, run))
+            if (output.Inline is { } data)
             {
-                return new Outcome([], false);
+                SmallBlobs.Save(connection, transaction, run.TenantId, outputKey, data);
+            }
+            queue.Complete(connection, transaction, item);
+            if (!CanCommit(connection, transaction, item))
+            {
+                return Outcome.Nothing;
             }
             FinishRun(connection, transaction, run, RunStatus.Succeeded, records, outputKey, null, Now);
-            return new Outcome([], true);
+            return new Outcome([], true, null);
         }, cancellationToken);
     }
 
@@ -237,7 +269,7 @@ public sealed partial class RunExecutor(
             LogRunFailed(logger, run.Id, reason, error);
             finished = await database.WriteAsync((connection, transaction) =>
             {
-                if (IsCommitted(connection, transaction, item) || !IsActive(connection, transaction, run))
+                if (!CanCommit(connection, transaction, item))
                 {
                     queue.Complete(connection, transaction, item);
                     return false;
@@ -324,10 +356,6 @@ public sealed partial class RunExecutor(
 
     private static bool IsCommitted(SqliteConnection connection, SqliteTransaction? transaction, WorkItem item)
     {
-        if (item.Kind != WorkKinds.Step)
-        {
-            return false;
-        }
         const string sql = """
             SELECT 1 FROM step_runs
             WHERE run_id = @RunId AND step_index = @StepIndex AND chunk = @Chunk AND tenant_id = @TenantId AND status = 'succeeded'
@@ -335,11 +363,19 @@ public sealed partial class RunExecutor(
         return connection.ExecuteScalar<long?>(sql, new { item.RunId, item.StepIndex, item.Chunk, item.TenantId }, transaction) is not null;
     }
 
-    private static bool IsActive(SqliteConnection connection, SqliteTransaction transaction, RunRow run)
+    /// <summary>Inside the commit: the run is still going and, for a step, this chunk's step is not already done.</summary>
+    private static bool CanCommit(SqliteConnection connection, SqliteTransaction transaction, WorkItem item)
     {
-        const string sql = "SELECT status FROM runs WHERE tenant_id = @TenantId AND id = @Id";
-        var status = connection.ExecuteScalar<string?>(sql, new { run.TenantId, run.Id }, transaction);
-        return status is RunStatus.Queued or RunStatus.Running;
+        const string sql = """
+            SELECT status IN ('queued', 'running')
+                AND (@Kind <> 'step' OR NOT EXISTS (
+                    SELECT 1 FROM step_runs
+                    WHERE run_id = @RunId AND step_index = @StepIndex AND chunk = @Chunk AND status = 'succeeded'))
+            FROM runs WHERE tenant_id = @TenantId AND id = @RunId
+            """;
+        return connection.Prepared(sql, transaction)
+            .With("@Kind", item.Kind).With("@RunId", item.RunId).With("@StepIndex", item.StepIndex).With("@Chunk", item.Chunk).With("@TenantId", item.TenantId)
+            .ScalarInt64() == 1;
     }
 
     private static void SaveStepRun(SqliteConnection connection, SqliteTransaction transaction, RunRow run, WorkItem item, string stepId, string status,
@@ -353,11 +389,12 @@ public sealed partial class RunExecutor(
               duration_ms = excluded.duration_ms, error = excluded.error, error_record = excluded.error_record,
               started_at = COALESCE(step_runs.started_at, excluded.started_at), finished_at = excluded.finished_at
             """;
-        connection.Execute(sql, new
-        {
-            RunId = run.Id, item.StepIndex, item.Chunk, run.TenantId, stepId, status, item.Attempt, recordsIn, recordsOut,
-            durationMs = duration.TotalMilliseconds, error, errorRecord, startedAt = started.ToUnixTimeMilliseconds(), finishedAt,
-        }, transaction);
+        connection.Prepared(sql, transaction)
+            .With("@RunId", run.Id).With("@StepIndex", item.StepIndex).With("@Chunk", item.Chunk).With("@TenantId", run.TenantId)
+            .With("@stepId", stepId).With("@status", status).With("@Attempt", item.Attempt).With("@recordsIn", recordsIn).With("@recordsOut", recordsOut)
+            .With("@durationMs", duration.TotalMilliseconds).With("@error", error).With("@errorRecord", errorRecord)
+            .With("@startedAt", started.ToUnixTimeMilliseconds()).With("@finishedAt", finishedAt)
+            .ExecuteNonQuery();
     }
 
     private static void FinishRun(SqliteConnection connection, SqliteTransaction transaction, RunRow run, string status, long? recordsOut, string? outputKey, string? error, long now)
@@ -367,12 +404,20 @@ public sealed partial class RunExecutor(
                 started_at = COALESCE(started_at, @now), finished_at = @now
             WHERE tenant_id = @TenantId AND id = @Id AND status IN ('queued', 'running')
             """;
-        connection.Execute(sql, new { status, recordsOut, outputKey, error, now, run.TenantId, run.Id }, transaction);
+        connection.Prepared(sql, transaction)
+            .With("@status", status).With("@recordsOut", recordsOut).With("@outputKey", outputKey).With("@error", error).With("@now", now)
+            .With("@TenantId", run.TenantId).With("@Id", run.Id)
+            .ExecuteNonQuery();
     }
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private sealed record Outcome(IReadOnlyList<WorkItem> Next, bool RunFinished);
+    /// <param name="Run">The run as this commit left it, when the next step of the chunk may continue on this worker.</param>
+    /// <param name="Output">The step's output, when small, for the next step to read from memory.</param>
+    private sealed record Outcome(IReadOnlyList<WorkItem> Next, bool RunFinished, RunRow? Run, ReadOnlyMemory<byte>? Output = null)
+    {
+        public static Outcome Nothing { get; } = new([], false, null);
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} failed: {Reason}")]
     private static partial void LogRunFailed(ILogger logger, string runId, string reason, Exception error);

@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Runs;
@@ -21,6 +22,9 @@ public sealed record NewRun(
     long? Records, string? ReplayOf)
 {
     public string Id { get; init; } = Ids.New("run");
+
+    /// <summary>The input itself, when small enough to be saved with the run instead of as a file.</summary>
+    public ReadOnlyMemory<byte>? InlineInput { get; init; }
 
     /// <summary>A known record count that fits one chunk skips the split: the input is chunk 0.</summary>
     public bool IsSingleChunk(int chunkSize) => Records is { } records && records <= chunkSize && InputFormat == "jsonl";
@@ -44,16 +48,18 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
     public async Task<IReadOnlyList<RunRow>> CreateAsync(IReadOnlyList<NewRun> runs, Func<NewRun, int> chunkSize, CancellationToken cancellationToken)
     {
         var (rows, items) = await database.WriteAsync((connection, transaction) => Create(connection, transaction, runs, chunkSize), cancellationToken);
-        dispatcher.Dispatch(items);
+        for (var i = 0; i < items.Count; i++)
+        {
+            dispatcher.Dispatch(items[i], rows[i]);
+        }
         return rows;
     }
 
     public (List<RunRow> Runs, List<WorkItem> Items) Create(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<NewRun> runs, Func<NewRun, int> chunkSize)
     {
-        const string sql = $"""
+        const string sql = """
             INSERT INTO runs (id, tenant_id, pipeline_id, version, trigger, status, input_key, input_format, chunks_total, records_in, replay_of, created_at)
             VALUES (@Id, @TenantId, @PipelineId, @Version, @Trigger, 'queued', @InputKey, @InputFormat, @ChunksTotal, @RecordsIn, @ReplayOf, @now)
-            RETURNING {RunColumns}
             """;
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var rows = new List<RunRow>(runs.Count);
@@ -61,16 +67,20 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
         foreach (var run in runs)
         {
             var single = run.IsSingleChunk(chunkSize(run));
-            rows.Add(connection.QuerySingle<RunRow>(sql, new
+            var row = new RunRow(
+                run.Id, run.TenantId, run.PipelineId, run.Version, run.Trigger, RunStatus.Queued, run.InputKey, run.InputFormat,
+                single ? 1 : null, 0, single ? run.Records : null, null, null, null, run.ReplayOf, now, null, null);
+            connection.Prepared(sql, transaction)
+                .With("@Id", row.Id).With("@TenantId", row.TenantId).With("@PipelineId", row.PipelineId).With("@Version", row.Version)
+                .With("@Trigger", row.Trigger).With("@InputKey", row.InputKey).With("@InputFormat", row.InputFormat)
+                .With("@ChunksTotal", row.ChunksTotal).With("@RecordsIn", row.RecordsIn).With("@ReplayOf", row.ReplayOf).With("@now", now)
+                .ExecuteNonQuery();
+            if (run.InlineInput is { } input)
             {
-                run.Id, run.TenantId, run.PipelineId, run.Version, run.Trigger, run.InputKey, run.InputFormat,
-                ChunksTotal = single ? 1 : (long?)null,
-                RecordsIn = single ? run.Records : null,
-                run.ReplayOf, now,
-            }, transaction));
-            items.Add(single
-                ? queue.Enqueue(connection, transaction, run.TenantId, run.Id, WorkKinds.Step, 0, 0)
-                : queue.Enqueue(connection, transaction, run.TenantId, run.Id, WorkKinds.Split, 0, 0));
+                SmallBlobs.Save(connection, transaction, run.TenantId, run.InputKey, input);
+            }
+            rows.Add(row);
+            items.Add(queue.Enqueue(connection, transaction, run.TenantId, run.Id, single ? WorkKinds.Step : WorkKinds.Split, 0, 0));
         }
         return (rows, items);
     }

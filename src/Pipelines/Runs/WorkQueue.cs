@@ -28,14 +28,29 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
             RETURNING id
             """;
         var now = Now;
-        var id = connection.ExecuteScalar<long>(sql, new { tenantId, runId, kind, stepIndex, chunk, now, node = Node, leaseUntil = now + LeaseMilliseconds }, transaction);
+        var id = connection.Prepared(sql, transaction)
+            .With("@tenantId", tenantId).With("@runId", runId).With("@kind", kind).With("@stepIndex", stepIndex).With("@chunk", chunk)
+            .With("@now", now).With("@node", Node).With("@leaseUntil", now + LeaseMilliseconds)
+            .ScalarInt64()!.Value;
         return new WorkItem(id, tenantId, runId, kind, stepIndex, chunk, 1);
     }
 
+    /// <summary>Removes the item, unless it has moved on to a later step meanwhile (a stale duplicate completing).</summary>
     public void Complete(SqliteConnection connection, SqliteTransaction transaction, WorkItem item)
     {
-        const string sql = "DELETE FROM work_items WHERE id = @Id";
-        connection.Execute(sql, new { item.Id }, transaction);
+        const string sql = "DELETE FROM work_items WHERE id = @Id AND kind = @Kind AND step_index = @StepIndex";
+        connection.Prepared(sql, transaction).With("@Id", item.Id).With("@Kind", item.Kind).With("@StepIndex", item.StepIndex).ExecuteNonQuery();
+    }
+
+    /// <summary>Turns a finished item into the next step of the same chunk, still leased to this node: one write instead of two.</summary>
+    public WorkItem Advance(SqliteConnection connection, SqliteTransaction transaction, WorkItem item)
+    {
+        const string sql = """
+            UPDATE work_items SET step_index = step_index + 1, attempt = 1, last_error = NULL, lease_owner = @node, lease_until = @leaseUntil
+            WHERE id = @Id AND step_index = @StepIndex
+            """;
+        connection.Prepared(sql, transaction).With("@Id", item.Id).With("@StepIndex", item.StepIndex).With("@node", Node).With("@leaseUntil", Now + LeaseMilliseconds).ExecuteNonQuery();
+        return item with { StepIndex = item.StepIndex + 1, Attempt = 1 };
     }
 
     public void RemoveAll(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string runId)
@@ -48,9 +63,9 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
     {
         const string sql = """
             UPDATE work_items SET attempt = attempt + 1, visible_at = @visibleAt, lease_owner = NULL, lease_until = NULL, last_error = @error
-            WHERE id = @Id
+            WHERE id = @Id AND kind = @Kind AND step_index = @StepIndex
             """;
-        connection.Execute(sql, new { item.Id, visibleAt = visibleAt.ToUnixTimeMilliseconds(), error }, transaction);
+        connection.Execute(sql, new { item.Id, item.Kind, item.StepIndex, visibleAt = visibleAt.ToUnixTimeMilliseconds(), error }, transaction);
     }
 
     /// <summary>Leases items that are due and unowned (new retries, or leases that ran out) to this node.</summary>

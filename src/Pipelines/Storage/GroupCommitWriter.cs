@@ -14,13 +14,12 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     private const int MaxBatch = 512;
     private readonly Channel<IUnit> _pending = Channel.CreateUnbounded<IUnit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Func<SqliteConnection> _open;
-    private readonly Thread _thread;
+    private readonly Task _loop;
 
     public GroupCommitWriter(Func<SqliteConnection> open)
     {
         _open = open;
-        _thread = new Thread(Loop) { IsBackground = true, Name = "flowgate-sqlite-writer" };
-        _thread.Start();
+        _loop = Task.Run(LoopAsync);
     }
 
     public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken)
@@ -34,11 +33,11 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         return unit.Completion.Task;
     }
 
-    private void Loop()
+    private async Task LoopAsync()
     {
         var batch = new List<IUnit>(MaxBatch);
         SqliteConnection? connection = null;
-        while (_pending.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (await _pending.Reader.WaitToReadAsync())
         {
             batch.Clear();
             while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var unit))
@@ -110,7 +109,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _pending.Writer.TryComplete();
-        await Task.Run(() => _thread.Join());
+        await _loop;
     }
 
     private interface IUnit

@@ -16,6 +16,11 @@ public sealed class TenantStore(Database database, TimeProvider time)
 {
     private const string KeyPrefix = "fg_live_";
 
+    /// <summary>How long a verified key is trusted without asking the database again.</summary>
+    private static readonly TimeSpan KeyCacheTime = TimeSpan.FromSeconds(10);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (ApiKeyIdentity Identity, DateTimeOffset Until)> _verifiedKeys = new(StringComparer.Ordinal);
+
     public async Task<(Tenant Tenant, IssuedApiKey Key)> CreateTenantAsync(string name, CancellationToken cancellationToken)
     {
         var tenant = new Tenant(Ids.New("tn"), name, time.GetUtcNow().ToUnixTimeMilliseconds());
@@ -44,11 +49,27 @@ public sealed class TenantStore(Database database, TimeProvider time)
         {
             return null;
         }
+        var now = time.GetUtcNow();
+        var hash = Hash(secret);
+        var cacheKey = Convert.ToBase64String(hash);
+        if (_verifiedKeys.TryGetValue(cacheKey, out var cached) && cached.Until > now)
+        {
+            return cached.Identity;
+        }
         const string sql = """
             SELECT id AS KeyId, tenant_id AS TenantId FROM api_keys WHERE key_hash = @hash AND revoked_at IS NULL
             """;
         using var connection = database.OpenConnection();
-        return connection.QuerySingleOrDefault<ApiKeyIdentity>(sql, new { hash = Hash(secret) });
+        var identity = connection.QuerySingleOrDefault<ApiKeyIdentity>(sql, new { hash });
+        if (identity is not null)
+        {
+            if (_verifiedKeys.Count > 10_000)
+            {
+                _verifiedKeys.Clear();
+            }
+            _verifiedKeys[cacheKey] = (identity, now + KeyCacheTime);
+        }
+        return identity;
     }
 
     public Tenant? FindTenant(string tenantId)

@@ -9,7 +9,7 @@ using Saas.Pipelines.Runs;
 namespace Saas.Pipelines.Triggers;
 
 /// <summary>Stores a trigger's input as a blob and creates the run that processes it.</summary>
-public sealed class RunStarter(IBlobStore blobs, RunStore runs, PipelineStore pipelines)
+public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore runs, PipelineStore pipelines)
 {
     /// <summary>
     /// Checks that a JSON body is one object or an array of objects.
@@ -38,10 +38,13 @@ public sealed class RunStarter(IBlobStore blobs, RunStore runs, PipelineStore pi
     }
 
     /// <summary>Starts a run on records already checked by <see cref="ValidateRecords"/>.</summary>
-    public async Task<RunRow> StartAsync(string tenantId, PipelineRow pipeline, JsonElement records, string trigger, CancellationToken cancellationToken)
+    public async Task<RunRow> StartAsync(string tenantId, PipelineRow pipeline, JsonElement records, string trigger, CancellationToken cancellationToken) =>
+        await CreateAsync(await PrepareAsync(tenantId, pipeline, records, trigger, cancellationToken), cancellationToken);
+
+    /// <summary>Creates a prepared run and starts it on this node.</summary>
+    public async Task<RunRow> CreateAsync(NewRun run, CancellationToken cancellationToken)
     {
-        var run = await PrepareAsync(tenantId, pipeline, records, trigger, cancellationToken);
-        var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);
+        var compiled = pipelines.GetCompiled(run.TenantId, run.PipelineId, run.Version);
         return (await runs.CreateAsync([run], _ => compiled.Definition.Settings.ChunkSize, cancellationToken))[0];
     }
 
@@ -53,11 +56,10 @@ public sealed class RunStarter(IBlobStore blobs, RunStore runs, PipelineStore pi
         var runId = Ids.New("run");
         var single = count <= compiled.Definition.Settings.ChunkSize;
         var key = single ? BlobKeys.ChunkInput(tenantId, runId, 0) : BlobKeys.RunInput(tenantId, runId, "jsonl");
-        await using (var stream = await blobs.OpenWriteAsync(key, cancellationToken))
-        {
-            await WriteJsonlAsync(records, stream, cancellationToken);
-        }
-        return new NewRun(tenantId, pipeline.Id, pipeline.CurrentVersion, trigger, key, "jsonl", single ? count : null, null) { Id = runId };
+        var input = smallBlobs.OpenWrite(key);
+        await WriteJsonlAsync(records, input, cancellationToken);
+        await input.CompleteAsync();
+        return new NewRun(tenantId, pipeline.Id, pipeline.CurrentVersion, trigger, key, "jsonl", single ? count : null, null) { Id = runId, InlineInput = input.Inline };
     }
 
     /// <summary>Streams an uploaded file to storage and starts a run that splits it.</summary>

@@ -48,15 +48,16 @@ public static class RunsApi
             {
                 return Problems.BadRequest("Invalid run input", $"{invalid}. Send one JSON object (one record) or an array of objects.");
             }
-            var run = await starter.StartAsync(tenant.Id, pipeline!, document.RootElement, TriggerTypes.Http, cancellationToken);
+            var prepared = await starter.PrepareAsync(tenant.Id, pipeline!, document.RootElement, TriggerTypes.Http, cancellationToken);
             if (wait != true)
             {
+                var run = await starter.CreateAsync(prepared, cancellationToken);
                 return TypedResults.Accepted($"/api/v1/runs/{run.Id}", run.ToDto());
             }
-            var finished = await WaitAsync(tenant.Id, run, runs, signals, Math.Clamp(timeoutSeconds ?? 30, 1, MaxWaitSeconds), cancellationToken);
+            var finished = await WaitAsync(prepared, starter, runs, signals, Math.Clamp(timeoutSeconds ?? 30, 1, MaxWaitSeconds), cancellationToken);
             return RunStatus.IsFinished(finished.Status)
                 ? TypedResults.Ok(Detailed(finished, pipelines, runs))
-                : TypedResults.Accepted($"/api/v1/runs/{run.Id}", Detailed(finished, pipelines, runs));
+                : TypedResults.Accepted($"/api/v1/runs/{finished.Id}", Detailed(finished, pipelines, runs));
         }
     }
 
@@ -98,7 +99,7 @@ public static class RunsApi
         return run is null ? Problems.NotFound("run", id) : TypedResults.Ok(Detailed(run, pipelines, runs));
     }
 
-    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> OutputAsync(string id, CurrentTenant tenant, RunStore runs, IBlobStore blobs, CancellationToken cancellationToken)
+    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> OutputAsync(string id, CurrentTenant tenant, RunStore runs, SmallBlobs blobs, CancellationToken cancellationToken)
     {
         var run = runs.Find(tenant.Id, id);
         if (run is null)
@@ -111,10 +112,10 @@ public static class RunsApi
         }
         var extension = Path.GetExtension(run.OutputKey).TrimStart('.');
         var contentType = extension switch { "csv" => "text/csv", "json" => "application/json", _ => "application/x-ndjson" };
-        return TypedResults.Stream(await blobs.OpenReadAsync(run.OutputKey, cancellationToken), contentType, $"{run.Id}.{extension}");
+        return TypedResults.Stream(await blobs.OpenReadAsync(tenant.Id, run.OutputKey, cancellationToken), contentType, $"{run.Id}.{extension}");
     }
 
-    private static Results<PushStreamHttpResult, ProblemHttpResult> StepOutputAsync(string id, string stepId, CurrentTenant tenant, RunStore runs, PipelineStore pipelines, IBlobStore blobs)
+    private static Results<PushStreamHttpResult, ProblemHttpResult> StepOutputAsync(string id, string stepId, CurrentTenant tenant, RunStore runs, PipelineStore pipelines, SmallBlobs blobs)
     {
         var run = runs.Find(tenant.Id, id);
         if (run is null)
@@ -131,7 +132,7 @@ public static class RunsApi
         {
             foreach (var chunk in committed)
             {
-                await using var output = await blobs.OpenReadAsync(BlobKeys.StepOutput(tenant.Id, id, chunk, step.Index), CancellationToken.None);
+                await using var output = await blobs.OpenReadAsync(tenant.Id, BlobKeys.StepOutput(tenant.Id, id, chunk, step.Index), CancellationToken.None);
                 await output.CopyToAsync(body);
             }
         }, "application/x-ndjson", $"{id}-{stepId}.jsonl");
@@ -163,25 +164,29 @@ public static class RunsApi
         return (pipeline, null);
     }
 
-    private static async Task<RunRow> WaitAsync(string tenantId, RunRow run, RunStore runs, RunSignals signals, int timeoutSeconds, CancellationToken cancellationToken)
+    /// <summary>Creates the run and waits (bounded) for it to finish; the waiter is registered first so no finish is missed.</summary>
+    private static async Task<RunRow> WaitAsync(NewRun prepared, RunStarter starter, RunStore runs, RunSignals signals, int timeoutSeconds, CancellationToken cancellationToken)
     {
-        var finished = signals.WhenFinished(run.Id);
-        var current = runs.Find(tenantId, run.Id)!;
-        if (!RunStatus.IsFinished(current.Status))
+        var finished = signals.WhenFinished(prepared.Id);
+        try
         {
-            try
-            {
-                await finished.WaitAsync(TimeSpan.FromSeconds(timeoutSeconds), cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-            }
-            current = runs.Find(tenantId, run.Id)!;
+            await starter.CreateAsync(prepared, cancellationToken);
+            await finished.WaitAsync(TimeSpan.FromSeconds(timeoutSeconds), cancellationToken);
         }
-        signals.Forget(run.Id);
-        return current;
+        catch (TimeoutException)
+        {
+        }
+        finally
+        {
+            signals.Forget(prepared.Id);
+        }
+        return runs.Find(prepared.TenantId, prepared.Id)!;
     }
 
+    /// <summary>The run with its steps; dead letters exist only for failed runs, so only those look for them.</summary>
     private static RunDto Detailed(RunRow run, PipelineStore pipelines, RunStore runs) =>
-        run.ToDto(pipelines.GetCompiled(run.TenantId, run.PipelineId, run.Version), runs.StepRuns(run.TenantId, run.Id), runs.DeadLetters(run.TenantId, run.Id));
+        run.ToDto(
+            pipelines.GetCompiled(run.TenantId, run.PipelineId, run.Version),
+            runs.StepRuns(run.TenantId, run.Id),
+            run.Status == RunStatus.Failed ? runs.DeadLetters(run.TenantId, run.Id) : []);
 }

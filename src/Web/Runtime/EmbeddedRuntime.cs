@@ -33,11 +33,11 @@ public sealed partial class Workers(WorkDispatcher dispatcher, WorkQueue queue, 
 
     private async Task WorkAsync(CancellationToken stoppingToken)
     {
-        await foreach (var item in dispatcher.Items.ReadAllAsync(stoppingToken))
+        await foreach (var (item, run) in dispatcher.Items.ReadAllAsync(stoppingToken))
         {
             try
             {
-                await executor.ExecuteAsync(item, stoppingToken);
+                await executor.ExecuteAsync(item, run, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -52,13 +52,16 @@ public sealed class ExecutionTests
         Assert.Equal(1, engine.Scalar("SELECT COUNT(*) FROM work_items WHERE run_id = @Id", new { run.Id }));
     }
 
+    /// <summary>Big enough that step outputs go to the blob store rather than inline into the database.</summary>
+    private static readonly string LargeRecords = "[" + string.Join(",", Enumerable.Range(1, 3).Select(n => $$"""{"n":{{n}},"pad":"{{new string('x', 40_000)}}"}""")) + "]";
+
     [Fact]
     public async Task Transient_failures_are_retried_with_backoff_and_the_run_succeeds_billed_once()
     {
         var flaky = new FlakyBlobs(failures: 2);
         await using var engine = new Engine(services => services.AddSingleton<IBlobStore>(sp => flaky.Wrap(new FolderBlobStore(sp.GetRequiredService<IOptions<FlowgateOptions>>()))));
         var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
-        var run = await engine.StartAsync(tenant, pipeline, """[{"n":1},{"n":2}]""");
+        var run = await engine.StartAsync(tenant, pipeline, LargeRecords);
 
         await engine.DrainAsync();
 
@@ -76,7 +79,7 @@ public sealed class ExecutionTests
         var flaky = new FlakyBlobs(failures: int.MaxValue);
         await using var engine = new Engine(services => services.AddSingleton<IBlobStore>(sp => flaky.Wrap(new FolderBlobStore(sp.GetRequiredService<IOptions<FlowgateOptions>>()))));
         var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps.Replace("\"steps\"", "\"settings\":{\"maxAttempts\":4},\"steps\""));
-        var run = await engine.StartAsync(tenant, pipeline, """[{"n":1}]""");
+        var run = await engine.StartAsync(tenant, pipeline, LargeRecords);
 
         await engine.DrainAsync();
 
@@ -103,7 +106,7 @@ public sealed class ExecutionTests
         {
             public Task<Stream> OpenWriteAsync(string key, CancellationToken cancellationToken)
             {
-                if (key.Contains("/step-000", StringComparison.Ordinal) && Interlocked.Increment(ref owner.Attempts) <= owner.Failures)
+                if (key.Contains(".step-000", StringComparison.Ordinal) && Interlocked.Increment(ref owner.Attempts) <= owner.Failures)
                 {
                     throw new IOException("disk unavailable");
                 }

@@ -135,3 +135,9 @@ CREATE TABLE schedule_state (
   last_fire_at INTEGER NOT NULL,
   PRIMARY KEY (tenant_id, pipeline_id)
 );
+
+CREATE TABLE small_blobs (
+  key TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  data BLOB NOT NULL
+);
