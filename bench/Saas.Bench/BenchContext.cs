@@ -6,10 +6,11 @@ namespace Saas.Bench;
 /// <summary>What every part of the benchmark needs; warnings end up under the summary.</summary>
 public sealed record BenchContext(BenchOptions Options, BenchPaths Paths, ChildProcesses Children, Wrk Wrk, List<string> Warnings)
 {
-    public async Task CheckMachineIsQuietAsync(string part, CancellationToken cancellationToken)
+    public void NoteOtherProcesses(string part, OtherProcessesLoad others)
     {
-        if (await MachineLoad.WarnIfBusyAsync(cancellationToken) is { } warning)
+        if (others.Warning() is { } warning)
         {
+            Console.WriteLine($"WARNING: {warning}");
             Warnings.Add($"{part}: {warning}");
         }
     }

@@ -22,13 +22,14 @@ public static class NodeRedBenchmark
                 throw new InvalidOperationException($"the correctness check failed: Node-RED answered {answer ?? "an error"}, expected {NodeRedFlow.ExpectedResponse}");
             }
             Console.WriteLine($"Correctness check: {answer}");
-            await context.CheckMachineIsQuietAsync("nodered", cancellationToken);
             Console.WriteLine($"Warming up for {context.Options.Warmup.TotalSeconds:0} s...");
             await context.Wrk.WarmUpAsync(server.RunUrl, PipelineDefinitions.SmallRecord, null, cancellationToken);
             Console.WriteLine($"Loading {server.RunUrl} for {context.Options.Duration.TotalSeconds:0} s ({context.Options.Connections} connections, {context.Options.Threads} threads)...");
             var before = CpuSnapshot.Take(server.Pid);
+            var others = OtherProcessesLoad.Start();
             var load = await context.Wrk.LoadAsync(server.RunUrl, PipelineDefinitions.SmallRecord, null, cancellationToken);
             var cpu = CpuSnapshot.Take(server.Pid).Since(before);
+            context.NoteOtherProcesses("nodered", others);
             Console.WriteLine(load.Report);
             Console.WriteLine($"Node-RED: {load.Describe("req")}");
             Console.WriteLine($"During the load: {cpu.Describe("node")}");

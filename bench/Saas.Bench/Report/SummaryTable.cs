@@ -24,7 +24,7 @@ public sealed class SummaryTable
         Row("p50 latency (ms)", runs?.P50Ms, red?.P50Ms, "0.00", higherIsBetter: false, $"≤ {Targets.RunsP50Ms}", v => v <= Targets.RunsP50Ms);
         Row("p99 latency (ms)", runs?.P99Ms, red?.P99Ms, "0.00", higherIsBetter: false, "", null);
         Row("non-2xx + socket errors", runs is null ? null : runs.Non2xx + runs.SocketErrors, red is null ? null : red.Non2xx + red.SocketErrors, "N0", higherIsBetter: false, "0", v => v == 0);
-        Row("server CPU during load (%)", Runs?.Cpu.ProcessPercent, NodeRed?.Cpu.ProcessPercent, "0", higherIsBetter: false, "", null);
+        Row("server CPU during load (% of a core)", Runs?.Cpu.ProcessPercent, NodeRed?.Cpu.ProcessPercent, "0", higherIsBetter: null, "", null);
         Row("CSV records/s", Csv?.RecordsPerSecond, null, "N0", higherIsBetter: true, $"≥ {Targets.CsvRecordsPerSecond:N0}", v => v >= Targets.CsvRecordsPerSecond);
         Row("CSV peak memory (MB)", Csv?.PeakMemoryMegabytes, null, "N0", higherIsBetter: false, $"≤ {Targets.PeakMemoryMegabytes}", v => v <= Targets.PeakMemoryMegabytes);
         Row("CSV output (MB)", Csv is null ? null : Csv.OutputBytes / 1048576.0, null, "N0", higherIsBetter: true, "", null);
@@ -56,9 +56,9 @@ public sealed class SummaryTable
         }
     }
 
-    private void Row(string metric, double? flowgate, double? nodeRed, string format, bool higherIsBetter, string target, Func<double, bool>? meets)
+    private void Row(string metric, double? flowgate, double? nodeRed, string format, bool? higherIsBetter, string target, Func<double, bool>? meets)
     {
-        var ratio = flowgate is { } f && nodeRed is { } n && n != 0 ? $"{f / n:0.00}x" + (higherIsBetter ? "" : " (lower is better)") : "";
+        var ratio = flowgate is { } f && nodeRed is { } n && n != 0 && higherIsBetter is { } higher ? $"{f / n:0.00}x" + (higher ? "" : " (lower is better)") : "";
         var verdict = flowgate is { } value && meets is not null ? (meets(value) ? "PASS" : "MISS") : "";
         _rows.Add((metric, Format(flowgate, format), Format(nodeRed, format), ratio, target, verdict));
     }

@@ -25,13 +25,14 @@ public static class ThreeStepRunsBenchmark
             Console.WriteLine($"Correctness check: run {check.Id} {check.Status}, records in {check.RecordsIn}, out {check.RecordsOut}.");
 
             var url = api.RunsUrl(pipelineId);
-            await context.CheckMachineIsQuietAsync("runs", cancellationToken);
             Console.WriteLine($"Warming up for {context.Options.Warmup.TotalSeconds:0} s...");
             await context.Wrk.WarmUpAsync(url, PipelineDefinitions.SmallRecord, api.ApiKey, cancellationToken);
             Console.WriteLine($"Loading {url} for {context.Options.Duration.TotalSeconds:0} s ({context.Options.Connections} connections, {context.Options.Threads} threads)...");
             var before = CpuSnapshot.Take(server.Pid);
+            var others = OtherProcessesLoad.Start();
             var load = await context.Wrk.LoadAsync(url, PipelineDefinitions.SmallRecord, api.ApiKey, cancellationToken);
             var cpu = CpuSnapshot.Take(server.Pid).Since(before);
+            context.NoteOtherProcesses("runs", others);
             Console.WriteLine(load.Report);
 
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken); // runs whose requests wrk cut off at the end still finish

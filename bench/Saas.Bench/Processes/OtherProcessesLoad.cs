@@ -3,37 +3,37 @@ using System.Diagnostics;
 namespace Saas.Bench.Processes;
 
 /// <summary>
-/// The machine is shared (other builds and tests run on it too), so before each load the benchmark measures
-/// how much CPU processes other than its own (and its children) use, and names them.
+/// The machine is shared (other builds and tests run on it too), so each measurement also records how much CPU
+/// processes other than the benchmark's own (and its children) used meanwhile, and names the busiest.
 /// </summary>
-public static class MachineLoad
+public sealed class OtherProcessesLoad
 {
     private const double BusyPercent = 15;
     private const int TicksPerSecond = 100;
 
-    /// <summary>A warning if others used more than 15% of the machine during one second, else null.</summary>
-    public static async Task<string?> WarnIfBusyAsync(CancellationToken cancellationToken)
+    private readonly Dictionary<int, (string Name, int Parent, long Ticks)> _before = Processes();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    public static OtherProcessesLoad Start() => new();
+
+    /// <summary>A warning if others used more than 15% of the machine since <see cref="Start"/>, else null.</summary>
+    public string? Warning()
     {
-        var before = Processes();
-        var clock = Stopwatch.StartNew();
-        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         var after = Processes();
-        var available = clock.Elapsed.TotalSeconds * TicksPerSecond * Environment.ProcessorCount;
+        var seconds = _clock.Elapsed.TotalSeconds;
         var others = after
             .Where(p => !IsOurs(p.Key, after))
-            .Select(p => (p.Value.Name, Ticks: p.Value.Ticks - (before.TryGetValue(p.Key, out var was) ? was.Ticks : 0)))
+            .Select(p => (p.Value.Name, Ticks: p.Value.Ticks - (_before.TryGetValue(p.Key, out var was) ? was.Ticks : 0)))
             .Where(p => p.Ticks > 0)
             .OrderByDescending(p => p.Ticks)
             .ToList();
-        var busy = 100 * others.Sum(p => p.Ticks) / available;
+        var busy = 100 * others.Sum(p => p.Ticks) / (seconds * TicksPerSecond * Environment.ProcessorCount);
         if (busy < BusyPercent)
         {
             return null;
         }
-        var culprits = string.Join(", ", others.Take(3).Select(p => $"{p.Name} {p.Ticks * 100 / TicksPerSecond / clock.Elapsed.TotalSeconds:0}%"));
-        var warning = $"other processes kept the machine {busy:0}% busy just before the load ({culprits} of one core); the figures are lower than on a quiet machine";
-        Console.WriteLine($"WARNING: {warning}");
-        return warning;
+        var culprits = string.Join(", ", others.Take(3).Select(p => $"{p.Name} {p.Ticks * 100 / TicksPerSecond / seconds:0}%"));
+        return $"other processes kept the machine {busy:0}% busy during the measurement ({culprits} of one core); the figures are lower than on a quiet machine";
     }
 
     private static bool IsOurs(int pid, Dictionary<int, (string Name, int Parent, long Ticks)> processes)
@@ -57,7 +57,7 @@ public static class MachineLoad
         {
             if (int.TryParse(Path.GetFileName(directory), out var pid) && CpuSnapshot.TaskTicks(directory) is { } task)
             {
-                processes[pid] = (task.Name, task.Parent, task.Ticks);
+                processes[pid] = task;
             }
         }
         return processes;
