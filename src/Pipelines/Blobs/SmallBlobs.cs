@@ -1,4 +1,3 @@
-using Dapper;
 using Microsoft.Data.Sqlite;
 using Saas.Pipelines.Storage;
 
@@ -30,7 +29,7 @@ public sealed class SmallBlobs(Database database, IBlobStore store)
         byte[]? inline;
         using (var connection = database.OpenConnection())
         {
-            inline = connection.QuerySingleOrDefault<byte[]>(sql, new { key, tenantId });
+            inline = connection.Prepared(sql, null).With("@key", key).With("@tenantId", tenantId).ExecuteScalar() as byte[];
         }
         return inline is not null ? new MemoryStream(inline, writable: false) : await store.OpenReadAsync(key, cancellationToken);
     }

@@ -87,7 +87,10 @@ public sealed class PipelineStore(Database database, TimeProvider time)
             SELECT {PipelineColumns} FROM pipelines WHERE tenant_id = @tenantId AND id = @pipelineId
             """;
         using var connection = database.OpenConnection();
-        return connection.QuerySingleOrDefault<PipelineRow>(sql, new { tenantId, pipelineId });
+        using var r = connection.Prepared(sql, null).With("@tenantId", tenantId).With("@pipelineId", pipelineId).ExecuteReader();
+        return r.Read()
+            ? new PipelineRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetString(4), r.GetString(5), r.GetStringOrNull(6), r.GetInt64(7), r.GetInt64(8))
+            : null;
     }
 
     public IReadOnlyList<PipelineRow> List(string tenantId)

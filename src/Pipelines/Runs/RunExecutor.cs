@@ -27,15 +27,11 @@ public sealed partial class RunExecutor(
     WorkQueue queue,
     WorkDispatcher dispatcher,
     RunSignals signals,
+    RunStore runs,
     TimeProvider time,
     IOptions<FlowgateOptions> options,
     ILogger<RunExecutor> logger)
 {
-    private const string RunColumns = """
-        id, tenant_id, pipeline_id, version, trigger, status, input_key, input_format, chunks_total, chunks_done,
-        records_in, records_out, output_key, error, replay_of, created_at, started_at, finished_at
-        """;
-
     /// <summary>
     /// Executes the item and commits. The next step of the same chunk continues on this worker at
     /// once (its item is already leased here); any other work it made necessary is dispatched.
@@ -66,7 +62,7 @@ public sealed partial class RunExecutor(
     /// <param name="chainedInput">That step's output, when it was small enough to keep in memory.</param>
     private async Task<Outcome> ExecuteAndCommitAsync(WorkItem item, RunRow? chainedFrom, ReadOnlyMemory<byte>? chainedInput, CancellationToken cancellationToken)
     {
-        var run = chainedFrom ?? FindRun(item);
+        var run = chainedFrom ?? runs.Find(item.TenantId, item.RunId);
         if (run is null || RunStatus.IsFinished(run.Status) || (chainedFrom is null && IsCommitted(item)))
         {
             await database.WriteAsync((connection, transaction) => queue.Complete(connection, transaction, item), cancellationToken);
@@ -335,13 +331,6 @@ public sealed partial class RunExecutor(
             counted();
             yield return record;
         }
-    }
-
-    private RunRow? FindRun(WorkItem item)
-    {
-        const string sql = $"SELECT {RunColumns} FROM runs WHERE tenant_id = @TenantId AND id = @RunId";
-        using var connection = database.OpenConnection();
-        return connection.QuerySingleOrDefault<RunRow>(sql, new { item.TenantId, item.RunId });
     }
 
     private bool IsCommitted(WorkItem item)

@@ -85,12 +85,19 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
         return (rows, items);
     }
 
+    /// <summary>On every run's path (waiters, workers), so prepared and mapped by hand.</summary>
     public RunRow? Find(string tenantId, string runId)
     {
         const string sql = $"SELECT {RunColumns} FROM runs WHERE tenant_id = @tenantId AND id = @runId";
         using var connection = database.OpenConnection();
-        return connection.QuerySingleOrDefault<RunRow>(sql, new { tenantId, runId });
+        using var reader = connection.Prepared(sql, null).With("@tenantId", tenantId).With("@runId", runId).ExecuteReader();
+        return reader.Read() ? ReadRun(reader) : null;
     }
+
+    private static RunRow ReadRun(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetString(7),
+        r.GetInt64OrNull(8), r.GetInt64(9), r.GetInt64OrNull(10), r.GetInt64OrNull(11), r.GetStringOrNull(12), r.GetStringOrNull(13),
+        r.GetStringOrNull(14), r.GetInt64(15), r.GetInt64OrNull(16), r.GetInt64OrNull(17));
 
     /// <summary>Newest first; the cursor is the id of the last run returned (ids sort by creation).</summary>
     public RunPage List(string tenantId, string? pipelineId, string? status, int limit, string? cursor)
@@ -114,7 +121,15 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
             SELECT {StepRunColumns} FROM step_runs WHERE tenant_id = @tenantId AND run_id = @runId ORDER BY step_index, chunk
             """;
         using var connection = database.OpenConnection();
-        return connection.Query<StepRunRow>(sql, new { tenantId, runId }).AsList();
+        using var r = connection.Prepared(sql, null).With("@tenantId", tenantId).With("@runId", runId).ExecuteReader();
+        var rows = new List<StepRunRow>();
+        while (r.Read())
+        {
+            rows.Add(new StepRunRow(
+                r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetInt64(5), r.GetInt64OrNull(6), r.GetInt64OrNull(7),
+                r.GetDoubleOrNull(8), r.GetStringOrNull(9), r.GetStringOrNull(10), r.GetInt64OrNull(11), r.GetInt64OrNull(12)));
+        }
+        return rows;
     }
 
     public IReadOnlyList<DeadLetterRow> DeadLetters(string tenantId, string runId)

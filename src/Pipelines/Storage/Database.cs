@@ -26,7 +26,7 @@ public sealed class Database : IAsyncDisposable
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = FilePath,
-            Pooling = true,
+            Pooling = false,
             DefaultTimeout = 30,
         }.ToString();
         Migrate();
@@ -38,11 +38,49 @@ public sealed class Database : IAsyncDisposable
     public GroupCommitWriter Writer { get; }
 
     /// <summary>
-    /// A pooled connection for reads (WAL: readers never wait for the writer). The database file is
-    /// memory-mapped: a read transaction starts with a cold page cache after every commit, and mapped
-    /// pages cost no system call to fetch again.
+    /// A connection for reads (WAL: readers never wait for the writer); disposing it returns it to this
+    /// database's pool. Pooled connections live on with their prepared statements (see
+    /// <see cref="PreparedStatements"/>), and map the database file into memory: a read transaction
+    /// starts with a cold page cache after every commit, and mapped pages cost no system call.
     /// </summary>
     public SqliteConnection OpenConnection()
+    {
+        if (_idleReaders.TryTake(out var pooled))
+        {
+            return pooled;
+        }
+        var connection = new ReadConnection(this, _connectionString);
+        connection.Open();
+        connection.Execute("PRAGMA mmap_size = 268435456");
+        return connection;
+    }
+
+    private const int MaxIdleReaders = 32;
+    private readonly System.Collections.Concurrent.ConcurrentBag<ReadConnection> _idleReaders = [];
+
+    private bool Return(ReadConnection connection)
+    {
+        if (_idleReaders.Count >= MaxIdleReaders)
+        {
+            return false;
+        }
+        _idleReaders.Add(connection);
+        return true;
+    }
+
+    private sealed class ReadConnection(Database owner, string connectionString) : SqliteConnection(connectionString)
+    {
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && State == System.Data.ConnectionState.Open && owner.Return(this))
+            {
+                return;
+            }
+            base.Dispose(disposing);
+        }
+    }
+
+    private SqliteConnection CreateConnection()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
@@ -57,7 +95,7 @@ public sealed class Database : IAsyncDisposable
     /// </summary>
     private SqliteConnection OpenWriterConnection()
     {
-        var connection = OpenConnection();
+        var connection = CreateConnection();
         connection.Execute("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 4000; PRAGMA cache_size = -65536;");
         return connection;
     }
@@ -71,7 +109,7 @@ public sealed class Database : IAsyncDisposable
 
     private void Migrate()
     {
-        using var connection = OpenConnection();
+        using var connection = CreateConnection();
         connection.Execute("PRAGMA journal_mode = WAL;");
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
         var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();

@@ -12,7 +12,7 @@ public static class PreparedStatements
 {
     private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Cache = new();
 
-    public static SqliteCommand Prepared(this SqliteConnection connection, string sql, SqliteTransaction transaction)
+    public static SqliteCommand Prepared(this SqliteConnection connection, string sql, SqliteTransaction? transaction)
     {
         var commands = Cache.GetValue(connection, _ => new Dictionary<string, SqliteCommand>(StringComparer.Ordinal));
         if (!commands.TryGetValue(sql, out var command))
@@ -46,4 +46,10 @@ public static class PreparedStatements
         null or DBNull => null,
         var other => Convert.ToInt64(other, System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    public static long? GetInt64OrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
+
+    public static double? GetDoubleOrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
+
+    public static string? GetStringOrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }
