@@ -1,7 +1,7 @@
 namespace Saas.Bench;
 
 /// <summary>Command-line options: which parts to run, how long, and how big the CSV is.</summary>
-public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, int ChunkSize, TimeSpan Duration, TimeSpan Warmup, int Connections, int Threads)
+public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, int ChunkSize, TimeSpan Duration, TimeSpan Warmup, int Connections, int Threads, int? Workers = null)
 {
     public const string Runs = "runs";
     public const string Csv = "csv";
@@ -9,12 +9,15 @@ public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, 
 
     public const string Usage = """
         usage: bench/run.sh [--only runs|csv|nodered[,...]] [--csv-mb 1024] [--chunk-size 50000]
-                            [--duration 15] [--warmup 3] [--connections 32] [--threads 2]
+                            [--duration 15] [--warmup 3] [--connections 32] [--threads 2] [--workers N]
         """;
 
     private static readonly string[] AllParts = [Runs, Csv, NodeRed];
 
     public bool Includes(string part) => Parts.Contains(part);
+
+    /// <summary>Settings passed to the Flowgate host: the number of embedded workers, if chosen.</summary>
+    public IEnumerable<string> HostSettings => Workers is { } workers ? [$"--Flowgate:Runtime:Workers={workers}"] : [];
 
     public static BenchOptions Parse(string[] args)
     {
@@ -32,6 +35,7 @@ public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, 
                 "--warmup" => options with { Warmup = TimeSpan.FromSeconds(Positive(args[i], value)) },
                 "--connections" => options with { Connections = Positive(args[i], value) },
                 "--threads" => options with { Threads = Positive(args[i], value) },
+                "--workers" => options with { Workers = Positive(args[i], value) },
                 _ => throw new ArgumentException($"unknown option {args[i]}.\n{Usage}"),
             };
             i++;

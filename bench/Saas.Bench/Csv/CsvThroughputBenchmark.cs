@@ -17,7 +17,7 @@ public static class CsvThroughputBenchmark
         Console.WriteLine("\n== 2. Flowgate CSV throughput (upload → map → filter → JSONL) ==");
         var input = await OrdersCsvGenerator.EnsureAsync(context.Paths.Work, context.Options.CsvMegabytes, cancellationToken);
         Console.WriteLine($"Input: {input.Path}, {input.Bytes / 1048576.0:N0} MB, {input.Rows:N0} rows; filter total > {input.Threshold} keeps {input.RowsAboveThreshold:N0}.");
-        var server = await FlowgateServer.StartAsync(context.Children, context.Paths, "csv");
+        var server = await FlowgateServer.StartAsync(context.Children, context.Paths, "csv", context.Options.HostSettings);
         try
         {
             var api = server.Api;
@@ -26,6 +26,7 @@ public static class CsvThroughputBenchmark
 
             await using var memory = ProcessMemory.StartSampling(server.Pid);
             var others = OtherProcessesLoad.Start();
+            var cpuBefore = CpuSnapshot.Take(server.Pid);
             var clock = Stopwatch.StartNew();
             var runId = await api.UploadAsync(pipelineId, input.Path, cancellationToken);
             var upload = clock.Elapsed;
@@ -34,6 +35,7 @@ public static class CsvThroughputBenchmark
             var run = await PollUntilFinishedAsync(api, runId, cancellationToken);
             var processing = clock.Elapsed - upload;
             var hwm = ProcessMemory.HighWaterMarkMegabytes(server.Pid);
+            var cpu = CpuSnapshot.Take(server.Pid).Since(cpuBefore);
             context.NoteOtherProcesses("csv", others);
 
             if (run.Status != "succeeded")
@@ -44,6 +46,7 @@ public static class CsvThroughputBenchmark
             var result = new CsvThroughputResult(input, run.RecordsOut ?? 0, run.Chunks?.Total ?? 0, upload, processing,
                 memory.PeakRssMegabytes, uploadPeak, hwm, output.Bytes, Verify(input, run, output));
             Report(result, run, output);
+            Console.WriteLine($"From upload start to run end: {cpu.Describe("host")}");
             return result;
         }
         finally

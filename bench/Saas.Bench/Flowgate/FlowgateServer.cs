@@ -23,13 +23,13 @@ public sealed class FlowgateServer(Process process, ChildProcesses children, Flo
         }
     }
 
-    public static async Task<FlowgateServer> StartAsync(ChildProcesses children, BenchPaths paths, string name)
+    public static async Task<FlowgateServer> StartAsync(ChildProcesses children, BenchPaths paths, string name, IEnumerable<string> settings)
     {
         var data = paths.FreshWorkFolder($"flowgate-{name}");
         var apiKey = await CreateTenantAsync(children, paths, data);
         var port = LoopbackPort.Free();
         var host = children.StartService($"flowgate-{name}", "dotnet",
-            [paths.WebHostDll, $"--urls=http://127.0.0.1:{port}", $"--Flowgate:DataDirectory={data}", "--Logging:LogLevel:Default=Warning"],
+            [paths.WebHostDll, $"--urls=http://127.0.0.1:{port}", $"--Flowgate:DataDirectory={data}", "--Logging:LogLevel:Default=Warning", .. settings],
             Path.GetDirectoryName(paths.WebHostDll)!, Production);
         var api = new FlowgateApi(new Uri($"http://127.0.0.1:{port}"), apiKey);
         await Readiness.WaitUntilAsync(api.IsHealthyAsync, host, "the Flowgate host", children.LogPath($"flowgate-{name}"), TimeSpan.FromSeconds(60));

@@ -23,13 +23,16 @@ public sealed record CpuSnapshot(long MachineTotal, long MachineIdle, long Proce
         var machineTicks = Math.Max(1, MachineTotal - earlier.MachineTotal);
         var busy = 100.0 * (machineTicks - (MachineIdle - earlier.MachineIdle)) / machineTicks;
         var wallTicks = (double)machineTicks / Environment.ProcessorCount;
-        var byName = Threads
+        var byThread = Threads
             .Select(t => (t.Value.Name, Ticks: t.Value.Ticks - (earlier.Threads.TryGetValue(t.Key, out var before) ? before.Ticks : 0)))
+            .ToList();
+        var byName = byThread
             .GroupBy(t => t.Name)
             .Select(g => (Thread: $"{g.Key} x{g.Count()}", Percent: 100.0 * g.Sum(t => t.Ticks) / wallTicks))
             .OrderByDescending(t => t.Percent)
             .ToList();
-        return new CpuUsage(busy, 100.0 * (ProcessTicks - earlier.ProcessTicks) / wallTicks, byName);
+        var busiest = byThread.Count == 0 ? 0 : 100.0 * byThread.Max(t => t.Ticks) / wallTicks;
+        return new CpuUsage(busy, 100.0 * (ProcessTicks - earlier.ProcessTicks) / wallTicks, busiest, byName);
     }
 
     internal static (string Name, int Parent, long Ticks)? TaskTicks(string task)
