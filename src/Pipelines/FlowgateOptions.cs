@@ -20,8 +20,9 @@ public sealed class RuntimeOptions
     /// <summary>Runs the workers, scheduler and queue pump inside this process.</summary>
     public bool Embedded { get; set; } = true;
 
+    /// <summary>Work items executing at once. Workers mostly wait for commits, so this is well above the core count.</summary>
     [Range(1, 256)]
-    public int Workers { get; set; } = Environment.ProcessorCount * 2;
+    public int Workers { get; set; } = 32;
 
     /// <summary>How long a worker owns a work item before another may take it over.</summary>
     [Range(1, 3600)]

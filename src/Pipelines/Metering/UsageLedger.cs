@@ -44,7 +44,7 @@ public sealed class UsageLedger(Database database)
     {
         const string sql = """
             SELECT tenant_id, meter, quantity, idempotency_key, pipeline_id, run_id, occurred_at FROM usage_events
-            WHERE tenant_id = @tenantId AND run_id = @runId ORDER BY id
+            WHERE tenant_id = @tenantId AND run_id = @runId ORDER BY occurred_at, idempotency_key
             """;
         using var connection = database.OpenConnection();
         return connection.Query<UsageEvent>(sql, new { tenantId, runId }).AsList();

@@ -79,7 +79,7 @@ public sealed partial class RunExecutor(
             var outcome = item.Kind switch
             {
                 WorkKinds.Split => await SplitAsync(item, run, pipeline, deadline.Token),
-                WorkKinds.Step => await StepAsync(item, run, pipeline, chainedInput, started, stopwatch, deadline.Token),
+                WorkKinds.Step => await StepAsync(item, run, pipeline, chainedInput, stopwatch, deadline.Token),
                 WorkKinds.Sink => await SinkAsync(item, run, pipeline, deadline.Token),
                 _ => throw new InvalidOperationException($"unknown work kind '{item.Kind}'"),
             };
@@ -92,6 +92,15 @@ public sealed partial class RunExecutor(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
+        }
+        catch (ChainedStepFailure failure)
+        {
+            if (failure.Item is null)
+            {
+                return Outcome.Nothing;
+            }
+            await FailOrRetryAsync(failure.Item, run, pipeline, failure.InnerException!, failure.Message, started, stopwatch.Elapsed, cancellationToken);
+            return Outcome.Nothing;
         }
         catch (Exception error)
         {
@@ -149,18 +158,54 @@ public sealed partial class RunExecutor(
         }, cancellationToken);
     }
 
-    private async Task<Outcome> StepAsync(WorkItem item, RunRow run, CompiledPipeline pipeline, ReadOnlyMemory<byte>? chainedInput, DateTimeOffset started, Stopwatch stopwatch, CancellationToken cancellationToken)
+    /// <summary>
+    /// How long a worker may go on executing the next steps of a chunk in memory before committing.
+    /// Steps that finish well within it are committed together: one transaction with every step run,
+    /// usage event and output, instead of one each. A crash re-executes at most this much step code;
+    /// the effects in the database stay exactly once.
+    /// </summary>
+    private static readonly TimeSpan UncommittedChainLimit = TimeSpan.FromMilliseconds(50);
+
+    private async Task<Outcome> StepAsync(WorkItem item, RunRow run, CompiledPipeline pipeline, ReadOnlyMemory<byte>? chainedInput, Stopwatch stopwatch, CancellationToken cancellationToken)
     {
-        var step = pipeline.Steps[(int)item.StepIndex];
-        var inputKey = item.StepIndex == 0
+        var executed = new List<ExecutedStep>();
+        var input = chainedInput;
+        for (var index = item.StepIndex; ; index++)
+        {
+            ExecutedStep step;
+            try
+            {
+                step = await ExecuteStepAsync(item, run, pipeline, index, input, cancellationToken);
+            }
+            catch (Exception error) when (executed.Count > 0 && error is not OperationCanceledException)
+            {
+                var outcome = await CommitStepsAsync(item, run, pipeline, executed, cancellationToken);
+                throw new ChainedStepFailure(outcome.Next.SingleOrDefault(n => n.Kind == WorkKinds.Step && n.StepIndex == index), error);
+            }
+            executed.Add(step);
+            var isLast = index == pipeline.Steps.Count - 1;
+            if (isLast || step.Inline is null || stopwatch.Elapsed > UncommittedChainLimit)
+            {
+                return await CommitStepsAsync(item, run, pipeline, executed, cancellationToken);
+            }
+            input = step.Inline;
+        }
+    }
+
+    private async Task<ExecutedStep> ExecuteStepAsync(WorkItem item, RunRow run, CompiledPipeline pipeline, long index, ReadOnlyMemory<byte>? chainedInput, CancellationToken cancellationToken)
+    {
+        var step = pipeline.Steps[(int)index];
+        var started = time.GetUtcNow();
+        var stopwatch = Stopwatch.StartNew();
+        var inputKey = index == 0
             ? BlobKeys.ChunkInput(run.TenantId, run.Id, item.Chunk)
-            : BlobKeys.StepOutput(run.TenantId, run.Id, item.Chunk, item.StepIndex - 1);
-        var outputKey = BlobKeys.StepOutput(run.TenantId, run.Id, item.Chunk, item.StepIndex);
+            : BlobKeys.StepOutput(run.TenantId, run.Id, item.Chunk, index - 1);
+        var outputKey = BlobKeys.StepOutput(run.TenantId, run.Id, item.Chunk, index);
         long recordsIn = 0, recordsOut;
         var output = smallBlobs.OpenWrite(outputKey);
-        await using (var input = chainedInput is { } bytes ? new MemoryStream(bytes.ToArray(), writable: false) : await smallBlobs.OpenReadAsync(run.TenantId, inputKey, cancellationToken))
+        await using (var input = chainedInput is { } bytes ? new ReadOnlyMemoryStream(bytes) : await smallBlobs.OpenReadAsync(run.TenantId, inputKey, cancellationToken))
         {
-            var records = item.StepIndex == 0 && run.InputFormat == "csv"
+            var records = index == 0 && run.InputFormat == "csv"
                 ? ChunkReader.ReadCsvAsync(input, pipeline.Definition.Trigger.Delimiter, cancellationToken)
                 : ChunkReader.ReadJsonlAsync(input, cancellationToken);
             await using var writer = new JsonlRecordWriter(output);
@@ -172,11 +217,18 @@ public sealed partial class RunExecutor(
             recordsOut = writer.Count;
         }
         await output.CompleteAsync();
-        var inline = output.Inline;
-        var duration = stopwatch.Elapsed;
-        var isLast = item.StepIndex == pipeline.Steps.Count - 1;
-        var sinkIsThisOutput = pipeline.Definition.Sink.Format == SinkFormat.Jsonl && run.ChunksTotal == 1;
+        return new ExecutedStep(step, index, recordsIn, recordsOut, started, stopwatch.Elapsed, outputKey, output.Inline);
+    }
 
+    /// <summary>
+    /// Commits executed steps of one chunk: their step runs, usage events and inline outputs, then
+    /// moves the work item on past them, or ends the chunk (and the run, or enqueues its sink).
+    /// </summary>
+    private async Task<Outcome> CommitStepsAsync(WorkItem item, RunRow run, CompiledPipeline pipeline, List<ExecutedStep> executed, CancellationToken cancellationToken)
+    {
+        var last = executed[^1];
+        var chunkDone = last.Index == pipeline.Steps.Count - 1;
+        var sinkIsLastOutput = pipeline.Definition.Sink.Format == SinkFormat.Jsonl && run.ChunksTotal == 1;
         return await database.WriteAsync((connection, transaction) =>
         {
             if (!CanCommit(connection, transaction, item))
@@ -185,12 +237,15 @@ public sealed partial class RunExecutor(
                 return Outcome.Nothing;
             }
             var now = Now;
-            if (inline is { } data)
+            foreach (var step in executed)
             {
-                SmallBlobs.Save(connection, transaction, run.TenantId, outputKey, data);
+                if (step.Inline is { } data)
+                {
+                    SmallBlobs.Save(connection, transaction, run.TenantId, step.OutputKey, data);
+                }
+                SaveStepRun(connection, transaction, run, item with { StepIndex = step.Index }, step.Step.Id, StepStatus.Succeeded, step.RecordsIn, step.RecordsOut, step.Duration, null, null, step.Started, now);
+                UsageLedger.Append(connection, transaction, new UsageEvent(run.TenantId, Meters.StepExecutions, 1, $"{run.Id}/{step.Step.Id}/{item.Chunk}", run.PipelineId, run.Id, now));
             }
-            SaveStepRun(connection, transaction, run, item, step.Id, StepStatus.Succeeded, recordsIn, recordsOut, duration, null, null, started, now);
-            UsageLedger.Append(connection, transaction, new UsageEvent(run.TenantId, Meters.StepExecutions, 1, $"{run.Id}/{step.Id}/{item.Chunk}", run.PipelineId, run.Id, now));
             if (item.StepIndex == 0)
             {
                 const string markRunning = """
@@ -199,26 +254,35 @@ public sealed partial class RunExecutor(
                     """;
                 connection.Prepared(markRunning, transaction).With("@now", now).With("@TenantId", run.TenantId).With("@Id", run.Id).ExecuteNonQuery();
             }
-            if (!isLast)
+            if (!chunkDone)
             {
-                return new Outcome([queue.Advance(connection, transaction, item)], false, run, inline);
+                return new Outcome([queue.Advance(connection, transaction, item, last.Index + 1)], false, run, last.Inline);
             }
             queue.Complete(connection, transaction, item);
-            if (sinkIsThisOutput)
+            if (sinkIsLastOutput)
             {
-                FinishRun(connection, transaction, run, RunStatus.Succeeded, recordsOut, outputKey, null, now);
+                FinishRun(connection, transaction, run, RunStatus.Succeeded, last.RecordsOut, last.OutputKey, null, now);
                 return new Outcome([], true, null);
             }
-            const string chunkDone = """
+            const string countChunk = """
                 UPDATE runs SET chunks_done = chunks_done + 1
                 WHERE tenant_id = @TenantId AND id = @Id
                 RETURNING chunks_done = chunks_total
                 """;
-            var allDone = connection.Prepared(chunkDone, transaction).With("@TenantId", run.TenantId).With("@Id", run.Id).ScalarInt64() == 1;
+            var allDone = connection.Prepared(countChunk, transaction).With("@TenantId", run.TenantId).With("@Id", run.Id).ScalarInt64() == 1;
             return allDone
                 ? new Outcome([queue.Enqueue(connection, transaction, run.TenantId, run.Id, WorkKinds.Sink, 0, 0)], false, null)
                 : Outcome.Nothing;
         }, cancellationToken);
+    }
+
+    private sealed record ExecutedStep(
+        CompiledStep Step, long Index, long RecordsIn, long RecordsOut, DateTimeOffset Started, TimeSpan Duration, string OutputKey, ReadOnlyMemory<byte>? Inline);
+
+    /// <summary>A step failed after earlier steps of its chain were committed; <see cref="Item"/> now points at it.</summary>
+    private sealed class ChainedStepFailure(WorkItem? item, Exception inner) : Exception(inner.Message, inner)
+    {
+        public WorkItem? Item { get; } = item;
     }
 
     private async Task<Outcome> SinkAsync(WorkItem item, RunRow run, CompiledPipeline pipeline, CancellationToken cancellationToken)

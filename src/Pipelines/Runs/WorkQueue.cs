@@ -42,15 +42,16 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
         connection.Prepared(sql, transaction).With("@Id", item.Id).With("@Kind", item.Kind).With("@StepIndex", item.StepIndex).ExecuteNonQuery();
     }
 
-    /// <summary>Turns a finished item into the next step of the same chunk, still leased to this node: one write instead of two.</summary>
-    public WorkItem Advance(SqliteConnection connection, SqliteTransaction transaction, WorkItem item)
+    /// <summary>Turns a finished item into a later step of the same chunk, still leased to this node: one write instead of two.</summary>
+    public WorkItem Advance(SqliteConnection connection, SqliteTransaction transaction, WorkItem item, long nextStep)
     {
         const string sql = """
-            UPDATE work_items SET step_index = step_index + 1, attempt = 1, last_error = NULL, lease_owner = @node, lease_until = @leaseUntil
+            UPDATE work_items SET step_index = @next, attempt = 1, last_error = NULL, lease_owner = @node, lease_until = @leaseUntil
             WHERE id = @Id AND step_index = @StepIndex
             """;
-        connection.Prepared(sql, transaction).With("@Id", item.Id).With("@StepIndex", item.StepIndex).With("@node", Node).With("@leaseUntil", Now + LeaseMilliseconds).ExecuteNonQuery();
-        return item with { StepIndex = item.StepIndex + 1, Attempt = 1 };
+        connection.Prepared(sql, transaction).With("@Id", item.Id).With("@StepIndex", item.StepIndex).With("@next", nextStep)
+            .With("@node", Node).With("@leaseUntil", Now + LeaseMilliseconds).ExecuteNonQuery();
+        return item with { StepIndex = nextStep, Attempt = 1 };
     }
 
     public void RemoveAll(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string runId)

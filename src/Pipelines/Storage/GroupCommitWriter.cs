@@ -4,9 +4,9 @@ using Microsoft.Data.Sqlite;
 namespace Saas.Pipelines.Storage;
 
 /// <summary>
-/// SQLite allows one writer at a time, and a commit's fsync dominates a small transaction. So one
-/// thread takes every pending unit of work, runs each inside a savepoint of a single transaction and
-/// commits them together: a unit that throws is rolled back alone, the others still commit.
+/// SQLite allows one writer at a time, and a commit's page writes dominate a small transaction. So
+/// one loop takes every pending unit of work and runs them in a single transaction; a unit that throws
+/// fails alone (see <see cref="Commit"/>).
 /// Callers are released only after the commit, so "awaited" means "durable".
 /// </summary>
 public sealed class GroupCommitWriter : IAsyncDisposable
@@ -62,47 +62,42 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         connection?.Dispose();
     }
 
+    /// <summary>
+    /// Runs the batch in one transaction. If a unit throws, the transaction is rolled back, that unit
+    /// alone fails, and the rest run again in a new transaction: units only touch the database, so
+    /// running one twice is harmless, and failures are rare enough not to pay a savepoint per unit.
+    /// </summary>
     private static void Commit(SqliteConnection connection, List<IUnit> batch)
     {
-        using var transaction = connection.BeginTransaction();
-        var succeeded = new List<IUnit>(batch.Count);
-        if (batch.Count == 1)
+        var pending = batch;
+        while (pending.Count > 0)
         {
-            try
+            using var transaction = connection.BeginTransaction();
+            var failed = -1;
+            Exception? error = null;
+            for (var i = 0; i < pending.Count && failed < 0; i++)
             {
-                batch[0].Run(connection, transaction);
-                succeeded.Add(batch[0]);
-            }
-            catch (Exception error)
-            {
-                transaction.Rollback();
-                batch[0].Fail(error);
-                return;
-            }
-        }
-        else
-        {
-            foreach (var unit in batch)
-            {
-                transaction.Save("unit");
                 try
                 {
-                    unit.Run(connection, transaction);
-                    transaction.Release("unit");
-                    succeeded.Add(unit);
+                    pending[i].Run(connection, transaction);
                 }
-                catch (Exception error)
+                catch (Exception exception)
                 {
-                    transaction.Rollback("unit");
-                    transaction.Release("unit");
-                    unit.Fail(error);
+                    (failed, error) = (i, exception);
                 }
             }
-        }
-        transaction.Commit();
-        foreach (var unit in succeeded)
-        {
-            unit.Complete();
+            if (failed < 0)
+            {
+                transaction.Commit();
+                foreach (var unit in pending)
+                {
+                    unit.Complete();
+                }
+                return;
+            }
+            transaction.Rollback();
+            pending[failed].Fail(error!);
+            pending = [.. pending[..failed], .. pending[(failed + 1)..]];
         }
     }
 

@@ -19,6 +19,8 @@ public static class PreparedStatements
         {
             command = connection.CreateCommand();
             command.CommandText = sql;
+            command.Transaction = transaction;
+            command.Prepare();
             commands[sql] = command;
         }
         command.Transaction = transaction;

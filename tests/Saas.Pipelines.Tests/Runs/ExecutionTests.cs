@@ -14,12 +14,34 @@ public sealed class ExecutionTests
           {"id":"c","type":"drop","fields":["n"]}]}
         """;
 
+    /// <summary>Big enough that step outputs go to the blob store rather than inline into the database, so each step commits alone.</summary>
+    private static readonly string LargeRecords = "[" + string.Join(",", Enumerable.Range(1, 3).Select(n => $$"""{"n":{{n}},"pad":"{{new string('x', 40_000)}}"}""")) + "]";
+
+    [Fact]
+    public async Task Fast_steps_of_a_small_chunk_commit_together_and_each_is_recorded_once()
+    {
+        await using var engine = new Engine();
+        var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
+        var run = await engine.StartAsync(tenant, pipeline, """[{"n":1},{"n":2}]""");
+
+        var next = await engine.Get<RunExecutor>().ExecuteAndCommitAsync(engine.Take(), CancellationToken.None);
+
+        Assert.Empty(next);
+        Assert.Equal(RunStatus.Succeeded, engine.Get<RunStore>().Find(tenant, run.Id)!.Status);
+        var steps = engine.Get<RunStore>().StepRuns(tenant, run.Id);
+        Assert.Equal([2L, 2L, 1L], steps.Select(s => s.RecordsIn!.Value));
+        Assert.Equal([2L, 1L, 1L], steps.Select(s => s.RecordsOut!.Value));
+        Assert.Equal(3, engine.Scalar("SELECT COUNT(*) FROM usage_events WHERE run_id = @Id", new { run.Id }));
+        using var output = await engine.Get<Saas.Pipelines.Blobs.SmallBlobs>().OpenReadAsync(tenant, Saas.Pipelines.Blobs.BlobKeys.StepOutput(tenant, run.Id, 0, 0), CancellationToken.None);
+        Assert.Equal("{\"n\":1,\"x\":2}\n{\"n\":2,\"x\":4}\n", await new StreamReader(output).ReadToEndAsync());
+    }
+
     [Fact]
     public async Task Redelivered_work_for_a_committed_step_is_skipped()
     {
         await using var engine = new Engine();
         var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
-        var run = await engine.StartAsync(tenant, pipeline, """[{"n":1},{"n":2}]""");
+        var run = await engine.StartAsync(tenant, pipeline, LargeRecords);
         var first = engine.Take();
         var executor = engine.Get<RunExecutor>();
 
@@ -41,7 +63,7 @@ public sealed class ExecutionTests
     {
         await using var engine = new Engine();
         var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
-        var run = await engine.StartAsync(tenant, pipeline, """[{"n":1},{"n":2}]""");
+        var run = await engine.StartAsync(tenant, pipeline, LargeRecords);
         var item = engine.Take();
         var executor = engine.Get<RunExecutor>();
 
@@ -51,9 +73,6 @@ public sealed class ExecutionTests
         Assert.Equal(1, engine.Scalar("SELECT COUNT(*) FROM usage_events WHERE run_id = @Id", new { run.Id }));
         Assert.Equal(1, engine.Scalar("SELECT COUNT(*) FROM work_items WHERE run_id = @Id", new { run.Id }));
     }
-
-    /// <summary>Big enough that step outputs go to the blob store rather than inline into the database.</summary>
-    private static readonly string LargeRecords = "[" + string.Join(",", Enumerable.Range(1, 3).Select(n => $$"""{"n":{{n}},"pad":"{{new string('x', 40_000)}}"}""")) + "]";
 
     [Fact]
     public async Task Transient_failures_are_retried_with_backoff_and_the_run_succeeds_billed_once()

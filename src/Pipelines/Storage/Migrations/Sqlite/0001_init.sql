@@ -39,7 +39,7 @@ CREATE TABLE pipeline_versions (
 );
 
 CREATE TABLE runs (
-  id TEXT PRIMARY KEY,
+  id TEXT NOT NULL,
   tenant_id TEXT NOT NULL,
   pipeline_id TEXT NOT NULL,
   version INTEGER NOT NULL,
@@ -56,10 +56,10 @@ CREATE TABLE runs (
   replay_of TEXT,
   created_at INTEGER NOT NULL,
   started_at INTEGER,
-  finished_at INTEGER
-);
-CREATE INDEX ix_runs_tenant_created ON runs (tenant_id, created_at DESC);
-CREATE INDEX ix_runs_tenant_pipeline ON runs (tenant_id, pipeline_id, created_at DESC);
+  finished_at INTEGER,
+  PRIMARY KEY (tenant_id, id)
+) WITHOUT ROWID;
+CREATE INDEX ix_runs_pipeline ON runs (tenant_id, pipeline_id, id);
 
 CREATE TABLE step_runs (
   run_id TEXT NOT NULL,
@@ -77,7 +77,7 @@ CREATE TABLE step_runs (
   started_at INTEGER,
   finished_at INTEGER,
   PRIMARY KEY (run_id, step_index, chunk)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE work_items (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -109,7 +109,6 @@ CREATE TABLE dead_letters (
 CREATE INDEX ix_dead_letters_tenant ON dead_letters (tenant_id, created_at DESC);
 
 CREATE TABLE usage_events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
   tenant_id TEXT NOT NULL,
   meter TEXT NOT NULL,
   quantity INTEGER NOT NULL,
@@ -117,8 +116,8 @@ CREATE TABLE usage_events (
   pipeline_id TEXT,
   run_id TEXT,
   occurred_at INTEGER NOT NULL,
-  UNIQUE (tenant_id, meter, idempotency_key)
-);
+  PRIMARY KEY (tenant_id, meter, idempotency_key)
+) WITHOUT ROWID;
 CREATE INDEX ix_usage_tenant_time ON usage_events (tenant_id, occurred_at);
 
 CREATE TABLE queue_messages (
