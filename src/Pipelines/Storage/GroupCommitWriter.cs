@@ -14,11 +14,14 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     private const int MaxBatch = 512;
     private readonly Channel<IUnit> _pending = Channel.CreateUnbounded<IUnit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Func<SqliteConnection> _open;
+    private readonly Action<SqliteConnection> _betweenBatches;
     private readonly Task _loop;
 
-    public GroupCommitWriter(Func<SqliteConnection> open)
+    /// <param name="betweenBatches">Runs on the writer's connection after each commit, outside any transaction.</param>
+    public GroupCommitWriter(Func<SqliteConnection> open, Action<SqliteConnection> betweenBatches)
     {
         _open = open;
+        _betweenBatches = betweenBatches;
         _loop = Task.Run(LoopAsync);
     }
 
@@ -48,6 +51,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             {
                 connection ??= _open();
                 Commit(connection, batch);
+                _betweenBatches(connection);
             }
             catch (Exception error)
             {
