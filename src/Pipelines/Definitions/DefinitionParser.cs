@@ -32,8 +32,7 @@ public static partial class DefinitionParser
         }
         catch (JsonException error)
         {
-            var where = error.LineNumber is { } line ? $" at line {line + 1}, column {error.BytePositionInLine + 1}" : "";
-            return Invalid(new DefinitionError("$", $"the definition is not valid JSON{where}: {FirstSentence(error.Message)}"));
+            return Invalid(new DefinitionError("$", $"the definition is not valid JSON{DescribeJsonError(error)}"));
         }
     }
 
@@ -240,7 +239,14 @@ public static partial class DefinitionParser
 
     private static DefinitionResult Invalid(DefinitionError error) => new(null, [error]);
 
-    private static string FirstSentence(string message) => message.Split(" Path:")[0].Split(" LineNumber:")[0].TrimEnd('.');
+    /// <summary>" at line L, column C: what" for a JSON syntax error (System.Text.Json's positions are 0-based).</summary>
+    public static string DescribeJsonError(JsonException error)
+    {
+        var where = error.LineNumber is { } line ? $" at line {line + 1}, column {error.BytePositionInLine + 1}" : "";
+        return $"{where}: {error.Message.Split(" Path:")[0].Split(" LineNumber:")[0].TrimEnd('.')}";
+    }
+
+    public static bool IsQueueName(string name) => QueueName().IsMatch(name);
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
     private static partial Regex QueueName();

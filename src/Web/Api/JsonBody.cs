@@ -26,9 +26,7 @@ public static class JsonBody
         }
         catch (JsonException error)
         {
-            var where = error.LineNumber is { } line ? $" at line {line + 1}, column {error.BytePositionInLine + 1}" : "";
-            var reason = error.Message.Split(" Path:")[0].Split(" LineNumber:")[0];
-            return (null, Problems.BadRequest("Malformed JSON body", $"The body is not valid JSON{where}: {reason}"));
+            return (null, Problems.BadRequest("Malformed JSON body", $"The body is not valid JSON{Saas.Pipelines.Definitions.DefinitionParser.DescribeJsonError(error)}"));
         }
     }
 

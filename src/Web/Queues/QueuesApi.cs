@@ -1,6 +1,6 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Triggers;
 using Saas.Web.Api;
 using Saas.Web.Tenancy;
@@ -9,7 +9,7 @@ namespace Saas.Web.Queues;
 
 public sealed record QueuePostedDto(string Queue, int Accepted, int Pipelines);
 
-public static partial class QueuesApi
+public static class QueuesApi
 {
     public static RouteGroupBuilder MapQueuesApi(this IEndpointRouteBuilder app)
     {
@@ -22,7 +22,7 @@ public static partial class QueuesApi
     private static async Task<Results<Accepted<QueuePostedDto>, ProblemHttpResult>> PostAsync(
         string queue, HttpRequest request, CurrentTenant tenant, QueueMessages messages, CancellationToken cancellationToken)
     {
-        if (!QueueName().IsMatch(queue))
+        if (!DefinitionParser.IsQueueName(queue))
         {
             return Problems.BadRequest("Invalid queue name", "Queue names are 1-63 characters: letters, digits, '-', '_' or '.', starting with a letter or digit.");
         }
@@ -51,7 +51,4 @@ public static partial class QueuesApi
             return TypedResults.Accepted((string?)null, new QueuePostedDto(queue, items.Count, listeners));
         }
     }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
-    private static partial Regex QueueName();
 }
