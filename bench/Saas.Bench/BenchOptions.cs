@@ -9,7 +9,7 @@ public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, 
 
     public const string Usage = """
         usage: bench/run.sh [--only runs|csv|nodered[,...]] [--csv-mb 1024] [--chunk-size 50000]
-                            [--duration 15] [--warmup 3] [--connections 32] [--threads 2] [--workers N]
+                            [--duration 15] [--warmup 10] [--connections 32] [--threads 2] [--workers N]
         """;
 
     private static readonly string[] AllParts = [Runs, Csv, NodeRed];
@@ -22,7 +22,7 @@ public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, 
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions(AllParts.ToHashSet(), CsvMegabytes: 1024, ChunkSize: 50_000,
-            Duration: TimeSpan.FromSeconds(15), Warmup: TimeSpan.FromSeconds(3), Connections: 32, Threads: 2);
+            Duration: TimeSpan.FromSeconds(15), Warmup: TimeSpan.FromSeconds(10), Connections: 32, Threads: 2);
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.\n{Usage}");

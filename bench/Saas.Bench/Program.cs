@@ -21,7 +21,7 @@ catch (ArgumentException error)
 var paths = BenchPaths.Find();
 using var children = new ChildProcesses(paths.Logs);
 using var cancel = new CancellationTokenSource();
-var summary = new SummaryTable();
+var summary = new SummaryTable(options.Connections);
 
 await Part("setup", async () =>
 {

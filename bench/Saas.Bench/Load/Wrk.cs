@@ -29,18 +29,21 @@ public sealed class Wrk(ChildProcesses children, BenchPaths paths, BenchOptions 
         }
     }
 
-    /// <summary>The warm-up: same load for <see cref="BenchOptions.Warmup"/>, result discarded.</summary>
+    /// <summary>The warm-up: <see cref="BenchOptions.Connections"/> for <see cref="BenchOptions.Warmup"/>, result discarded.</summary>
     public Task WarmUpAsync(Uri url, string body, string? apiKey, CancellationToken cancellationToken) =>
-        LoadAsync(url, body, apiKey, options.Warmup, cancellationToken);
+        LoadAsync(url, body, apiKey, options.Connections, options.Warmup, cancellationToken);
 
-    public Task<WrkResult> LoadAsync(Uri url, string body, string? apiKey, CancellationToken cancellationToken) =>
-        LoadAsync(url, body, apiKey, options.Duration, cancellationToken);
+    /// <summary>A measurement for <see cref="BenchOptions.Duration"/>; wrk needs no more threads than connections.</summary>
+    public Task<WrkResult> LoadAsync(Uri url, string body, string? apiKey, int connections, CancellationToken cancellationToken) =>
+        LoadAsync(url, body, apiKey, connections, options.Duration, cancellationToken);
 
-    private async Task<WrkResult> LoadAsync(Uri url, string body, string? apiKey, TimeSpan duration, CancellationToken cancellationToken)
+    public int ThreadsFor(int connections) => Math.Min(options.Threads, connections);
+
+    private async Task<WrkResult> LoadAsync(Uri url, string body, string? apiKey, int connections, TimeSpan duration, CancellationToken cancellationToken)
     {
         string[] arguments =
         [
-            "-t", options.Threads.ToString(), "-c", options.Connections.ToString(), "-d", $"{duration.TotalSeconds:0}s",
+            "-t", ThreadsFor(connections).ToString(), "-c", connections.ToString(), "-d", $"{duration.TotalSeconds:0}s",
             "--timeout", "10s", "--latency", "-s", paths.WrkScript, url.ToString(),
         ];
         var environment = new Dictionary<string, string> { ["BENCH_BODY"] = body, ["BENCH_AUTH"] = apiKey ?? "" };

@@ -1,14 +1,19 @@
 using Saas.Bench.Flowgate;
 using Saas.Bench.Load;
-using Saas.Bench.Processes;
+using Saas.Bench.Report;
 
 namespace Saas.Bench.NodeRed;
 
-public sealed record NodeRedResult(WrkResult Load, CpuUsage Cpu);
+public sealed record NodeRedResult(IReadOnlyList<LoadMeasurement> Loads);
 
-/// <summary>Part 3: the same wrk script and settings against Node-RED doing the same three steps in a function node.</summary>
+/// <summary>
+/// Part 3: the same wrk script and settings against Node-RED doing the same three steps in a function node,
+/// at <see cref="BenchOptions.Connections"/> and at 1 connection.
+/// </summary>
 public static class NodeRedBenchmark
 {
+    private static IEnumerable<int> Connections(BenchOptions options) => new[] { options.Connections, Targets.LatencyConnections }.Distinct();
+
     public static async Task<NodeRedResult> RunAsync(BenchContext context, CancellationToken cancellationToken)
     {
         Console.WriteLine("\n== 3. Node-RED comparison (http in → function → http response) ==");
@@ -22,18 +27,11 @@ public static class NodeRedBenchmark
                 throw new InvalidOperationException($"the correctness check failed: Node-RED answered {answer ?? "an error"}, expected {NodeRedFlow.ExpectedResponse}");
             }
             Console.WriteLine($"Correctness check: {answer}");
-            Console.WriteLine($"Warming up for {context.Options.Warmup.TotalSeconds:0} s...");
+            Console.WriteLine($"Warming up for {context.Options.Warmup.TotalSeconds:0} s ({LoadMeasurement.Count(context.Options.Connections, "connection")})...");
             await context.Wrk.WarmUpAsync(server.RunUrl, PipelineDefinitions.SmallRecord, null, cancellationToken);
-            Console.WriteLine($"Loading {server.RunUrl} for {context.Options.Duration.TotalSeconds:0} s ({context.Options.Connections} connections, {context.Options.Threads} threads)...");
-            var before = CpuSnapshot.Take(server.Pid);
-            var others = OtherProcessesLoad.Start();
-            var load = await context.Wrk.LoadAsync(server.RunUrl, PipelineDefinitions.SmallRecord, null, cancellationToken);
-            var cpu = CpuSnapshot.Take(server.Pid).Since(before);
-            context.NoteOtherProcesses("nodered", others);
-            Console.WriteLine(load.Report);
-            Console.WriteLine($"Node-RED: {load.Describe("req")}");
-            Console.WriteLine($"During the load: {cpu.Describe("node")}");
-            return new NodeRedResult(load, cpu);
+            var target = new LoadTarget("nodered", "Node-RED", server.Pid, "req", server.RunUrl, PipelineDefinitions.SmallRecord, null);
+            var loads = await LoadMeasurement.RunEachAsync(context, target, Connections(context.Options), cancellationToken);
+            return new NodeRedResult(loads);
         }
         finally
         {

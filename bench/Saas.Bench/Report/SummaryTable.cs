@@ -1,11 +1,15 @@
 using Saas.Bench.Csv;
+using Saas.Bench.Load;
 using Saas.Bench.NodeRed;
 using Saas.Bench.Runs;
 
 namespace Saas.Bench.Report;
 
-/// <summary>The final table: Flowgate against Node-RED and against the targets. A part that did not run shows "-".</summary>
-public sealed class SummaryTable
+/// <summary>
+/// The final table: Flowgate against Node-RED and against the targets. A part that did not run shows "-".
+/// The runs/s target is judged at <paramref name="throughputConnections"/>, the p50 target at 1 connection.
+/// </summary>
+public sealed class SummaryTable(int throughputConnections)
 {
     private readonly List<(string Metric, string Flowgate, string NodeRed, string Ratio, string Target, string Verdict)> _rows = [];
 
@@ -18,13 +22,23 @@ public sealed class SummaryTable
     public void Print()
     {
         _rows.Clear();
-        var runs = Runs?.Load;
-        var red = NodeRed?.Load;
-        Row("runs/s (req/s for Node-RED)", runs?.RequestsPerSecond, red?.RequestsPerSecond, "N0", higherIsBetter: true, $"≥ {Targets.RunsPerSecond:N0}", v => v >= Targets.RunsPerSecond);
-        Row("p50 latency (ms)", runs?.P50Ms, red?.P50Ms, "0.00", higherIsBetter: false, $"≤ {Targets.RunsP50Ms}", v => v <= Targets.RunsP50Ms);
-        Row("p99 latency (ms)", runs?.P99Ms, red?.P99Ms, "0.00", higherIsBetter: false, "", null);
-        Row("non-2xx + socket errors", runs is null ? null : runs.Non2xx + runs.SocketErrors, red is null ? null : red.Non2xx + red.SocketErrors, "N0", higherIsBetter: false, "0", v => v == 0);
-        Row("server CPU during load (% of a core)", Runs?.Cpu.ProcessPercent, NodeRed?.Cpu.ProcessPercent, "0", higherIsBetter: null, "", null);
+        foreach (var connections in ConnectionCounts())
+        {
+            var runs = At(Runs?.Loads, connections)?.Load;
+            var red = At(NodeRed?.Loads, connections)?.Load;
+            var at = LoadMeasurement.Count(connections, "connection");
+            var throughput = connections == throughputConnections;
+            var latency = connections == Targets.LatencyConnections;
+            Row($"runs/s at {at}" + (throughput ? " (req/s for Node-RED)" : ""), runs?.RequestsPerSecond, red?.RequestsPerSecond, "N0", higherIsBetter: true,
+                throughput ? $"≥ {Targets.RunsPerSecond:N0}" : "", throughput ? v => v >= Targets.RunsPerSecond : null);
+            Row($"p50 at {at} (ms)", runs?.P50Ms, red?.P50Ms, "0.00", higherIsBetter: false,
+                latency ? $"≤ {Targets.RunsP50Ms}" : "", latency ? v => v <= Targets.RunsP50Ms : null);
+            Row($"p99 at {at} (ms)", runs?.P99Ms, red?.P99Ms, "0.00", higherIsBetter: false, "", null);
+        }
+        Row("non-2xx + socket errors (all loads)", Errors(Runs?.Loads), Errors(NodeRed?.Loads), "N0", higherIsBetter: false, "0", v => v == 0);
+        Row("runs failed or unfinished", Runs is null ? null : Runs.RunsFailed + Runs.RunsUnfinished, null, "N0", higherIsBetter: false, "0", v => v == 0);
+        Row($"server CPU at {LoadMeasurement.Count(throughputConnections, "connection")} (% of a core)",
+            At(Runs?.Loads, throughputConnections)?.Cpu.ProcessPercent, At(NodeRed?.Loads, throughputConnections)?.Cpu.ProcessPercent, "0", higherIsBetter: null, "", null);
         Row("CSV records/s", Csv?.RecordsPerSecond, null, "N0", higherIsBetter: true, $"≥ {Targets.CsvRecordsPerSecond:N0}", v => v >= Targets.CsvRecordsPerSecond);
         Row("CSV peak memory (MB)", Csv?.PeakMemoryMegabytes, null, "N0", higherIsBetter: false, $"≤ {Targets.PeakMemoryMegabytes}", v => v <= Targets.PeakMemoryMegabytes);
         Row("CSV output (MB)", Csv is null ? null : Csv.OutputBytes / 1048576.0, null, "N0", higherIsBetter: true, "", null);
@@ -55,6 +69,15 @@ public sealed class SummaryTable
             Console.WriteLine($"FAILED: {failure}");
         }
     }
+
+    /// <summary>The throughput load first, then the others from most to fewest connections; the two with a target always.</summary>
+    private IEnumerable<int> ConnectionCounts() =>
+        (Runs?.Loads ?? []).Concat(NodeRed?.Loads ?? []).Select(l => l.Connections).Append(throughputConnections).Append(Targets.LatencyConnections)
+            .Distinct().OrderByDescending(c => c == throughputConnections).ThenByDescending(c => c);
+
+    private static LoadMeasurement? At(IReadOnlyList<LoadMeasurement>? loads, int connections) => loads?.FirstOrDefault(l => l.Connections == connections);
+
+    private static double? Errors(IReadOnlyList<LoadMeasurement>? loads) => loads?.Sum(l => l.Load.Non2xx + l.Load.SocketErrors);
 
     private void Row(string metric, double? flowgate, double? nodeRed, string format, bool? higherIsBetter, string target, Func<double, bool>? meets)
     {

@@ -1,14 +1,18 @@
 using Saas.Bench.Flowgate;
-using Saas.Bench.Processes;
+using Saas.Bench.Load;
+using Saas.Bench.Report;
 
 namespace Saas.Bench.Runs;
 
 /// <summary>
 /// Part 1: one small record per <c>POST /pipelines/{id}/runs?wait=true</c> through map → filter → select,
-/// loaded by wrk from a second process.
+/// loaded by wrk from a second process: for throughput at <see cref="BenchOptions.Connections"/>, then for latency
+/// at 4 and 1 connections (at 32, p50 cannot be below 32 / runs/s).
 /// </summary>
 public static class ThreeStepRunsBenchmark
 {
+    private static IEnumerable<int> Connections(BenchOptions options) => new[] { options.Connections, 4, Targets.LatencyConnections }.Distinct();
+
     public static async Task<ThreeStepRunsResult> RunAsync(BenchContext context, CancellationToken cancellationToken)
     {
         Console.WriteLine("\n== 1. Flowgate three-step runs (POST /runs?wait=true, one record each) ==");
@@ -25,23 +29,16 @@ public static class ThreeStepRunsBenchmark
             Console.WriteLine($"Correctness check: run {check.Id} {check.Status}, records in {check.RecordsIn}, out {check.RecordsOut}.");
 
             var url = api.RunsUrl(pipelineId);
-            Console.WriteLine($"Warming up for {context.Options.Warmup.TotalSeconds:0} s...");
+            Console.WriteLine($"Warming up for {context.Options.Warmup.TotalSeconds:0} s ({LoadMeasurement.Count(context.Options.Connections, "connection")})...");
             await context.Wrk.WarmUpAsync(url, PipelineDefinitions.SmallRecord, api.ApiKey, cancellationToken);
-            Console.WriteLine($"Loading {url} for {context.Options.Duration.TotalSeconds:0} s ({context.Options.Connections} connections, {context.Options.Threads} threads)...");
-            var before = CpuSnapshot.Take(server.Pid);
-            var others = OtherProcessesLoad.Start();
-            var load = await context.Wrk.LoadAsync(url, PipelineDefinitions.SmallRecord, api.ApiKey, cancellationToken);
-            var cpu = CpuSnapshot.Take(server.Pid).Since(before);
-            context.NoteOtherProcesses("runs", others);
-            Console.WriteLine(load.Report);
+            var target = new LoadTarget("runs", "Flowgate", server.Pid, "runs", url, PipelineDefinitions.SmallRecord, api.ApiKey);
+            var loads = await LoadMeasurement.RunEachAsync(context, target, Connections(context.Options), cancellationToken);
 
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken); // runs whose requests wrk cut off at the end still finish
             var failed = await api.CountRunsAsync("failed", cancellationToken);
             var unfinished = await api.CountRunsAsync("queued", cancellationToken) + await api.CountRunsAsync("running", cancellationToken);
-            var result = new ThreeStepRunsResult(load, cpu, failed, unfinished);
-            Console.WriteLine($"Flowgate: {load.Describe("runs")}");
-            Console.WriteLine($"During the load: {cpu.Describe("host")}");
-            Console.WriteLine($"Runs failed: {failed}, still queued or running after the load: {unfinished}");
+            var result = new ThreeStepRunsResult(loads, failed, unfinished);
+            Console.WriteLine($"\nRuns failed: {failed}, still queued or running after the loads: {unfinished}");
             return result;
         }
         finally
