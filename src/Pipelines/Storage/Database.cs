@@ -36,10 +36,12 @@ public sealed class Database : IAsyncDisposable
 
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _checkpoints;
-    private long _batches;
 
-    /// <summary>Past this size the writer itself finishes the checkpoint, so the WAL can start over.</summary>
-    private const long MaxWalBytes = 64L * 1024 * 1024;
+    /// <summary>Frames in the WAL as the background checkpoint last saw them.</summary>
+    private long _walFrames;
+
+    /// <summary>Past this many frames (64 MB of 4 KB pages) the writer itself finishes the checkpoint, so the WAL can start over.</summary>
+    private const long MaxWalFrames = 16_384;
 
     public string FilePath { get; }
 
@@ -103,7 +105,7 @@ public sealed class Database : IAsyncDisposable
     private SqliteConnection OpenWriterConnection()
     {
         var connection = CreateConnection();
-        connection.Execute("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536;");
+        connection.Execute("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -65536;");
         return connection;
     }
 
@@ -114,14 +116,10 @@ public sealed class Database : IAsyncDisposable
     /// </summary>
     private void RestartWalWhenLarge(SqliteConnection writer)
     {
-        if (++_batches % 64 != 0)
-        {
-            return;
-        }
-        var wal = new FileInfo(FilePath + "-wal");
-        if (wal.Exists && wal.Length > MaxWalBytes)
+        if (Volatile.Read(ref _walFrames) > MaxWalFrames)
         {
             writer.Execute("PRAGMA wal_checkpoint(PASSIVE);");
+            Volatile.Write(ref _walFrames, 0);
         }
     }
 
@@ -135,7 +133,8 @@ public sealed class Database : IAsyncDisposable
             {
                 try
                 {
-                    connection.Execute("PRAGMA wal_checkpoint(PASSIVE);");
+                    var (_, frames, _) = connection.QuerySingle<(long Busy, long Frames, long Checkpointed)>("PRAGMA wal_checkpoint(PASSIVE);");
+                    Volatile.Write(ref _walFrames, frames);
                 }
                 catch (SqliteException)
                 {
