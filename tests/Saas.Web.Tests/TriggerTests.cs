@@ -35,6 +35,7 @@ public sealed class TriggerTests(FlowgateApp app) : IClassFixture<FlowgateApp>
         Assert.Equal("succeeded", run["status"]!.GetValue<string>());
         Assert.Equal(3, run["recordsIn"]!.GetValue<long>());
         Assert.Equal(2, run["recordsOut"]!.GetValue<long>());
+        Assert.Equal(1, run["chunks"]!["done"]!.GetValue<long>());
         var steps = run["steps"]!.AsArray();
         Assert.Equal(["total", "big", "shape"], steps.Select(s => s!["id"]!.GetValue<string>()));
         Assert.All(steps, s => Assert.Equal("succeeded", s!["status"]!.GetValue<string>()));

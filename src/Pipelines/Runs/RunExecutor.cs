@@ -454,6 +454,7 @@ public sealed partial class RunExecutor(
     {
         const string sql = """
             UPDATE runs SET status = @status, records_out = COALESCE(@recordsOut, records_out), output_key = @outputKey, error = @error,
+                chunks_done = CASE WHEN @status = 'succeeded' THEN COALESCE(chunks_total, chunks_done) ELSE chunks_done END,
                 started_at = COALESCE(started_at, @now), finished_at = @now
             WHERE tenant_id = @TenantId AND id = @Id AND status IN ('queued', 'running')
             """;
