@@ -31,6 +31,13 @@ public sealed class RuntimeOptions
     [Range(10, 60_000)]
     public int PollIntervalMilliseconds { get; set; } = 500;
 
+    /// <summary>
+    /// How long a worker may go on executing the next steps of a chunk before committing: steps that
+    /// finish within it commit together, in one transaction. A crash re-executes at most this much.
+    /// </summary>
+    [Range(0, 60_000)]
+    public int UncommittedChainMilliseconds { get; set; } = 50;
+
     /// <summary>The first retry waits about this long; each further attempt doubles it (with jitter).</summary>
     [Range(1, 600_000)]
     public int RetryBaseDelayMilliseconds { get; set; } = 1_000;

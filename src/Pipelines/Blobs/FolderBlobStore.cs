@@ -39,14 +39,6 @@ public sealed class FolderBlobStore : IBlobStore
         }
     }
 
-    public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken) => Task.FromResult(File.Exists(PathOf(key)));
-
-    public Task DeleteAsync(string key, CancellationToken cancellationToken)
-    {
-        File.Delete(PathOf(key));
-        return Task.CompletedTask;
-    }
-
     private void EnsureDirectory(string directory)
     {
         if (_directories.ContainsKey(directory))

@@ -11,10 +11,6 @@ public interface IBlobStore
 
     /// <exception cref="FileNotFoundException">No blob has that key.</exception>
     Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken);
-
-    Task<bool> ExistsAsync(string key, CancellationToken cancellationToken);
-
-    Task DeleteAsync(string key, CancellationToken cancellationToken);
 }
 
 /// <summary>The blob layout; tenant first, so a tenant's data can be listed, exported or erased as one.</summary>

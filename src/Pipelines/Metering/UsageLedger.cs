@@ -11,8 +11,6 @@ public static class Meters
 
 public sealed record UsageEvent(string TenantId, string Meter, long Quantity, string IdempotencyKey, string? PipelineId, string? RunId, long OccurredAt);
 
-public sealed record UsageTotal(string Meter, long Quantity);
-
 /// <summary>The usage ledger: the source of truth for billing. The same idempotency key twice is one event.</summary>
 public sealed class UsageLedger(Database database)
 {
@@ -27,17 +25,6 @@ public sealed class UsageLedger(Database database)
             .With("@TenantId", usage.TenantId).With("@Meter", usage.Meter).With("@Quantity", usage.Quantity).With("@IdempotencyKey", usage.IdempotencyKey)
             .With("@PipelineId", usage.PipelineId).With("@RunId", usage.RunId).With("@OccurredAt", usage.OccurredAt)
             .ExecuteNonQuery();
-    }
-
-    public IReadOnlyList<UsageTotal> Totals(string tenantId, DateTimeOffset from, DateTimeOffset to)
-    {
-        const string sql = """
-            SELECT meter, SUM(quantity) AS quantity FROM usage_events
-            WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
-            GROUP BY meter ORDER BY meter
-            """;
-        using var connection = database.OpenConnection();
-        return connection.Query<UsageTotal>(sql, new { tenantId, from = from.ToUnixTimeMilliseconds(), to = to.ToUnixTimeMilliseconds() }).AsList();
     }
 
     public IReadOnlyList<UsageEvent> ForRun(string tenantId, string runId)

@@ -158,14 +158,6 @@ public sealed partial class RunExecutor(
         }, cancellationToken);
     }
 
-    /// <summary>
-    /// How long a worker may go on executing the next steps of a chunk in memory before committing.
-    /// Steps that finish well within it are committed together: one transaction with every step run,
-    /// usage event and output, instead of one each. A crash re-executes at most this much step code;
-    /// the effects in the database stay exactly once.
-    /// </summary>
-    private static readonly TimeSpan UncommittedChainLimit = TimeSpan.FromMilliseconds(50);
-
     private async Task<Outcome> StepAsync(WorkItem item, RunRow run, CompiledPipeline pipeline, ReadOnlyMemory<byte>? chainedInput, Stopwatch stopwatch, CancellationToken cancellationToken)
     {
         var executed = new List<ExecutedStep>();
@@ -184,7 +176,7 @@ public sealed partial class RunExecutor(
             }
             executed.Add(step);
             var isLast = index == pipeline.Steps.Count - 1;
-            if (isLast || step.Inline is null || stopwatch.Elapsed > UncommittedChainLimit)
+            if (isLast || step.Inline is null || stopwatch.Elapsed.TotalMilliseconds > options.Value.Runtime.UncommittedChainMilliseconds)
             {
                 return await CommitStepsAsync(item, run, pipeline, executed, cancellationToken);
             }

@@ -45,7 +45,7 @@ public sealed class Database : IAsyncDisposable
 
     public string FilePath { get; }
 
-    public GroupCommitWriter Writer { get; }
+    private GroupCommitWriter Writer { get; }
 
     /// <summary>
     /// A connection for reads (WAL: readers never wait for the writer); disposing it returns it to this

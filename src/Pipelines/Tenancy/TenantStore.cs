@@ -36,13 +36,6 @@ public sealed class TenantStore(Database database, TimeProvider time)
         return (tenant, key);
     }
 
-    public async Task<IssuedApiKey> CreateApiKeyAsync(string tenantId, string name, CancellationToken cancellationToken)
-    {
-        var key = NewKey(tenantId, name);
-        await database.WriteAsync((connection, transaction) => InsertKey(connection, transaction, key), cancellationToken);
-        return key;
-    }
-
     public ApiKeyIdentity? FindApiKey(string secret)
     {
         if (!secret.StartsWith(KeyPrefix, StringComparison.Ordinal) || secret.Length > 200)
@@ -70,15 +63,6 @@ public sealed class TenantStore(Database database, TimeProvider time)
             _verifiedKeys[cacheKey] = (identity, now + KeyCacheTime);
         }
         return identity;
-    }
-
-    public Tenant? FindTenant(string tenantId)
-    {
-        const string sql = """
-            SELECT id, name, created_at FROM tenants WHERE id = @tenantId
-            """;
-        using var connection = database.OpenConnection();
-        return connection.QuerySingleOrDefault<Tenant>(sql, new { tenantId });
     }
 
     private IssuedApiKey NewKey(string tenantId, string name)
