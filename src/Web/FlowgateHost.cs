@@ -5,6 +5,7 @@ using Saas.Web.Queues;
 using Saas.Web.Runs;
 using Saas.Web.Runtime;
 using Saas.Web.Tenancy;
+using Saas.Web.Usage;
 
 namespace Saas.Web;
 
@@ -33,6 +34,7 @@ public static class FlowgateHost
         api.MapPipelinesApi();
         api.MapRunsApi();
         api.MapQueuesApi();
+        api.MapUsageApi();
         return app;
     }
 }

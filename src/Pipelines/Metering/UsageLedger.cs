@@ -9,6 +9,11 @@ public static class Meters
     public const string StepExecutions = "step_executions";
 }
 
+public enum UsageGrouping { Meter, Pipeline, Day, Model }
+
+/// <summary>A meter's total for one group: the pipeline id, the UTC day (yyyy-MM-dd) or the model; null when grouped by meter alone.</summary>
+public sealed record UsageTotal(string Meter, string? Group, long Quantity);
+
 public sealed record UsageEvent(string TenantId, string Meter, long Quantity, string IdempotencyKey, string? PipelineId, string? RunId, long OccurredAt);
 
 /// <summary>The usage ledger: the source of truth for billing. The same idempotency key twice is one event.</summary>
@@ -25,6 +30,46 @@ public sealed class UsageLedger(Database database)
             .With("@TenantId", usage.TenantId).With("@Meter", usage.Meter).With("@Quantity", usage.Quantity).With("@IdempotencyKey", usage.IdempotencyKey)
             .With("@PipelineId", usage.PipelineId).With("@RunId", usage.RunId).With("@OccurredAt", usage.OccurredAt)
             .ExecuteNonQuery();
+    }
+
+    /// <summary>The tenant's usage in [from, to), per meter and group.</summary>
+    public IReadOnlyList<UsageTotal> Totals(string tenantId, DateTimeOffset from, DateTimeOffset to, UsageGrouping groupBy)
+    {
+        const string byMeter = """
+            SELECT meter, NULL AS "group", SUM(quantity) AS quantity FROM usage_events
+            WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
+            GROUP BY meter ORDER BY meter
+            """;
+        const string byPipeline = """
+            SELECT meter, pipeline_id AS "group", SUM(quantity) AS quantity FROM usage_events
+            WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
+            GROUP BY meter, pipeline_id ORDER BY meter, pipeline_id
+            """;
+        const string byDay = """
+            SELECT meter, strftime('%Y-%m-%d', occurred_at / 1000, 'unixepoch') AS "group", SUM(quantity) AS quantity FROM usage_events
+            WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
+            GROUP BY meter, 2 ORDER BY 2, meter
+            """;
+        const string byModel = """
+            SELECT meter, model AS "group", SUM(quantity) AS quantity FROM usage_events
+            WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
+            GROUP BY meter, model ORDER BY meter, model
+            """;
+        var sql = groupBy switch
+        {
+            UsageGrouping.Pipeline => byPipeline,
+            UsageGrouping.Day => byDay,
+            UsageGrouping.Model => byModel,
+            _ => byMeter,
+        };
+        using var connection = database.OpenConnection();
+        using var reader = connection.ExecuteReader(sql, new { tenantId, from = from.ToUnixTimeMilliseconds(), to = to.ToUnixTimeMilliseconds() });
+        var totals = new List<UsageTotal>();
+        while (reader.Read())
+        {
+            totals.Add(new UsageTotal(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt64(2)));
+        }
+        return totals;
     }
 
     public IReadOnlyList<UsageEvent> ForRun(string tenantId, string runId)
