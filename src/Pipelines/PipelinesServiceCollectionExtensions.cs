@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Saas.Pipelines.Ai;
 using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Metering;
 using Saas.Pipelines.Pipelines;
@@ -31,6 +32,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<QueueMessages>();
         services.AddSingleton<Scheduler>();
         services.AddSingleton<UsageLedger>();
+        services.AddSingleton<AiSettingsStore>();
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using Saas.Pipelines;
+using Saas.Web.Ai;
 using Saas.Web.Api;
 using Saas.Web.Pipelines;
 using Saas.Web.Queues;
@@ -19,6 +20,7 @@ public static class FlowgateHost
         builder.Services.PostConfigure<FlowgateOptions>(flowgate =>
             flowgate.DataDirectory = Path.Combine(builder.Environment.ContentRootPath, flowgate.DataDirectory));
         builder.Services.AddTenantApi();
+        builder.Services.AddTenantSecrets(Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data", "keys"));
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
 
         var app = builder.Build();
@@ -35,6 +37,7 @@ public static class FlowgateHost
         api.MapRunsApi();
         api.MapQueuesApi();
         api.MapUsageApi();
+        api.MapAiSettingsApi();
         return app;
     }
 }

@@ -34,7 +34,9 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
                 .Replace("runs/{id}", $"runs/{run}")
                 .Replace("{stepId}", "s")
                 .Replace("{version:long}", "1")
-                .Replace("{queue}", "orders");
+                .Replace("{queue}", "orders")
+                .Replace("{name}", "openai")
+                .Replace("{alias}", "fast");
             Assert.False(path.Contains('{'), $"{method} {pattern}: the test does not know what to put in this route's parameters; add it above");
 
             var anonymous = await app.Client().SendAsync(Request(method, path));

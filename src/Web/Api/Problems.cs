@@ -19,8 +19,11 @@ public static class Problems
         TypedResults.Problem(statusCode: 413, title: "Request body too large",
             detail: $"The body exceeds {limit:N0} bytes. Send large inputs as a file to POST /api/v1/pipelines/{{id}}/uploads, which streams any size.");
 
-    public static ProblemHttpResult InvalidDefinition(IReadOnlyList<DefinitionError> errors) =>
-        TypedResults.Problem(statusCode: 400, title: "Invalid pipeline definition",
+    public static ProblemHttpResult InvalidDefinition(IReadOnlyList<DefinitionError> errors) => Invalid("Invalid pipeline definition", errors);
+
+    /// <summary>400 listing every problem with the path it belongs to.</summary>
+    public static ProblemHttpResult Invalid(string title, IReadOnlyList<DefinitionError> errors) =>
+        TypedResults.Problem(statusCode: 400, title: title,
             detail: $"{errors.Count} problem(s): " + string.Join("; ", errors.Select(e => e.ToString())),
             extensions: new Dictionary<string, object?> { ["errors"] = errors.Select(e => new { path = e.Path, message = e.Message }).ToArray() });
 }

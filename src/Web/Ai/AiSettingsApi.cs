@@ -1,0 +1,112 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Saas.Pipelines.Ai;
+using Saas.Pipelines.Definitions;
+using Saas.Web.Api;
+using Saas.Web.Tenancy;
+
+namespace Saas.Web.Ai;
+
+public sealed record ProviderDto(string Name, string Type, string? BaseUrl, string? Deployment, bool HasApiKey, DateTimeOffset UpdatedAt);
+
+public sealed record ModelDto(string Alias, IReadOnlyList<ModelTarget> Targets, DateTimeOffset UpdatedAt);
+
+public sealed record ProviderRequest(string? Type, string? BaseUrl, string? ApiKey, string? Deployment);
+
+public sealed record ModelRequest(IReadOnlyList<ModelTarget?>? Targets);
+
+/// <summary>A tenant's model providers (keys write-only, encrypted at rest) and model aliases with fallback lists.</summary>
+public static partial class AiSettingsApi
+{
+    public static RouteGroupBuilder MapAiSettingsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/ai").WithTags("AI settings");
+        group.MapGet("/providers", (CurrentTenant tenant, AiSettingsStore store) => TypedResults.Ok(store.ListProviders(tenant.Id).Select(ToDto).ToList()));
+        group.MapPut("/providers/{name}", PutProviderAsync);
+        group.MapDelete("/providers/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, CurrentTenant tenant, AiSettingsStore store, CancellationToken ct) =>
+            await store.DeleteProviderAsync(tenant.Id, name, ct) ? TypedResults.NoContent() : Problems.NotFound("provider", name));
+        group.MapGet("/models", (CurrentTenant tenant, AiSettingsStore store) => TypedResults.Ok(store.ListModels(tenant.Id).Select(ToDto).ToList()));
+        group.MapPut("/models/{alias}", PutModelAsync);
+        group.MapDelete("/models/{alias}", async Task<Results<NoContent, ProblemHttpResult>> (string alias, CurrentTenant tenant, AiSettingsStore store, CancellationToken ct) =>
+            await store.DeleteModelAsync(tenant.Id, alias, ct) ? TypedResults.NoContent() : Problems.NotFound("model", alias));
+        return group;
+    }
+
+    private static async Task<Results<Ok<ProviderDto>, ProblemHttpResult>> PutProviderAsync(
+        string name, ProviderRequest request, CurrentTenant tenant, AiSettingsStore store, CancellationToken cancellationToken)
+    {
+        var errors = new List<DefinitionError>();
+        if (!Name().IsMatch(name))
+        {
+            errors.Add(new("name", "must be 1-64 characters: letters, digits, '-', '_' or '.'"));
+        }
+        var existing = store.FindProvider(tenant.Id, name);
+        if (request.Type is null || !ProviderTypes.All.Contains(request.Type))
+        {
+            errors.Add(new("type", $"must be one of {string.Join(", ", ProviderTypes.All)}"));
+        }
+        if (request.BaseUrl is not null && !(Uri.TryCreate(request.BaseUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
+        {
+            errors.Add(new("baseUrl", $"'{request.BaseUrl}' is not an absolute http(s) URL"));
+        }
+        if (request.Type is ProviderTypes.AzureOpenAi or ProviderTypes.OpenAiCompatible && request.BaseUrl is null)
+        {
+            errors.Add(new("baseUrl", $"is required for {request.Type} (e.g. https://my-resource.openai.azure.com or http://localhost:11434/v1)"));
+        }
+        if (request.Type is ProviderTypes.AzureOpenAi && string.IsNullOrWhiteSpace(request.Deployment))
+        {
+            errors.Add(new("deployment", "is required for azure-openai: the deployment name of the model"));
+        }
+        if (request.Type is ProviderTypes.OpenAi or ProviderTypes.AzureOpenAi && string.IsNullOrEmpty(request.ApiKey) && existing?.ProtectedApiKey is null)
+        {
+            errors.Add(new("apiKey", $"is required for {request.Type}"));
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid("Invalid provider", errors);
+        }
+        var saved = await store.SaveProviderAsync(tenant.Id, name, request.Type!, request.BaseUrl, request.Deployment, string.IsNullOrEmpty(request.ApiKey) ? null : request.ApiKey, cancellationToken);
+        return TypedResults.Ok(ToDto(saved));
+    }
+
+    private static async Task<Results<Ok<ModelDto>, ProblemHttpResult>> PutModelAsync(
+        string alias, ModelRequest request, CurrentTenant tenant, AiSettingsStore store, CancellationToken cancellationToken)
+    {
+        var errors = new List<DefinitionError>();
+        if (!Name().IsMatch(alias.Replace('/', '.')))
+        {
+            errors.Add(new("alias", "must be 1-64 characters: letters, digits, '-', '_', '.' or '/'"));
+        }
+        var targets = request.Targets ?? [];
+        if (targets.Count == 0)
+        {
+            errors.Add(new("targets", "must list at least one {\"provider\":\"<name>\",\"model\":\"<upstream model>\"}, tried in order"));
+        }
+        var providers = store.ListProviders(tenant.Id).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < targets.Count; i++)
+        {
+            if (targets[i] is not { } target || string.IsNullOrWhiteSpace(target.Provider) || string.IsNullOrWhiteSpace(target.Model))
+            {
+                errors.Add(new($"targets[{i}]", "must have a provider and a model"));
+            }
+            else if (!providers.Contains(target.Provider))
+            {
+                errors.Add(new($"targets[{i}].provider", $"no provider '{target.Provider}'; create it with PUT /api/v1/ai/providers/{target.Provider}"));
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid("Invalid model", errors);
+        }
+        return TypedResults.Ok(ToDto(await store.SaveModelAsync(tenant.Id, alias, targets.Select(t => t!).ToList(), cancellationToken)));
+    }
+
+    private static ProviderDto ToDto(ProviderRow row) =>
+        new(row.Name, row.Type, row.BaseUrl, row.Deployment, row.ProtectedApiKey is not null, DateTimeOffset.FromUnixTimeMilliseconds(row.UpdatedAt));
+
+    private static ModelDto ToDto(ModelRoute route) => new(route.Alias, route.Targets, DateTimeOffset.FromUnixTimeMilliseconds(route.UpdatedAt));
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    private static partial Regex Name();
+}
