@@ -1,6 +1,7 @@
 using Saas.Pipelines;
 using Saas.Web.Ai;
 using Saas.Web.Api;
+using Saas.Web.Gateway;
 using Saas.Web.Pipelines;
 using Saas.Web.Queues;
 using Saas.Web.Runs;
@@ -38,6 +39,7 @@ public static class FlowgateHost
         api.MapQueuesApi();
         api.MapUsageApi();
         api.MapAiSettingsApi();
+        app.MapGatewayApi();
         return app;
     }
 }

@@ -79,4 +79,22 @@ public sealed class AiSettingsTests(FlowgateApp app) : IClassFixture<FlowgateApp
         Assert.Equal(HttpStatusCode.BadRequest, (await b.Http.PutAsJsonAsync("/api/v1/ai/models/m2", new { targets = new[] { new { provider = "shared", model = "gpt" } } })).StatusCode);
         Assert.Single(JsonNode.Parse(await a.Http.GetStringAsync("/api/v1/ai/providers"))!.AsArray());
     }
+
+    [Fact]
+    public async Task Gateway_lists_the_tenants_model_aliases_in_openai_format()
+    {
+        var tenant = await app.CreateTenantAsync();
+        await tenant.Http.PutAsJsonAsync("/api/v1/ai/providers/primary", new { type = "openai", apiKey = Secret });
+        await tenant.Http.PutAsJsonAsync("/api/v1/ai/models/fast", new { targets = new[] { new { provider = "primary", model = "gpt-4o-mini" } } });
+
+        var models = JsonNode.Parse(await tenant.Http.GetStringAsync("/v1/models"))!;
+        var anonymous = await app.Client().GetAsync("/v1/models");
+
+        Assert.Equal("list", models["object"]!.GetValue<string>());
+        var model = models["data"]!.AsArray().Single()!;
+        Assert.Equal("fast", model["id"]!.GetValue<string>());
+        Assert.Equal("model", model["object"]!.GetValue<string>());
+        Assert.Equal("flowgate", model["owned_by"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
 }

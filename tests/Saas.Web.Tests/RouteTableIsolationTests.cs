@@ -7,7 +7,7 @@ namespace Saas.Web.Tests;
 
 /// <summary>
 /// Walks the app's own route table, so an endpoint added later is covered without touching this test:
-/// every tenant API endpoint refuses a request without a key, and every endpoint that names a
+/// every tenant API and gateway endpoint refuses a request without a key, and every endpoint that names a
 /// resource answers 404 when tenant B names tenant A's.
 /// </summary>
 public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<FlowgateApp>
@@ -22,7 +22,7 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
         var run = (await a.RunAndWaitAsync(pipeline, new { x = "a's data" }))["id"]!.GetValue<string>();
 
         var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/v1", StringComparison.Ordinal))
+            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/v1", StringComparison.Ordinal) || e.RoutePattern.RawText!.StartsWith("/v1", StringComparison.Ordinal))
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(method => (method, pattern: e.RoutePattern.RawText!)))
             .ToList();
         Assert.True(endpoints.Count >= 18, $"only {endpoints.Count} endpoints found");
