@@ -7,6 +7,9 @@ namespace Saas.Pipelines.Metering;
 public static class Meters
 {
     public const string StepExecutions = "step_executions";
+    public const string GatewayRequests = "gateway_requests";
+    public const string LlmInputTokens = "llm_input_tokens";
+    public const string LlmOutputTokens = "llm_output_tokens";
 }
 
 public enum UsageGrouping { Meter, Pipeline, Day, Model }
@@ -14,7 +17,11 @@ public enum UsageGrouping { Meter, Pipeline, Day, Model }
 /// <summary>A meter's total for one group: the pipeline id, the UTC day (yyyy-MM-dd) or the model; null when grouped by meter alone.</summary>
 public sealed record UsageTotal(string Meter, string? Group, long Quantity);
 
-public sealed record UsageEvent(string TenantId, string Meter, long Quantity, string IdempotencyKey, string? PipelineId, string? RunId, long OccurredAt);
+public sealed record UsageEvent(string TenantId, string Meter, long Quantity, string IdempotencyKey, string? PipelineId, string? RunId, long OccurredAt)
+{
+    /// <summary>The upstream model, for LLM meters.</summary>
+    public string? Model { get; init; }
+}
 
 /// <summary>The usage ledger: the source of truth for billing. The same idempotency key twice is one event.</summary>
 public sealed class UsageLedger(Database database)
@@ -22,13 +29,13 @@ public sealed class UsageLedger(Database database)
     public static void Append(SqliteConnection connection, SqliteTransaction transaction, UsageEvent usage)
     {
         const string sql = """
-            INSERT INTO usage_events (tenant_id, meter, quantity, idempotency_key, pipeline_id, run_id, occurred_at)
-            VALUES (@TenantId, @Meter, @Quantity, @IdempotencyKey, @PipelineId, @RunId, @OccurredAt)
+            INSERT INTO usage_events (tenant_id, meter, quantity, idempotency_key, pipeline_id, run_id, occurred_at, model)
+            VALUES (@TenantId, @Meter, @Quantity, @IdempotencyKey, @PipelineId, @RunId, @OccurredAt, @Model)
             ON CONFLICT (tenant_id, meter, idempotency_key) DO NOTHING
             """;
         connection.Prepared(sql, transaction)
             .With("@TenantId", usage.TenantId).With("@Meter", usage.Meter).With("@Quantity", usage.Quantity).With("@IdempotencyKey", usage.IdempotencyKey)
-            .With("@PipelineId", usage.PipelineId).With("@RunId", usage.RunId).With("@OccurredAt", usage.OccurredAt)
+            .With("@PipelineId", usage.PipelineId).With("@RunId", usage.RunId).With("@OccurredAt", usage.OccurredAt).With("@Model", usage.Model)
             .ExecuteNonQuery();
     }
 

@@ -18,6 +18,7 @@ public static class ModelsApi
             TypedResults.Ok(new ModelListDto("list", store.ListModels(tenant.Id)
                 .Select(m => new ModelEntryDto(m.Alias, "model", m.UpdatedAt / 1000, "flowgate"))
                 .ToList())));
+        group.MapChatCompletionsApi();
         return group;
     }
 }
