@@ -55,6 +55,10 @@ public sealed class AddressPolicy(IEnumerable<IPNetwork> allowedNetworks)
         (IPNetwork.Parse("5f00::/16"), "an SRv6 segment identifier address"),
     ];
 
+    // Instance credentials live here; no allow-list entry may open them to tenant-controlled URLs.
+    private static readonly IPAddress[] CloudMetadata =
+        [IPAddress.Parse("169.254.169.254"), IPAddress.Parse("fd00:ec2::254"), IPAddress.Parse("100.100.100.200")];
+
     private static readonly IPNetwork GlobalUnicastV6 = IPNetwork.Parse("2000::/3");
     private static readonly IPNetwork Nat64 = IPNetwork.Parse("64:ff9b::/96");
     private static readonly IPNetwork SixToFour = IPNetwork.Parse("2002::/16");
@@ -63,12 +67,23 @@ public sealed class AddressPolicy(IEnumerable<IPNetwork> allowedNetworks)
 
     public static AddressPolicy From(NetworkOptions options) => new(options.ParseAllowedPrivateNetworks());
 
-    /// <summary>Null when the address may be dialled; otherwise why not, e.g. "a loopback address".</summary>
+    /// <summary>
+    /// Null when the address may be dialled; otherwise why not, e.g. "a loopback address".
+    /// Cloud metadata addresses are refused even inside an allowed network.
+    /// </summary>
     public string? WhyForbidden(IPAddress address)
     {
         if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0)
         {
             address = new IPAddress(address.GetAddressBytes());
+        }
+        if (Array.IndexOf(CloudMetadata, address) >= 0)
+        {
+            return address.Equals(CloudMetadata[0]) ? "a link-local/cloud metadata address" : "a cloud metadata address";
+        }
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && EmbeddedIPv4(address) is ({ } embedded, var form))
+        {
+            return WhyForbidden(embedded) is { } why ? $"{form} of {embedded}, {why}" : null;
         }
         if (IsAllowListed(address))
         {
@@ -81,10 +96,6 @@ public sealed class AddressPolicy(IEnumerable<IPNetwork> allowedNetworks)
         if (address.AddressFamily != AddressFamily.InterNetworkV6)
         {
             return "not an IP address";
-        }
-        if (EmbeddedIPv4(address) is ({ } embedded, var form))
-        {
-            return WhyForbidden(embedded) is { } why ? $"{form} of {embedded}, {why}" : null;
         }
         return KindOf(address, ForbiddenV6)
             ?? (GlobalUnicastV6.Contains(address) ? null : "an IPv6 address outside global unicast (2000::/3)");

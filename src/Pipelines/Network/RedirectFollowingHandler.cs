@@ -15,6 +15,7 @@ internal sealed class RedirectFollowingHandler(OutboundUrlPolicy urls, int maxRe
         for (var redirects = 0; ; redirects++)
         {
             urls.EnsureAllowed(request.RequestUri);
+            KeepOnTcp(request);
             var response = await SendUnwrappedAsync(request, cancellationToken);
             if (!IsRedirect(response.StatusCode) || response.Headers.Location is not { } location)
             {
@@ -47,6 +48,16 @@ internal sealed class RedirectFollowingHandler(OutboundUrlPolicy urls, int maxRe
             ExceptionDispatchInfo.Capture(refused).Throw();
             throw;
         }
+    }
+
+    /// <summary>HTTP/3 runs over QUIC, which resolves and dials without the guarded connect callback.</summary>
+    private static void KeepOnTcp(HttpRequestMessage request)
+    {
+        if (request.Version.Major >= 3)
+        {
+            request.Version = HttpVersion.Version20;
+        }
+        request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
     }
 
     private static bool IsRedirect(HttpStatusCode status) => status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found

@@ -98,4 +98,17 @@ public sealed class AddressPolicyTests
         Assert.Null(policy.WhyForbidden(IPAddress.Parse("::ffff:127.0.0.1")));
         Assert.NotNull(policy.WhyForbidden(IPAddress.Parse("::ffff:10.0.0.1")));
     }
+
+    [Theory]
+    [InlineData("169.254.169.254")]
+    [InlineData("fd00:ec2::254")]
+    [InlineData("100.100.100.200")]
+    [InlineData("::ffff:169.254.169.254")]
+    public void Cloud_metadata_addresses_stay_refused_even_inside_an_allowed_network(string address)
+    {
+        var policy = new AddressPolicy([IPNetwork.Parse("169.254.0.0/16"), IPNetwork.Parse("fd00::/8"), IPNetwork.Parse("100.64.0.0/10")]);
+
+        Assert.Contains("metadata", policy.WhyForbidden(IPAddress.Parse(address)));
+        Assert.Null(policy.WhyForbidden(IPAddress.Parse("169.254.1.1")));
+    }
 }

@@ -58,6 +58,23 @@ public sealed class GuardedHttpClientFactoryTests
     }
 
     [Fact]
+    public async Task A_request_asking_for_HTTP3_still_connects_through_the_guard()
+    {
+        _resolver.Answer("evil.example", "10.0.0.1");
+        using var factory = Guard.Factory(Guard.LoopbackIsPublic(), _resolver, _connector);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "https://evil.example/")
+        {
+            Version = HttpVersion.Version30,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+
+        var refused = await Assert.ThrowsAsync<OutboundCallRefusedException>(() => factory.CreateClient().SendAsync(request));
+
+        Assert.Contains("evil.example resolved to 10.0.0.1", refused.Message);
+        Assert.Empty(_connector.Dialled);
+    }
+
+    [Fact]
     public async Task An_allowed_address_reaches_the_server()
     {
         await using var server = new LoopbackHttpServer(_ => Task.FromResult<byte[]?>(LoopbackHttpServer.Response(200, "hello")));

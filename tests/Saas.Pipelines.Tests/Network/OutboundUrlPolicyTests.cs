@@ -26,6 +26,8 @@ public sealed class OutboundUrlPolicyTests
     [InlineData("http://017700000001/")]
     [InlineData("http://127.1/")]
     [InlineData("http://127.0.0.1./")]
+    [InlineData("http://0x7f.1./")]
+    [InlineData("http://2130706433./")]
     [InlineData("http://[::ffff:127.0.0.1]/")]
     [InlineData("http://[::ffff:7f00:1]/")]
     public async Task A_loopback_address_in_any_spelling_is_refused_before_any_lookup(string url)
@@ -81,5 +83,30 @@ public sealed class OutboundUrlPolicyTests
 
         factory.Urls.EnsureAllowed(new Uri("https://api.example.com/v1"));
         Assert.Throws<OutboundCallRefusedException>(() => factory.Urls.EnsureAllowed(new Uri("http://169.254.169.254/")));
+    }
+
+    [Theory]
+    [InlineData("2130706433")]
+    [InlineData("0177.0.0.1")]
+    [InlineData("0x7f.1")]
+    [InlineData("0x7f000001")]
+    [InlineData("127.1")]
+    [InlineData("127.0.0.1.")]
+    [InlineData("[::ffff:127.0.0.1]")]
+    public void Host_spellings_that_Uri_leaves_alone_are_still_read_as_the_address_they_mean(string host)
+    {
+        var address = OutboundUrlPolicy.TryParseLiteral(host);
+
+        Assert.NotNull(address);
+        Assert.Equal("127.0.0.1", (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString());
+    }
+
+    [Theory]
+    [InlineData("public.example")]
+    [InlineData("127.0.0.1.nip.example")]
+    [InlineData("0x7f.example")]
+    public void Names_are_left_to_the_lookup_at_connect_time(string host)
+    {
+        Assert.Null(OutboundUrlPolicy.TryParseLiteral(host));
     }
 }
