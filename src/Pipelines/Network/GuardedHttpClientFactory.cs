@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Options;
 
 namespace Saas.Pipelines.Network;
@@ -85,7 +86,11 @@ public sealed class GuardedHttpClientFactory : IDisposable
                 (failures ??= []).Add(e);
             }
         }
-        throw new AggregateException($"Could not connect to {host}:{port} at any of {string.Join(", ", candidates.Select(a => a.ToString()))}", failures!);
+        if (failures!.Count == 1)
+        {
+            ExceptionDispatchInfo.Capture(failures[0]).Throw();
+        }
+        throw new AggregateException($"Could not connect to {host}:{port} at any of {string.Join(", ", candidates.Select(a => a.ToString()))}", failures);
     }
 
     private static async ValueTask<Stream> ConnectSocketAsync(IPEndPoint endPoint, CancellationToken cancellationToken)

@@ -163,6 +163,29 @@ public sealed class GuardedHttpClientFactoryTests
     }
 
     [Fact]
+    public async Task A_redirect_to_another_host_drops_the_authorization_header_and_a_303_turns_a_post_into_a_get()
+    {
+        LoopbackHttpServer? server = null;
+        server = new LoopbackHttpServer(path => Task.FromResult<byte[]?>(path == "/hook"
+            ? LoopbackHttpServer.Response(303, "", $"Location: http://other.example:{server!.Port}/done")
+            : LoopbackHttpServer.Response(200, "ok")));
+        await using var _ = server;
+        _resolver.Answer("public.example", "127.0.0.1").Answer("other.example", "127.0.0.1");
+        using var factory = Guard.Factory(Guard.LoopbackIsPublic(), _resolver, _connector);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://public.example:{server.Port}/hook") { Content = new StringContent("{}") };
+        request.Headers.Authorization = new("Bearer", "tenant-secret");
+
+        using var response = await factory.CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var requests = server.Requests.ToArray();
+        Assert.StartsWith("POST /hook", requests[0]);
+        Assert.Contains("tenant-secret", requests[0]);
+        Assert.StartsWith("GET /done", requests[1]);
+        Assert.DoesNotContain("tenant-secret", requests[1]);
+    }
+
+    [Fact]
     public async Task More_redirects_than_allowed_are_refused_naming_the_limit()
     {
         await using var server = new LoopbackHttpServer(_ => Task.FromResult<byte[]?>(LoopbackHttpServer.Response(302, "", "Location: /again")));

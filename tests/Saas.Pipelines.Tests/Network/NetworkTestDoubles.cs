@@ -81,6 +81,9 @@ internal sealed class LoopbackHttpServer : IAsyncDisposable
 
     public ConcurrentQueue<string> Paths { get; } = new();
 
+    /// <summary>Each request's head (request line and headers), in arrival order.</summary>
+    public ConcurrentQueue<string> Requests { get; } = new();
+
     public static byte[] Response(int status, string body = "", params string[] headers)
     {
         var head = new StringBuilder($"HTTP/1.1 {status} X\r\nConnection: close\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n");
@@ -125,7 +128,9 @@ internal sealed class LoopbackHttpServer : IAsyncDisposable
                 }
                 request.Append(Encoding.ASCII.GetString(buffer, 0, read));
             }
-            var path = request.ToString().Split(' ')[1];
+            var head = request.ToString();
+            var path = head.Split(' ')[1];
+            Requests.Enqueue(head[..head.IndexOf("\r\n\r\n", StringComparison.Ordinal)]);
             Paths.Enqueue(path);
             if (await _respond(path) is { } response)
             {
