@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Saas.Pipelines.Ai;
 using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Metering;
+using Saas.Pipelines.Network;
 using Saas.Pipelines.Pipelines;
 using Saas.Pipelines.Runs;
 using Saas.Pipelines.Storage;
@@ -33,6 +34,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<Scheduler>();
         services.AddSingleton<UsageLedger>();
         services.AddSingleton<AiSettingsStore>();
+        services.AddNetworkGuard();
         return services;
     }
 }

@@ -27,6 +27,7 @@ public sealed class FlowgateApp : IAsyncLifetime
             $"--Flowgate:DataDirectory={DataDirectory}",
             "--Flowgate:Runtime:RetryBaseDelayMilliseconds=20",
             "--Flowgate:Runtime:PollIntervalMilliseconds=25",
+            "--Flowgate:Network:AllowedPrivateNetworks:0=127.0.0.0/8",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Microsoft.AspNetCore=Error",
         ]);

@@ -13,7 +13,6 @@ public static class TenantApiServiceCollectionExtensions
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         services.AddAuthorization();
-        services.AddHttpClient(Saas.Web.Gateway.GatewayForwarder.ClientName, client => client.Timeout = TimeSpan.FromSeconds(120));
         services.AddSingleton<Saas.Web.Gateway.GatewayForwarder>();
         services.ConfigureHttpJsonOptions(json =>
         {

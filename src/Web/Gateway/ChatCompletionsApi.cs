@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Saas.Pipelines;
 using Saas.Pipelines.Ai;
 using Saas.Pipelines.Metering;
+using Saas.Pipelines.Network;
 using Saas.Pipelines.Storage;
 using Saas.Web.Api;
 using Saas.Web.Tenancy;
@@ -30,10 +31,8 @@ public static partial class ChatCompletionsApi
     }
 }
 
-public sealed partial class GatewayForwarder(AiSettingsStore settings, Database database, IHttpClientFactory clients, TimeProvider time, ILogger<GatewayForwarder> logger)
+public sealed partial class GatewayForwarder(AiSettingsStore settings, Database database, GuardedHttpClientFactory clients, TimeProvider time, ILogger<GatewayForwarder> logger)
 {
-    public const string ClientName = "flowgate-gateway";
-
     public async Task ForwardAsync(HttpContext context, string tenantId, string operation, CancellationToken cancellationToken)
     {
         var started = Stopwatch.StartNew();
@@ -80,9 +79,9 @@ public sealed partial class GatewayForwarder(AiSettingsStore settings, Database 
             HttpResponseMessage response;
             try
             {
-                response = await clients.CreateClient(ClientName).SendAsync(upstream, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                response = await clients.CreateClient().SendAsync(upstream, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             }
-            catch (Exception error) when (error is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception error) when (error is HttpRequestException or OutboundCallRefusedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 failures.Add($"{provider.Name}: {error.Message}");
                 continue;

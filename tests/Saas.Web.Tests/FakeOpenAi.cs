@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Saas.Web.Tests;
+
+/// <summary>
+/// A local upstream that speaks OpenAI's wire format on 127.0.0.1. Its path prefix chooses behaviour:
+/// <c>/ok/v1</c> answers (JSON, or server-sent events when asked to stream), <c>/busy/v1</c> answers 429,
+/// <c>/down/v1</c> answers 500.
+/// </summary>
+public sealed class FakeOpenAi : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FakeOpenAi(WebApplication app) => _app = app;
+
+    public ConcurrentQueue<(string Path, string? Authorization, JsonObject Body)> Requests { get; } = new();
+
+    public string BaseUrl(string mode) => $"{_app.Urls.First()}/{mode}/v1";
+
+    public static async Task<FakeOpenAi> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"]);
+        var app = builder.Build();
+        var fake = new FakeOpenAi(app);
+        app.MapPost("/{mode}/v1/chat/completions", async (string mode, HttpContext context) =>
+        {
+            var body = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
+            fake.Requests.Enqueue((context.Request.Path, context.Request.Headers.Authorization.ToString(), body));
+            if (mode != "ok")
+            {
+                context.Response.StatusCode = mode == "busy" ? 429 : 500;
+                await context.Response.WriteAsJsonAsync(new { error = new { message = mode } });
+                return;
+            }
+            var model = body["model"]!.GetValue<string>();
+            if (body["stream"]?.GetValue<bool>() == true)
+            {
+                context.Response.ContentType = "text/event-stream";
+                foreach (var word in new[] { "hello", " from", $" {model}" })
+                {
+                    await context.Response.WriteAsync($"data: {{\"object\":\"chat.completion.chunk\",\"model\":\"{model}\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{word}\"}}}}],\"usage\":null}}\n\n");
+                    await context.Response.Body.FlushAsync();
+                }
+                await context.Response.WriteAsync($"data: {{\"object\":\"chat.completion.chunk\",\"model\":\"{model}\",\"choices\":[],\"usage\":{{\"prompt_tokens\":11,\"completion_tokens\":3,\"total_tokens\":14}}}}\n\n");
+                await context.Response.WriteAsync("data: [DONE]\n\n");
+                return;
+            }
+            await context.Response.WriteAsJsonAsync(new
+            {
+                id = "chatcmpl-1",
+                @object = "chat.completion",
+                model,
+                choices = new[] { new { index = 0, message = new { role = "assistant", content = $"hello from {model}" }, finish_reason = "stop" } },
+                usage = new { prompt_tokens = 11, completion_tokens = 7, total_tokens = 18 },
+            });
+        });
+        await app.StartAsync();
+        return fake;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace Saas.Web.Tests;
+
+public sealed class GatewayTests(FlowgateApp app) : IClassFixture<FlowgateApp>, IAsyncLifetime
+{
+    private FakeOpenAi _upstream = null!;
+
+    public async Task InitializeAsync() => _upstream = await FakeOpenAi.StartAsync();
+
+    public async Task DisposeAsync() => await _upstream.DisposeAsync();
+
+    private async Task<TenantClient> TenantWithRouteAsync(params string[] modes)
+    {
+        var tenant = await app.CreateTenantAsync();
+        foreach (var mode in modes.Distinct())
+        {
+            var put = await tenant.Http.PutAsJsonAsync($"/api/v1/ai/providers/{mode}", new { type = "openai-compatible", baseUrl = _upstream.BaseUrl(mode), apiKey = $"key-{mode}" });
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+        var targets = modes.Select(mode => new { provider = mode, model = $"{mode}-model" }).ToArray();
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Http.PutAsJsonAsync("/api/v1/ai/models/smart", new { targets })).StatusCode);
+        return tenant;
+    }
+
+    [Fact]
+    public async Task Chat_completion_goes_to_the_aliased_upstream_model_with_the_providers_key_and_meters_its_tokens_once()
+    {
+        var tenant = await TenantWithRouteAsync("ok");
+
+        var response = await tenant.Http.PostAsJsonAsync("/v1/chat/completions", new { model = "smart", messages = new[] { new { role = "user", content = "hi" } } });
+
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("hello from ok-model", body["choices"]![0]!["message"]!["content"]!.GetValue<string>());
+        Assert.Equal("ok", response.Headers.GetValues("x-flowgate-provider").Single());
+        Assert.True(double.Parse(response.Headers.GetValues("x-flowgate-overhead-ms").Single(), System.Globalization.CultureInfo.InvariantCulture) >= 0);
+        var (path, authorization, sent) = _upstream.Requests.Last();
+        Assert.Equal("/ok/v1/chat/completions", path);
+        Assert.Equal("Bearer key-ok", authorization);
+        Assert.Equal("ok-model", sent["model"]!.GetValue<string>());
+        var usage = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/usage?groupBy=model"))!["items"]!.AsArray();
+        Assert.Equal(11, Quantity(usage, "llm_input_tokens", "ok-model"));
+        Assert.Equal(7, Quantity(usage, "llm_output_tokens", "ok-model"));
+        Assert.Equal(1, Quantity(usage, "gateway_requests", "ok-model"));
+    }
+
+    [Fact]
+    public async Task A_busy_or_failing_provider_falls_back_to_the_next_in_order()
+    {
+        var tenant = await TenantWithRouteAsync("busy", "down", "ok");
+
+        var response = await tenant.Http.PostAsJsonAsync("/v1/chat/completions", new { model = "smart", messages = new[] { new { role = "user", content = "hi" } } });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ok", response.Headers.GetValues("x-flowgate-provider").Single());
+        Assert.Contains("ok-model", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Streamed_answers_pass_through_as_server_sent_events_and_are_metered_from_the_final_usage()
+    {
+        var tenant = await TenantWithRouteAsync("ok");
+
+        var response = await tenant.Http.PostAsJsonAsync("/v1/chat/completions", new { model = "smart", stream = true, messages = new[] { new { role = "user", content = "hi" } } });
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(5, text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.EndsWith("data: [DONE]\n\n", text);
+        Assert.True(_upstream.Requests.Last().Body["stream_options"]!["include_usage"]!.GetValue<bool>());
+        var usage = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/usage?groupBy=model"))!["items"]!.AsArray();
+        Assert.Equal(3, Quantity(usage, "llm_output_tokens", "ok-model"));
+    }
+
+    [Fact]
+    public async Task Unknown_alias_and_total_failure_answer_in_openais_error_format()
+    {
+        var tenant = await TenantWithRouteAsync("busy", "down");
+
+        var unknown = await tenant.Http.PostAsJsonAsync("/v1/chat/completions", new { model = "nope", messages = Array.Empty<object>() });
+        var failed = await tenant.Http.PostAsJsonAsync("/v1/chat/completions", new { model = "smart", messages = Array.Empty<object>() });
+
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("model_not_found", JsonNode.Parse(await unknown.Content.ReadAsStringAsync())!["error"]!["code"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
+        var message = JsonNode.Parse(await failed.Content.ReadAsStringAsync())!["error"]!["message"]!.GetValue<string>();
+        Assert.Contains("busy: 429", message);
+        Assert.Contains("down: 500", message);
+        Assert.Empty(JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/usage"))!["items"]!.AsArray());
+    }
+
+    private static long Quantity(JsonArray items, string meter, string model) =>
+        items.Single(i => i!["meter"]!.GetValue<string>() == meter && i["group"]?.GetValue<string>() == model)!["quantity"]!.GetValue<long>();
+}
