@@ -54,6 +54,8 @@ public sealed class AiSettingsTests(FlowgateApp app) : IClassFixture<FlowgateApp
     [InlineData("{\"type\":\"openai\"}", "apiKey")]
     [InlineData("{\"type\":\"azure-openai\",\"apiKey\":\"k\",\"baseUrl\":\"https://x.openai.azure.com\"}", "deployment")]
     [InlineData("{\"type\":\"openai-compatible\",\"baseUrl\":\"ftp://x\"}", "baseUrl")]
+    [InlineData("{\"type\":\"openai-compatible\",\"baseUrl\":\"http://169.254.169.254/latest\"}", "baseUrl")]
+    [InlineData("{\"type\":\"openai-compatible\",\"baseUrl\":\"http://10.0.0.5/v1\"}", "baseUrl")]
     public async Task Invalid_providers_are_refused_naming_the_field(string body, string field)
     {
         var tenant = await app.CreateTenantAsync();

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Saas.Pipelines.Ai;
 using Saas.Pipelines.Definitions;
+using Saas.Pipelines.Network;
 using Saas.Web.Api;
 using Saas.Web.Tenancy;
 
@@ -34,7 +35,7 @@ public static partial class AiSettingsApi
     }
 
     private static async Task<Results<Ok<ProviderDto>, ProblemHttpResult>> PutProviderAsync(
-        string name, ProviderRequest request, CurrentTenant tenant, AiSettingsStore store, CancellationToken cancellationToken)
+        string name, ProviderRequest request, CurrentTenant tenant, AiSettingsStore store, GuardedHttpClientFactory network, CancellationToken cancellationToken)
     {
         var errors = new List<DefinitionError>();
         if (!Name().IsMatch(name))
@@ -49,6 +50,17 @@ public static partial class AiSettingsApi
         if (request.BaseUrl is not null && !(Uri.TryCreate(request.BaseUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
         {
             errors.Add(new("baseUrl", $"'{request.BaseUrl}' is not an absolute http(s) URL"));
+        }
+        else if (request.BaseUrl is not null)
+        {
+            try
+            {
+                network.Urls.EnsureAllowed(new Uri(request.BaseUrl));
+            }
+            catch (OutboundCallRefusedException refused)
+            {
+                errors.Add(new("baseUrl", refused.Message));
+            }
         }
         if (request.Type is ProviderTypes.AzureOpenAi or ProviderTypes.OpenAiCompatible && request.BaseUrl is null)
         {
