@@ -85,6 +85,14 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
             return (IReadOnlyList<WorkItem>)connection.Query<WorkItem>(sql, new { node = Node, leaseUntil = now + LeaseMilliseconds, now, max }, transaction).AsList();
         }, cancellationToken);
 
+    /// <summary>On a graceful stop: gives this node's leases back so another node (or the restarted one) takes the work at once.</summary>
+    public async Task<int> ReleaseLeasesAsync(CancellationToken cancellationToken) =>
+        await database.WriteAsync((connection, transaction) =>
+        {
+            const string sql = "UPDATE work_items SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = @node";
+            return connection.Execute(sql, new { node = Node }, transaction);
+        }, cancellationToken);
+
     /// <summary>Keeps a long step's lease alive; false if the item is no longer this node's.</summary>
     public async Task<bool> ExtendLeaseAsync(WorkItem item, CancellationToken cancellationToken) =>
         await database.WriteAsync((connection, transaction) =>

@@ -31,6 +31,12 @@ public sealed partial class Workers(WorkDispatcher dispatcher, WorkQueue queue, 
         return Task.WhenAll(loops);
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await queue.ReleaseLeasesAsync(cancellationToken);
+    }
+
     private async Task WorkAsync(CancellationToken stoppingToken)
     {
         await foreach (var (item, run) in dispatcher.Items.ReadAllAsync(stoppingToken))

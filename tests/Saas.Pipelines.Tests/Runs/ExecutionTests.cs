@@ -75,6 +75,24 @@ public sealed class ExecutionTests
     }
 
     [Fact]
+    public async Task Work_leased_to_a_node_that_stops_gracefully_is_released_for_others_at_once()
+    {
+        await using var engine = new Engine();
+        var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
+        await engine.StartAsync(tenant, pipeline, """[{"n":1}]""");
+        var queue = engine.Get<WorkQueue>();
+
+        var leasedBeforeRelease = engine.Scalar("SELECT COUNT(*) FROM work_items WHERE lease_owner IS NOT NULL");
+        var released = await queue.ReleaseLeasesAsync(CancellationToken.None);
+        var leasedAfterRelease = engine.Scalar("SELECT COUNT(*) FROM work_items WHERE lease_owner IS NOT NULL");
+
+        Assert.Equal(1, leasedBeforeRelease);
+        Assert.Equal(1, released);
+        Assert.Equal(0, leasedAfterRelease);
+        Assert.Single(await queue.LeaseDue(10, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Transient_failures_are_retried_with_backoff_and_the_run_succeeds_billed_once()
     {
         var flaky = new FlakyBlobs(failures: 2);
