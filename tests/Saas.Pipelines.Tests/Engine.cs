@@ -26,7 +26,7 @@ public sealed class Engine : IAsyncDisposable
         {
             ["Flowgate:DataDirectory"] = DataDirectory,
             ["Flowgate:Runtime:RetryBaseDelayMilliseconds"] = "1",
-            ["Flowgate:Runtime:LeaseSeconds"] = "1",
+            ["Flowgate:Runtime:LeaseSeconds"] = "5",
             ["Flowgate:Runtime:UncommittedChainMilliseconds"] = "60000",
         }).Build();
         var services = new ServiceCollection();
