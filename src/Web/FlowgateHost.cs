@@ -21,6 +21,7 @@ public static class FlowgateHost
         builder.Services.PostConfigure<FlowgateOptions>(flowgate =>
             flowgate.DataDirectory = Path.Combine(builder.Environment.ContentRootPath, flowgate.DataDirectory));
         builder.Services.AddTenantApi();
+        builder.Services.AddGatewayLimits();
         builder.Services.AddTenantSecrets(Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data", "keys"));
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
 
@@ -29,6 +30,7 @@ public static class FlowgateHost
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/", () => Results.Redirect("/openapi/v1.json")).ExcludeFromDescription();

@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Saas.Web.Tests;
 
 /// <summary>The real app on Kestrel over loopback, with its own data folder and fast retry timings.</summary>
-public sealed class FlowgateApp : IAsyncLifetime
+public class FlowgateApp : IAsyncLifetime
 {
     private WebApplication? _app;
 
@@ -19,6 +19,9 @@ public sealed class FlowgateApp : IAsyncLifetime
     public Uri BaseAddress { get; private set; } = null!;
 
     public IServiceProvider Services => _app!.Services;
+
+    /// <summary>Settings a test class needs beyond the defaults.</summary>
+    protected virtual string[] ExtraArguments => [];
 
     public async Task InitializeAsync()
     {
@@ -30,6 +33,7 @@ public sealed class FlowgateApp : IAsyncLifetime
             "--Flowgate:Network:AllowedPrivateNetworks:0=127.0.0.0/8",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Microsoft.AspNetCore=Error",
+            .. ExtraArguments,
         ]);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
