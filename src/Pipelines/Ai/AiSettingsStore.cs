@@ -53,7 +53,16 @@ public sealed class AiSettingsStore(Database database, ISecretProtector secrets,
         return connection.Query<ProviderRow>(sql, new { tenantId }).AsList();
     }
 
-    public ProviderRow? FindProvider(string tenantId, string name) => ListProviders(tenantId).FirstOrDefault(p => p.Name == name);
+    /// <summary>On every gateway request, so one row by key rather than the whole list.</summary>
+    public ProviderRow? FindProvider(string tenantId, string name)
+    {
+        const string sql = """
+            SELECT name, type, base_url, deployment, protected_api_key, updated_at FROM ai_providers
+            WHERE tenant_id = @tenantId AND name = @name
+            """;
+        using var connection = database.OpenConnection();
+        return connection.QuerySingleOrDefault<ProviderRow>(sql, new { tenantId, name });
+    }
 
     /// <summary>The provider's API key in clear, for the outbound call only; never for an API answer or a log.</summary>
     public string? RevealApiKey(string tenantId, ProviderRow provider) =>

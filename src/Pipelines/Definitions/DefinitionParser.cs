@@ -20,7 +20,6 @@ public sealed record CompiledStep(int Index, string Id, string Type, IStep Step)
 /// <summary>Parses and validates pipeline definitions, reporting every problem with its path.</summary>
 public static partial class DefinitionParser
 {
-    private static readonly string[] InputFormats = ["csv", "json", "jsonl"];
     private static readonly string[] SinkTypes = ["blob"];
 
     public static DefinitionResult Parse(string json)
@@ -84,7 +83,7 @@ public static partial class DefinitionParser
         switch (type)
         {
             case TriggerTypes.Upload:
-                format = ParseInputFormat(trigger.OneOf("format", InputFormats, required: true));
+                format = InputFormatNames.Parse(trigger.OneOf("format", InputFormatNames.All, required: true) ?? "json");
                 delimiter = trigger.Delimiter("delimiter");
                 if (format != InputFormat.Csv && trigger.Property("delimiter") is not null)
                 {
@@ -229,13 +228,6 @@ public static partial class DefinitionParser
         settings.RejectUnknownProperties();
         return result;
     }
-
-    private static InputFormat ParseInputFormat(string? format) => format switch
-    {
-        "csv" => InputFormat.Csv,
-        "jsonl" => InputFormat.Jsonl,
-        _ => InputFormat.Json,
-    };
 
     private static DefinitionResult Invalid(DefinitionError error) => new(null, [error]);
 

@@ -162,7 +162,7 @@ internal sealed class JsonObjectReader
                 entries.Add(new(property.Name, property.Value.GetString()!));
             }
         }
-        if (entries.Count == 0 && value.Value.EnumerateObject().Any() == false)
+        if (!value.Value.EnumerateObject().Any())
         {
             Error(path, $"must name at least one field");
         }

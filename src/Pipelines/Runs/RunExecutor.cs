@@ -116,7 +116,7 @@ public sealed partial class RunExecutor(
     private async Task<Outcome> SplitAsync(WorkItem item, RunRow run, CompiledPipeline pipeline, CancellationToken cancellationToken)
     {
         var trigger = pipeline.Definition.Trigger;
-        var format = run.InputFormat switch { "csv" => InputFormat.Csv, "json" => InputFormat.Json, _ => InputFormat.Jsonl };
+        var format = InputFormatNames.Parse(run.InputFormat);
         var published = new List<Task<WorkItem>>();
         void Publish(int chunk)
         {
@@ -197,7 +197,7 @@ public sealed partial class RunExecutor(
         var output = smallBlobs.OpenWrite(outputKey);
         await using (var input = chainedInput is { } bytes ? new ReadOnlyMemoryStream(bytes) : await smallBlobs.OpenReadAsync(run.TenantId, inputKey, cancellationToken))
         {
-            var records = index == 0 && run.InputFormat == "csv"
+            var records = index == 0 && InputFormatNames.Parse(run.InputFormat) == InputFormat.Csv
                 ? ChunkReader.ReadCsvAsync(input, pipeline.Definition.Trigger.Delimiter, cancellationToken)
                 : ChunkReader.ReadJsonlAsync(input, cancellationToken);
             await using var writer = new JsonlRecordWriter(output);

@@ -26,8 +26,11 @@ public sealed record NewRun(
     /// <summary>The input itself, when small enough to be saved with the run instead of as a file.</summary>
     public ReadOnlyMemory<byte>? InlineInput { get; init; }
 
-    /// <summary>A known record count that fits one chunk skips the split: the input is chunk 0.</summary>
-    public bool IsSingleChunk(int chunkSize) => Records is { } records && records <= chunkSize && InputFormat == "jsonl";
+    /// <summary>
+    /// Whoever writes the input decides: a record count is given only when the input fits one chunk
+    /// and was written as chunk 0, so the run skips the split.
+    /// </summary>
+    public bool IsSingleChunk => Records is not null;
 }
 
 public sealed record RunPage(IReadOnlyList<RunRow> Runs, string? NextCursor);
@@ -45,9 +48,9 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
         """;
 
     /// <summary>Creates runs and their first work items in one transaction, then starts them on this node.</summary>
-    public async Task<IReadOnlyList<RunRow>> CreateAsync(IReadOnlyList<NewRun> runs, Func<NewRun, int> chunkSize, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<RunRow>> CreateAsync(IReadOnlyList<NewRun> runs, CancellationToken cancellationToken)
     {
-        var (rows, items) = await database.WriteAsync((connection, transaction) => Create(connection, transaction, runs, chunkSize), cancellationToken);
+        var (rows, items) = await database.WriteAsync((connection, transaction) => Create(connection, transaction, runs), cancellationToken);
         for (var i = 0; i < items.Count; i++)
         {
             dispatcher.Dispatch(items[i], rows[i]);
@@ -55,7 +58,7 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
         return rows;
     }
 
-    public (List<RunRow> Runs, List<WorkItem> Items) Create(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<NewRun> runs, Func<NewRun, int> chunkSize)
+    public (List<RunRow> Runs, List<WorkItem> Items) Create(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<NewRun> runs)
     {
         const string sql = """
             INSERT INTO runs (id, tenant_id, pipeline_id, version, trigger, status, input_key, input_format, chunks_total, records_in, replay_of, created_at)
@@ -66,7 +69,7 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
         var items = new List<WorkItem>(runs.Count);
         foreach (var run in runs)
         {
-            var single = run.IsSingleChunk(chunkSize(run));
+            var single = run.IsSingleChunk;
             var row = new RunRow(
                 run.Id, run.TenantId, run.PipelineId, run.Version, run.Trigger, RunStatus.Queued, run.InputKey, run.InputFormat,
                 single ? 1 : null, 0, single ? run.Records : null, null, null, null, run.ReplayOf, now, null, null);

@@ -56,7 +56,6 @@ public sealed partial class QueueMessages(Database database, PipelineStore pipel
             return 0;
         }
         var newRuns = new List<NewRun>();
-        var chunkSizes = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var group in messages.GroupBy(m => (m.TenantId, m.Queue)))
         {
             var listeners = pipelines.ListByQueue(group.Key.TenantId, group.Key.Queue);
@@ -65,7 +64,6 @@ public sealed partial class QueueMessages(Database database, PipelineStore pipel
                 using var body = JsonDocument.Parse(message.Body);
                 foreach (var pipeline in listeners)
                 {
-                    chunkSizes[pipeline.Id] = pipelines.GetCompiled(pipeline.TenantId, pipeline.Id, pipeline.CurrentVersion).Definition.Settings.ChunkSize;
                     newRuns.Add(await starter.PrepareAsync(message.TenantId, pipeline, body.RootElement, TriggerTypes.Queue, cancellationToken));
                 }
             }
@@ -74,7 +72,7 @@ public sealed partial class QueueMessages(Database database, PipelineStore pipel
         {
             const string delete = "DELETE FROM queue_messages WHERE id = @Id";
             connection.Execute(delete, messages.Select(m => new { m.Id }), transaction);
-            return runs.Create(connection, transaction, newRuns, run => chunkSizes[run.PipelineId]).Items;
+            return runs.Create(connection, transaction, newRuns).Items;
         }, cancellationToken);
         dispatcher.Dispatch(items);
         LogPumped(logger, messages.Count, newRuns.Count);

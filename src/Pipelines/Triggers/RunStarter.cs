@@ -42,11 +42,8 @@ public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore
         await CreateAsync(await PrepareAsync(tenantId, pipeline, records, trigger, cancellationToken), cancellationToken);
 
     /// <summary>Creates a prepared run and starts it on this node.</summary>
-    public async Task<RunRow> CreateAsync(NewRun run, CancellationToken cancellationToken)
-    {
-        var compiled = pipelines.GetCompiled(run.TenantId, run.PipelineId, run.Version);
-        return (await runs.CreateAsync([run], _ => compiled.Definition.Settings.ChunkSize, cancellationToken))[0];
-    }
+    public async Task<RunRow> CreateAsync(NewRun run, CancellationToken cancellationToken) =>
+        (await runs.CreateAsync([run], cancellationToken))[0];
 
     /// <summary>Writes the records' input blob; the caller creates the run (possibly with others, in one transaction).</summary>
     public async Task<NewRun> PrepareAsync(string tenantId, PipelineRow pipeline, JsonElement records, string trigger, CancellationToken cancellationToken)
@@ -59,22 +56,21 @@ public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore
         var input = smallBlobs.OpenWrite(key);
         await WriteJsonlAsync(records, input, cancellationToken);
         await input.CompleteAsync();
-        return new NewRun(tenantId, pipeline.Id, pipeline.CurrentVersion, trigger, key, "jsonl", single ? count : null, null) { Id = runId, InlineInput = input.Inline };
+        return new NewRun(tenantId, pipeline.Id, pipeline.CurrentVersion, trigger, key, InputFormatNames.Of(InputFormat.Jsonl), single ? count : null, null) { Id = runId, InlineInput = input.Inline };
     }
 
     /// <summary>Streams an uploaded file to storage and starts a run that splits it.</summary>
     public async Task<RunRow> StartUploadAsync(string tenantId, PipelineRow pipeline, Stream body, CancellationToken cancellationToken)
     {
         var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);
-        var format = compiled.Definition.Trigger.Format switch { InputFormat.Csv => "csv", InputFormat.Json => "json", _ => "jsonl" };
+        var format = InputFormatNames.Of(compiled.Definition.Trigger.Format);
         var runId = Ids.New("run");
         var key = BlobKeys.RunInput(tenantId, runId, format);
         await using (var stream = await blobs.OpenWriteAsync(key, cancellationToken))
         {
             await body.CopyToAsync(stream, 1 << 16, cancellationToken);
         }
-        var run = new NewRun(tenantId, pipeline.Id, pipeline.CurrentVersion, TriggerTypes.Upload, key, format, null, null) { Id = runId };
-        return (await runs.CreateAsync([run], _ => compiled.Definition.Settings.ChunkSize, cancellationToken))[0];
+        return await CreateAsync(new NewRun(tenantId, pipeline.Id, pipeline.CurrentVersion, TriggerTypes.Upload, key, format, null, null) { Id = runId }, cancellationToken);
     }
 
     /// <summary>Runs a run's input again through the same pipeline version, as a new run.</summary>
@@ -85,9 +81,7 @@ public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore
         {
             return null;
         }
-        var compiled = pipelines.GetCompiled(tenantId, original.PipelineId, original.Version);
-        var run = new NewRun(tenantId, original.PipelineId, original.Version, "replay", original.InputKey, original.InputFormat, null, original.Id);
-        return (await runs.CreateAsync([run], _ => compiled.Definition.Settings.ChunkSize, cancellationToken))[0];
+        return await CreateAsync(new NewRun(tenantId, original.PipelineId, original.Version, "replay", original.InputKey, original.InputFormat, null, original.Id), cancellationToken);
     }
 
     private static async Task WriteJsonlAsync(JsonElement records, Stream stream, CancellationToken cancellationToken)

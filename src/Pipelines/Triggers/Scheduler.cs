@@ -36,7 +36,6 @@ public sealed partial class Scheduler(Database database, PipelineStore pipelines
                 ? JsonDocument.Parse(fixedInput.GetRawText())
                 : JsonDocument.Parse(JsonSerializer.Serialize(new { scheduledAt = firedAt.ToString("O") }));
             var run = await starter.PrepareAsync(pipeline.TenantId, pipeline, input.RootElement, "schedule", cancellationToken);
-            var chunkSize = pipelines.GetCompiled(pipeline.TenantId, pipeline.Id, pipeline.CurrentVersion).Definition.Settings.ChunkSize;
             var items = await database.WriteAsync((connection, transaction) =>
             {
                 const string advance = """
@@ -48,7 +47,7 @@ public sealed partial class Scheduler(Database database, PipelineStore pipelines
                 {
                     return [];
                 }
-                return runs.Create(connection, transaction, [run], _ => chunkSize).Items;
+                return runs.Create(connection, transaction, [run]).Items;
             }, cancellationToken);
             if (items.Count > 0)
             {
