@@ -9,6 +9,7 @@ using Saas.Pipelines.Formats;
 using Saas.Pipelines.Metering;
 using Saas.Pipelines.Pipelines;
 using Saas.Pipelines.Records;
+using Saas.Pipelines.Steps;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Runs;
@@ -29,6 +30,7 @@ public sealed partial class RunExecutor(
     RunSignals signals,
     RunStore runs,
     TimeProvider time,
+    IServiceProvider services,
     IOptions<FlowgateOptions> options,
     ILogger<RunExecutor> logger)
 {
@@ -195,13 +197,14 @@ public sealed partial class RunExecutor(
         var outputKey = BlobKeys.StepOutput(run.TenantId, run.Id, item.Chunk, index);
         long recordsIn = 0, recordsOut;
         var output = smallBlobs.OpenWrite(outputKey);
+        var context = new StepContext(run.TenantId, run.PipelineId, run.Id, step.Id, item.Chunk, services);
         await using (var input = chainedInput is { } bytes ? new ReadOnlyMemoryStream(bytes) : await smallBlobs.OpenReadAsync(run.TenantId, inputKey, cancellationToken))
         {
             var records = index == 0 && InputFormatNames.Parse(run.InputFormat) == InputFormat.Csv
                 ? ChunkReader.ReadCsvAsync(input, pipeline.Definition.Trigger.Delimiter, cancellationToken)
                 : ChunkReader.ReadJsonlAsync(input, cancellationToken);
             await using var writer = new JsonlRecordWriter(output);
-            await foreach (var record in step.Step.ExecuteAsync(Count(records, () => recordsIn++), cancellationToken))
+            await foreach (var record in step.Step.ExecuteAsync(Count(records, () => recordsIn++), context, cancellationToken))
             {
                 await writer.WriteAsync(record, cancellationToken);
             }
@@ -209,7 +212,7 @@ public sealed partial class RunExecutor(
             recordsOut = writer.Count;
         }
         await output.CompleteAsync();
-        return new ExecutedStep(step, index, recordsIn, recordsOut, started, stopwatch.Elapsed, outputKey, output.Inline);
+        return new ExecutedStep(step, index, recordsIn, recordsOut, started, stopwatch.Elapsed, outputKey, output.Inline, context.Usage);
     }
 
     /// <summary>
@@ -236,7 +239,12 @@ public sealed partial class RunExecutor(
                     SmallBlobs.Save(connection, transaction, run.TenantId, step.OutputKey, data);
                 }
                 SaveStepRun(connection, transaction, run, item with { StepIndex = step.Index }, step.Step.Id, StepStatus.Succeeded, step.RecordsIn, step.RecordsOut, step.Duration, null, null, step.Started, now);
-                UsageLedger.Append(connection, transaction, new UsageEvent(run.TenantId, Meters.StepExecutions, 1, $"{run.Id}/{step.Step.Id}/{item.Chunk}", run.PipelineId, run.Id, now));
+                var key = $"{run.Id}/{step.Step.Id}/{item.Chunk}";
+                UsageLedger.Append(connection, transaction, new UsageEvent(run.TenantId, Meters.StepExecutions, 1, key, run.PipelineId, run.Id, now));
+                foreach (var (meter, model, quantity) in step.Usage.Totals)
+                {
+                    UsageLedger.Append(connection, transaction, new UsageEvent(run.TenantId, meter, quantity, model is null ? key : $"{key}/{model}", run.PipelineId, run.Id, now) { Model = model });
+                }
             }
             if (item.StepIndex == 0)
             {
@@ -269,7 +277,7 @@ public sealed partial class RunExecutor(
     }
 
     private sealed record ExecutedStep(
-        CompiledStep Step, long Index, long RecordsIn, long RecordsOut, DateTimeOffset Started, TimeSpan Duration, string OutputKey, ReadOnlyMemory<byte>? Inline);
+        CompiledStep Step, long Index, long RecordsIn, long RecordsOut, DateTimeOffset Started, TimeSpan Duration, string OutputKey, ReadOnlyMemory<byte>? Inline, StepUsage Usage);
 
     /// <summary>A step failed after earlier steps of its chain were committed; <see cref="Item"/> now points at it.</summary>
     private sealed class ChainedStepFailure(WorkItem? item, Exception inner) : Exception(inner.Message, inner)

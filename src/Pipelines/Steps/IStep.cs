@@ -5,7 +5,7 @@ namespace Saas.Pipelines.Steps;
 /// <summary>A compiled step: turns the records of one chunk into its output records. Thread-safe.</summary>
 public interface IStep
 {
-    IAsyncEnumerable<Record> ExecuteAsync(IAsyncEnumerable<Record> input, CancellationToken cancellationToken);
+    IAsyncEnumerable<Record> ExecuteAsync(IAsyncEnumerable<Record> input, StepContext context, CancellationToken cancellationToken);
 }
 
 /// <summary>A step that maps each record to at most one record, synchronously.</summary>
@@ -16,6 +16,7 @@ public abstract class PerRecordStep : IStep
 
     public async IAsyncEnumerable<Record> ExecuteAsync(
         IAsyncEnumerable<Record> input,
+        StepContext context,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         long number = 0;
