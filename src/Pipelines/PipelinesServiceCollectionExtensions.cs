@@ -34,6 +34,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<Scheduler>();
         services.AddSingleton<UsageLedger>();
         services.AddSingleton<AiSettingsStore>();
+        services.AddSingleton<ModelCalls>();
         services.AddNetworkGuard();
         return services;
     }

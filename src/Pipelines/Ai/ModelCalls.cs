@@ -1,0 +1,142 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Collections.Concurrent;
+using System.Net;
+using Azure.AI.OpenAI;
+using Microsoft.Extensions.Options;
+using Microsoft.SemanticKernel;
+using Microsoft.SemanticKernel.ChatCompletion;
+using Microsoft.SemanticKernel.Connectors.AzureOpenAI;
+using Microsoft.SemanticKernel.Connectors.OpenAI;
+using OpenAI;
+using OpenAI.Chat;
+using Saas.Pipelines.Network;
+
+namespace Saas.Pipelines.Ai;
+
+/// <summary>A model's answer to one chat call, with the target that gave it and its token counts.</summary>
+public sealed record ChatReply(string Text, string Provider, string Model, long InputTokens, long OutputTokens);
+
+/// <summary>Every target of an alias failed (or none is left); the message lists why each one failed.</summary>
+public sealed class ModelCallFailedException(string message) : Exception(message);
+
+/// <summary>
+/// Chat calls through Semantic Kernel for pipeline steps: the alias's targets are tried in order, each
+/// retried on 429, 5xx and timeouts with backoff that honours Retry-After; calls in flight are bounded
+/// per tenant and per provider. HTTP goes through the network guard.
+/// </summary>
+public sealed class ModelCalls(AiSettingsStore settings, GuardedHttpClientFactory network, IOptions<FlowgateOptions> options, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _slots = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Tenant, string Provider, long UpdatedAt, string Model), IChatCompletionService> _services = new();
+    private AiOptions Options => options.Value.Ai;
+
+    public async Task<ChatReply> CompleteAsync(string tenantId, string alias, ChatHistory chat, OpenAIPromptExecutionSettings execution, CancellationToken cancellationToken)
+    {
+        var targets = settings.Resolve(tenantId, alias)
+            ?? throw new ModelCallFailedException($"the model '{alias}' does not exist for this tenant: define it with PUT /api/v1/ai/models/{alias}");
+        var failures = new List<string>();
+        foreach (var target in targets)
+        {
+            var service = Service(tenantId, target);
+            for (var attempt = 1; attempt <= Options.AttemptsPerTarget; attempt++)
+            {
+                TimeSpan? wait;
+                try
+                {
+                    using var tenantSlot = await Slot($"t/{tenantId}", Options.MaxConcurrentCallsPerTenant, cancellationToken);
+                    using var providerSlot = await Slot($"p/{tenantId}/{target.Provider.Name}", Options.MaxConcurrentCallsPerProvider, cancellationToken);
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timeout.CancelAfter(TimeSpan.FromSeconds(Options.CallTimeoutSeconds));
+                    var message = await service.GetChatMessageContentAsync(chat, execution, kernel: null, timeout.Token);
+                    var usage = message.Metadata?.GetValueOrDefault("Usage") as ChatTokenUsage;
+                    return new ChatReply(message.Content ?? "", target.Provider.Name, target.Target.Model, usage?.InputTokenCount ?? 0, usage?.OutputTokenCount ?? 0);
+                }
+                catch (Exception error) when (!cancellationToken.IsCancellationRequested && Retryable(error, out wait))
+                {
+                    failures.Add($"{target.Provider.Name}/{target.Target.Model} (attempt {attempt}): {Describe(error)}");
+                }
+                catch (Exception error) when (!cancellationToken.IsCancellationRequested && error is HttpOperationException or OutboundCallRefusedException or ClientResultException)
+                {
+                    failures.Add($"{target.Provider.Name}/{target.Target.Model}: {Describe(error)}");
+                    break;
+                }
+                if (attempt == Options.AttemptsPerTarget || wait > TimeSpan.FromSeconds(Options.MaxRetryAfterSeconds))
+                {
+                    break;
+                }
+                await Task.Delay(wait ?? Backoff(attempt), time, cancellationToken);
+            }
+        }
+        throw new ModelCallFailedException(targets.Count == 0
+            ? $"the model '{alias}' has no target whose provider still exists"
+            : $"every target of '{alias}' failed: {string.Join("; ", failures)}");
+    }
+
+    private async Task<IDisposable> Slot(string key, int size, CancellationToken cancellationToken)
+    {
+        var slots = _slots.GetOrAdd(key, _ => new SemaphoreSlim(size, size));
+        await slots.WaitAsync(cancellationToken);
+        return new Release(slots);
+    }
+
+    private sealed class Release(SemaphoreSlim slots) : IDisposable
+    {
+        public void Dispose() => slots.Release();
+    }
+
+    private static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(250 * Math.Pow(2, attempt - 1) * (0.75 + Random.Shared.NextDouble() / 2));
+
+    /// <summary>429, 5xx, timeouts and lost connections are worth another try; <paramref name="wait"/> is the provider's Retry-After.</summary>
+    private static bool Retryable(Exception error, out TimeSpan? wait)
+    {
+        wait = null;
+        var status = error switch
+        {
+            HttpOperationException http => http.StatusCode,
+            ClientResultException client => (HttpStatusCode?)client.Status,
+            _ => null,
+        };
+        var raw = (error as ClientResultException ?? error.InnerException as ClientResultException)?.GetRawResponse();
+        if (raw is not null && raw.Headers.TryGetValue("Retry-After", out var retryAfter) && double.TryParse(retryAfter, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+        {
+            wait = TimeSpan.FromSeconds(Math.Max(0, seconds));
+        }
+        return status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout || (int?)status >= 500
+            || error is TaskCanceledException or TimeoutException or HttpRequestException
+            || (status is null && error is HttpOperationException { InnerException: HttpRequestException or TaskCanceledException });
+    }
+
+    private static string Describe(Exception error) => error switch
+    {
+        HttpOperationException { StatusCode: { } status } => $"{(int)status} {status}",
+        TaskCanceledException => "timed out",
+        _ => error.Message,
+    };
+
+    private IChatCompletionService Service(string tenantId, ResolvedTarget target) =>
+        _services.GetOrAdd((tenantId, target.Provider.Name, target.Provider.UpdatedAt, target.Target.Model), _ =>
+        {
+            var transport = new HttpClientPipelineTransport(network.CreateClient());
+            var key = new ApiKeyCredential(target.ApiKey ?? "none");
+            if (target.Provider.Type == ProviderTypes.AzureOpenAi)
+            {
+                var azure = new AzureOpenAIClient(new Uri(target.Provider.BaseUrl!), key, new AzureOpenAIClientOptions
+                {
+                    Transport = transport,
+                    RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+                    NetworkTimeout = Timeout.InfiniteTimeSpan,
+                });
+                return new AzureOpenAIChatCompletionService(target.Provider.Deployment!, azure, target.Target.Model);
+            }
+            var client = new OpenAIClient(key, new OpenAIClientOptions
+            {
+                Endpoint = new Uri(target.Provider.BaseUrl ?? "https://api.openai.com/v1"),
+                Transport = transport,
+                RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+                NetworkTimeout = Timeout.InfiniteTimeSpan,
+            });
+            return new OpenAIChatCompletionService(target.Target.Model, client);
+        });
+}
