@@ -35,6 +35,9 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<UsageLedger>();
         services.AddSingleton<AiSettingsStore>();
         services.AddSingleton<ModelCalls>();
+        services.AddSingleton<AiGatewaySettingsStore>();
+        services.AddSingleton<AiRequestLog>();
+        services.AddSingleton<AiBudgets>();
         services.AddNetworkGuard();
         return services;
     }

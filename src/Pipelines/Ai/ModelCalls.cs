@@ -20,21 +20,62 @@ public sealed record ChatReply(string Text, string Provider, string Model, long 
 /// <summary>Every target of an alias failed (or none is left); the message lists why each one failed.</summary>
 public sealed class ModelCallFailedException(string message) : Exception(message);
 
+/// <summary>The tenant's AI budget is used up: retrying cannot help until it is raised, so the run fails at once.</summary>
+public sealed class AiBudgetExhaustedException(string message) : Records.RecordException(message);
+
 /// <summary>
 /// Chat calls through Semantic Kernel for pipeline steps: the alias's targets are tried in order, each
 /// retried on 429, 5xx and timeouts with backoff that honours Retry-After; calls in flight are bounded
 /// per tenant and per provider. HTTP goes through the network guard.
 /// </summary>
-public sealed class ModelCalls(AiSettingsStore settings, GuardedHttpClientFactory network, IOptions<FlowgateOptions> options, TimeProvider time)
+public sealed class ModelCalls(
+    AiSettingsStore settings,
+    AiBudgets budgets,
+    AiRequestLog log,
+    GuardedHttpClientFactory network,
+    IOptions<FlowgateOptions> options,
+    TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _slots = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Tenant, string Provider, long UpdatedAt, string Model), IChatCompletionService> _services = new();
     private AiOptions Options => options.Value.Ai;
 
-    public async Task<ChatReply> CompleteAsync(string tenantId, string alias, ChatHistory chat, OpenAIPromptExecutionSettings execution, CancellationToken cancellationToken)
+    /// <summary>Asks the alias's targets in order; the call is logged in the request log and counted against the tenant's budget.</summary>
+    public async Task<ChatReply> CompleteAsync(string tenantId, string? runId, string alias, ChatHistory chat, OpenAIPromptExecutionSettings execution, CancellationToken cancellationToken)
     {
         var targets = settings.Resolve(tenantId, alias)
             ?? throw new ModelCallFailedException($"the model '{alias}' does not exist for this tenant: define it with PUT /api/v1/ai/models/{alias}");
+        var estimatedInput = chat.Sum(message => TokenCounter.Count(message.Content ?? "") + 4L);
+        var estimate = targets.Select(t => AiBudgets.Cost(t.Target, estimatedInput, execution.MaxTokens ?? 0)).DefaultIfEmpty(0).Max();
+        var hold = budgets.TryHold(tenantId, null, estimate, out var refusal) ?? throw new AiBudgetExhaustedException($"budget exhausted: {refusal}");
+        var entry = new AiRequestEntry(tenantId, Ids.New("req"), AiRequestSources.Step, null, runId, alias, null, null, "chat/completions", 0, false, false, 0, 0, 0, 0, null, null, null, time.GetUtcNow().ToUnixTimeMilliseconds());
+        var started = time.GetTimestamp();
+        try
+        {
+            var reply = await CallTargetsAsync(tenantId, alias, targets, chat, execution, cancellationToken);
+            var cost = AiBudgets.Cost(targets.First(t => t.Provider.Name == reply.Provider && t.Target.Model == reply.Model).Target, reply.InputTokens, reply.OutputTokens);
+            hold.Settle(cost);
+            await log.AppendAsync(entry with
+            {
+                Provider = reply.Provider, Model = reply.Model, Status = 200, InputTokens = reply.InputTokens, OutputTokens = reply.OutputTokens,
+                CostUsd = (double)cost, DurationMs = time.GetElapsedTime(started).TotalMilliseconds,
+            }, CancellationToken.None);
+            return reply;
+        }
+        catch (ModelCallFailedException failed)
+        {
+            hold.Settle(0);
+            await log.AppendAsync(entry with { Status = 502, Error = failed.Message, DurationMs = time.GetElapsedTime(started).TotalMilliseconds }, CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            hold.Settle(0);
+        }
+    }
+
+    private async Task<ChatReply> CallTargetsAsync(string tenantId, string alias, IReadOnlyList<ResolvedTarget> targets, ChatHistory chat, OpenAIPromptExecutionSettings execution, CancellationToken cancellationToken)
+    {
         var failures = new List<string>();
         foreach (var target in targets)
         {

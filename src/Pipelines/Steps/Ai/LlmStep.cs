@@ -157,7 +157,7 @@ public sealed class LlmStep : IStep
         }
         for (var attempt = 0; ; attempt++)
         {
-            var reply = await calls.CompleteAsync(context.TenantId, _model, chat, execution, cancellationToken);
+            var reply = await calls.CompleteAsync(context.TenantId, context.RunId, _model, chat, execution, cancellationToken);
             context.Usage.Add(Meters.LlmInputTokens, reply.InputTokens, reply.Model);
             context.Usage.Add(Meters.LlmOutputTokens, reply.OutputTokens, reply.Model);
             var (value, problem) = _schema is null ? (reply.Text, null) : Check(reply.Text);
