@@ -75,6 +75,19 @@ public sealed class FakeOpenAi : IAsyncDisposable
                 usage = new { prompt_tokens = 11, completion_tokens = 7, total_tokens = 18 },
             });
         });
+        app.MapPost("/{mode}/v1/embeddings", async (string mode, HttpContext context) =>
+        {
+            var body = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
+            fake.Requests.Enqueue((context.Request.Path, context.Request.Headers.Authorization.ToString(), body));
+            var inputs = body["input"] is JsonArray many ? many.Select(i => i!.GetValue<string>()).ToList() : [body["input"]!.GetValue<string>()];
+            await context.Response.WriteAsJsonAsync(new
+            {
+                @object = "list",
+                model = body["model"]!.GetValue<string>(),
+                data = inputs.Select((text, index) => new { @object = "embedding", index, embedding = new[] { text.Length, 0.5f, -1f } }),
+                usage = new { prompt_tokens = inputs.Count * 3, total_tokens = inputs.Count * 3 },
+            });
+        });
         await app.StartAsync();
         return fake;
     }
