@@ -38,6 +38,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<AiGatewaySettingsStore>();
         services.AddSingleton<AiRequestLog>();
         services.AddSingleton<AiBudgets>();
+        services.AddSingleton<LocalEmbeddings>();
         services.AddNetworkGuard();
         return services;
     }

@@ -32,39 +32,72 @@ public sealed class ModelCalls(
     AiSettingsStore settings,
     AiBudgets budgets,
     AiRequestLog log,
+    LocalEmbeddings local,
     GuardedHttpClientFactory network,
     IOptions<FlowgateOptions> options,
     TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _slots = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Tenant, string Provider, long UpdatedAt), OpenAIClient> _clients = new();
     private readonly ConcurrentDictionary<(string Tenant, string Provider, long UpdatedAt, string Model), IChatCompletionService> _services = new();
     private AiOptions Options => options.Value.Ai;
 
-    /// <summary>Asks the alias's targets in order; the call is logged in the request log and counted against the tenant's budget.</summary>
+    /// <summary>A chat call: the alias's targets in order; logged in the request log and counted against the tenant's budget.</summary>
     public async Task<ChatReply> CompleteAsync(string tenantId, string? runId, string alias, ChatHistory chat, OpenAIPromptExecutionSettings execution, CancellationToken cancellationToken)
+    {
+        var estimatedInput = chat.Sum(message => TokenCounter.Count(message.Content ?? "") + 4L);
+        var reply = await CallAsync(tenantId, runId, alias, "chat/completions", estimatedInput, execution.MaxTokens ?? 0, async (target, ct) =>
+        {
+            var message = await Service(tenantId, target).GetChatMessageContentAsync(chat, execution, kernel: null, ct);
+            var usage = message.Metadata?.GetValueOrDefault("Usage") as ChatTokenUsage;
+            return (message.Content ?? "", (long)(usage?.InputTokenCount ?? 0), (long)(usage?.OutputTokenCount ?? 0));
+        }, cancellationToken);
+        return new ChatReply(reply.Value, reply.Target.Provider.Name, reply.Target.Target.Model, reply.InputTokens, reply.OutputTokens);
+    }
+
+    /// <summary>Embeddings of <paramref name="texts"/> from the alias's targets (or the built-in <see cref="LocalEmbeddings.Model"/>).</summary>
+    public async Task<(float[][] Vectors, string Model, long InputTokens)> EmbedAsync(string tenantId, string? runId, string alias, IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    {
+        if (settings.Resolve(tenantId, alias) is null && alias == LocalEmbeddings.Model)
+        {
+            return (await local.EmbedAsync(texts, cancellationToken), LocalEmbeddings.Model, texts.Sum(t => (long)TokenCounter.Count(t)));
+        }
+        var estimatedInput = texts.Sum(t => (long)TokenCounter.Count(t));
+        var reply = await CallAsync(tenantId, runId, alias, "embeddings", estimatedInput, 0, async (target, ct) =>
+        {
+            var result = await Client(tenantId, target).GetEmbeddingClient(UpstreamModel(target)).GenerateEmbeddingsAsync(texts, cancellationToken: ct);
+            return (result.Value.OrderBy(e => e.Index).Select(e => e.ToFloats().ToArray()).ToArray(), (long)result.Value.Usage.InputTokenCount, 0L);
+        }, cancellationToken);
+        return (reply.Value, reply.Target.Target.Model, reply.InputTokens);
+    }
+
+    private sealed record Reply<T>(T Value, ResolvedTarget Target, long InputTokens, long OutputTokens);
+
+    /// <summary>Budget, request log and fallback around one model call.</summary>
+    private async Task<Reply<T>> CallAsync<T>(
+        string tenantId, string? runId, string alias, string operation, long estimatedInput, long maxOutput,
+        Func<ResolvedTarget, CancellationToken, Task<(T Value, long InputTokens, long OutputTokens)>> call, CancellationToken cancellationToken)
     {
         var targets = settings.Resolve(tenantId, alias)
             ?? throw new ModelCallFailedException($"the model '{alias}' does not exist for this tenant: define it with PUT /api/v1/ai/models/{alias}");
-        var estimatedInput = chat.Sum(message => TokenCounter.Count(message.Content ?? "") + 4L);
-        var estimate = targets.Select(t => AiBudgets.Cost(t.Target, estimatedInput, execution.MaxTokens ?? 0)).DefaultIfEmpty(0).Max();
+        var estimate = targets.Select(t => AiBudgets.Cost(t.Target, estimatedInput, maxOutput)).DefaultIfEmpty(0).Max();
         var hold = budgets.TryHold(tenantId, null, estimate, out var refusal) ?? throw new AiBudgetExhaustedException($"budget exhausted: {refusal}");
-        var entry = new AiRequestEntry(tenantId, Ids.New("req"), AiRequestSources.Step, null, runId, alias, null, null, "chat/completions", 0, false, false, 0, 0, 0, 0, null, null, null, time.GetUtcNow().ToUnixTimeMilliseconds());
+        var entry = new AiRequestEntry(tenantId, Ids.New("req"), AiRequestSources.Step, null, runId, alias, null, null, operation, 0, false, false, 0, 0, 0, 0, null, null, null, time.GetUtcNow().ToUnixTimeMilliseconds());
         var started = time.GetTimestamp();
         try
         {
-            var reply = await CallTargetsAsync(tenantId, alias, targets, chat, execution, cancellationToken);
-            var cost = AiBudgets.Cost(targets.First(t => t.Provider.Name == reply.Provider && t.Target.Model == reply.Model).Target, reply.InputTokens, reply.OutputTokens);
+            var reply = await CallTargetsAsync(tenantId, alias, targets, call, cancellationToken);
+            var cost = AiBudgets.Cost(reply.Target.Target, reply.InputTokens, reply.OutputTokens);
             hold.Settle(cost);
             await log.AppendAsync(entry with
             {
-                Provider = reply.Provider, Model = reply.Model, Status = 200, InputTokens = reply.InputTokens, OutputTokens = reply.OutputTokens,
+                Provider = reply.Target.Provider.Name, Model = reply.Target.Target.Model, Status = 200, InputTokens = reply.InputTokens, OutputTokens = reply.OutputTokens,
                 CostUsd = (double)cost, DurationMs = time.GetElapsedTime(started).TotalMilliseconds,
             }, CancellationToken.None);
             return reply;
         }
         catch (ModelCallFailedException failed)
         {
-            hold.Settle(0);
             await log.AppendAsync(entry with { Status = 502, Error = failed.Message, DurationMs = time.GetElapsedTime(started).TotalMilliseconds }, CancellationToken.None);
             throw;
         }
@@ -74,12 +107,13 @@ public sealed class ModelCalls(
         }
     }
 
-    private async Task<ChatReply> CallTargetsAsync(string tenantId, string alias, IReadOnlyList<ResolvedTarget> targets, ChatHistory chat, OpenAIPromptExecutionSettings execution, CancellationToken cancellationToken)
+    private async Task<Reply<T>> CallTargetsAsync<T>(
+        string tenantId, string alias, IReadOnlyList<ResolvedTarget> targets,
+        Func<ResolvedTarget, CancellationToken, Task<(T Value, long InputTokens, long OutputTokens)>> call, CancellationToken cancellationToken)
     {
         var failures = new List<string>();
         foreach (var target in targets)
         {
-            var service = Service(tenantId, target);
             for (var attempt = 1; attempt <= Options.AttemptsPerTarget; attempt++)
             {
                 TimeSpan? wait;
@@ -89,9 +123,8 @@ public sealed class ModelCalls(
                     using var providerSlot = await Slot($"p/{tenantId}/{target.Provider.Name}", Options.MaxConcurrentCallsPerProvider, cancellationToken);
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     timeout.CancelAfter(TimeSpan.FromSeconds(Options.CallTimeoutSeconds));
-                    var message = await service.GetChatMessageContentAsync(chat, execution, kernel: null, timeout.Token);
-                    var usage = message.Metadata?.GetValueOrDefault("Usage") as ChatTokenUsage;
-                    return new ChatReply(message.Content ?? "", target.Provider.Name, target.Target.Model, usage?.InputTokenCount ?? 0, usage?.OutputTokenCount ?? 0);
+                    var (value, input, output) = await call(target, timeout.Token);
+                    return new Reply<T>(value, target, input, output);
                 }
                 catch (Exception error) when (!cancellationToken.IsCancellationRequested && Retryable(error, out wait))
                 {
@@ -152,32 +185,40 @@ public sealed class ModelCalls(
     private static string Describe(Exception error) => error switch
     {
         HttpOperationException { StatusCode: { } status } => $"{(int)status} {status}",
+        ClientResultException { Status: > 0 } client => $"{client.Status} {(HttpStatusCode)client.Status}",
         TaskCanceledException => "timed out",
         _ => error.Message,
     };
 
-    private IChatCompletionService Service(string tenantId, ResolvedTarget target) =>
-        _services.GetOrAdd((tenantId, target.Provider.Name, target.Provider.UpdatedAt, target.Target.Model), _ =>
+    /// <summary>One client per provider version (a changed provider gets a new one); Azure's is an OpenAI client too.</summary>
+    private OpenAIClient Client(string tenantId, ResolvedTarget target) =>
+        _clients.GetOrAdd((tenantId, target.Provider.Name, target.Provider.UpdatedAt), _ =>
         {
             var transport = new HttpClientPipelineTransport(network.CreateClient());
             var key = new ApiKeyCredential(target.ApiKey ?? "none");
-            if (target.Provider.Type == ProviderTypes.AzureOpenAi)
-            {
-                var azure = new AzureOpenAIClient(new Uri(target.Provider.BaseUrl!), key, new AzureOpenAIClientOptions
+            return target.Provider.Type == ProviderTypes.AzureOpenAi
+                ? new AzureOpenAIClient(new Uri(target.Provider.BaseUrl!), key, new AzureOpenAIClientOptions
                 {
                     Transport = transport,
                     RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
                     NetworkTimeout = Timeout.InfiniteTimeSpan,
+                })
+                : new OpenAIClient(key, new OpenAIClientOptions
+                {
+                    Endpoint = new Uri(target.Provider.BaseUrl ?? "https://api.openai.com/v1"),
+                    Transport = transport,
+                    RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+                    NetworkTimeout = Timeout.InfiniteTimeSpan,
                 });
-                return new AzureOpenAIChatCompletionService(target.Provider.Deployment!, azure, target.Target.Model);
-            }
-            var client = new OpenAIClient(key, new OpenAIClientOptions
-            {
-                Endpoint = new Uri(target.Provider.BaseUrl ?? "https://api.openai.com/v1"),
-                Transport = transport,
-                RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-                NetworkTimeout = Timeout.InfiniteTimeSpan,
-            });
-            return new OpenAIChatCompletionService(target.Target.Model, client);
         });
+
+    /// <summary>Azure addresses a model by its deployment.</summary>
+    private static string UpstreamModel(ResolvedTarget target) =>
+        target.Provider.Type == ProviderTypes.AzureOpenAi ? target.Provider.Deployment! : target.Target.Model;
+
+    private IChatCompletionService Service(string tenantId, ResolvedTarget target) =>
+        _services.GetOrAdd((tenantId, target.Provider.Name, target.Provider.UpdatedAt, target.Target.Model), _ =>
+            Client(tenantId, target) is AzureOpenAIClient azure
+                ? new AzureOpenAIChatCompletionService(target.Provider.Deployment!, azure, target.Target.Model)
+                : new OpenAIChatCompletionService(target.Target.Model, Client(tenantId, target)));
 }

@@ -15,6 +15,7 @@ public static class StepCatalogue
         ["rename"] = RenameStep.Compile,
         ["drop"] = DropStep.Compile,
         ["llm"] = LlmStep.Compile,
+        ["embed"] = EmbedStep.Compile,
     };
 
     public static IReadOnlyCollection<string> Types => Compilers.Keys;

@@ -37,6 +37,7 @@ public sealed partial class GatewayForwarder(
     AiGatewaySettingsStore gatewaySettings,
     AiBudgets budgets,
     TokenLimits tokenLimits,
+    LocalEmbeddings localEmbeddings,
     ResponseCache cache,
     Database database,
     GuardedHttpClientFactory clients,
@@ -79,6 +80,11 @@ public sealed partial class GatewayForwarder(
         }
         var alias = body["model"]?.GetValueKind() == JsonValueKind.String ? body["model"]!.GetValue<string>() : null;
         var targets = alias is null ? null : settings.Resolve(tenantId, alias);
+        if (targets is null && alias == LocalEmbeddings.Model && operation == "embeddings")
+        {
+            await EmbedLocallyAsync(context, tenantId, keyId, body, started, cancellationToken);
+            return;
+        }
         if (targets is null)
         {
             await OpenAiError(context, 404, "invalid_request_error", $"The model '{alias}' does not exist for this tenant. Define it with PUT /api/v1/ai/models/{alias ?? "<alias>"}.", "model_not_found");
@@ -182,6 +188,47 @@ public sealed partial class GatewayForwarder(
         LogAllFailed(logger, tenantId, alias!, failed);
         await OpenAiError(context, 502, "upstream_error", $"Every provider for '{alias}' failed: {failed}");
         await RecordAsync(entry with { Status = 502, Error = failed, DurationMs = started.Elapsed.TotalMilliseconds }, null, CancellationToken.None);
+    }
+
+    /// <summary><c>local/minilm</c>: the built-in model answers in OpenAI's embeddings format, floats or base64 as asked.</summary>
+    private async Task EmbedLocallyAsync(HttpContext context, string tenantId, string keyId, JsonObject body, Stopwatch started, CancellationToken cancellationToken)
+    {
+        var input = body["input"];
+        List<string>? texts = input switch
+        {
+            JsonValue value when value.GetValueKind() == JsonValueKind.String => [value.GetValue<string>()],
+            JsonArray array when array.Count > 0 && array.All(i => i?.GetValueKind() == JsonValueKind.String) => array.Select(i => i!.GetValue<string>()).ToList(),
+            _ => null,
+        };
+        if (texts is null || texts.Count > 2048)
+        {
+            await OpenAiError(context, 400, "invalid_request_error", $"'input' must be a string or an array of 1 to 2048 strings for {LocalEmbeddings.Model} (token arrays are not supported)", "invalid_input");
+            return;
+        }
+        if (body["dimensions"] is { } dimensions && dimensions.GetValueKind() == JsonValueKind.Number && dimensions.GetValue<int>() != LocalEmbeddings.Dimensions)
+        {
+            await OpenAiError(context, 400, "invalid_request_error", $"{LocalEmbeddings.Model} has {LocalEmbeddings.Dimensions} dimensions; leave 'dimensions' out or set it to {LocalEmbeddings.Dimensions}", "invalid_dimensions");
+            return;
+        }
+        var base64 = body["encoding_format"]?.GetValueKind() == JsonValueKind.String && body["encoding_format"]!.GetValue<string>() == "base64";
+        var vectors = await localEmbeddings.EmbedAsync(texts, cancellationToken);
+        var tokens = texts.Sum(t => (long)TokenCounter.Count(t));
+        var requestId = Ids.New("req");
+        WriteHeaders(context, 200, "local", requestId, started, "application/json");
+        await context.Response.WriteAsJsonAsync(new
+        {
+            @object = "list",
+            model = LocalEmbeddings.Model,
+            data = vectors.Select((vector, index) => new
+            {
+                @object = "embedding",
+                index,
+                embedding = base64 ? (object)Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan())) : vector,
+            }),
+            usage = new { prompt_tokens = tokens, total_tokens = tokens },
+        }, cancellationToken);
+        await RecordAsync(new AiRequestEntry(tenantId, requestId, AiRequestSources.Gateway, keyId, null, LocalEmbeddings.Model, "local", LocalEmbeddings.Model, "embeddings",
+            200, false, false, tokens, 0, 0, started.Elapsed.TotalMilliseconds, null, null, null, time.GetUtcNow().ToUnixTimeMilliseconds()), new TokenUsage(tokens, 0), cancellationToken);
     }
 
     private static void WriteHeaders(HttpContext context, int status, string provider, string requestId, Stopwatch started, string contentType)
