@@ -59,30 +59,21 @@ public sealed partial class GatewayForwarder(
             await OpenAiError(context, 400, "invalid_request_error", "the request body must be a JSON object of OpenAI's format (at most 10 MB)");
             return;
         }
-        JsonObject body;
-        string requestText;
-        long estimatedInput = 0;
+        using var parsed = document;
+        var root = document!.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            await OpenAiError(context, 400, "invalid_request_error", "the request body must be a JSON object");
+            return;
+        }
         var tenantSettings = gatewaySettings.Get(tenantId);
         var budgeted = tenantSettings.MonthlyBudgetUsd is not null || tenantSettings.MonthlyBudgetPerKeyUsd is not null;
-        using (document)
-        {
-            if (document!.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                await OpenAiError(context, 400, "invalid_request_error", "the request body must be a JSON object");
-                return;
-            }
-            requestText = document.RootElement.GetRawText();
-            body = JsonNode.Parse(requestText)!.AsObject();
-            if (budgeted || tokenLimits.Enabled)
-            {
-                estimatedInput = TokenCounter.CountRequest(document.RootElement);
-            }
-        }
-        var alias = body["model"]?.GetValueKind() == JsonValueKind.String ? body["model"]!.GetValue<string>() : null;
+        var estimatedInput = budgeted || tokenLimits.Enabled ? TokenCounter.CountRequest(root) : 0;
+        var alias = root.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null;
         var targets = alias is null ? null : settings.Resolve(tenantId, alias);
         if (targets is null && alias == LocalEmbeddings.Model && operation == "embeddings")
         {
-            await EmbedLocallyAsync(context, tenantId, keyId, body, started, cancellationToken);
+            await EmbedLocallyAsync(context, tenantId, keyId, root, started, cancellationToken);
             return;
         }
         if (targets is null)
@@ -90,12 +81,12 @@ public sealed partial class GatewayForwarder(
             await OpenAiError(context, 404, "invalid_request_error", $"The model '{alias}' does not exist for this tenant. Define it with PUT /api/v1/ai/models/{alias ?? "<alias>"}.", "model_not_found");
             return;
         }
-        var stream = body["stream"]?.GetValueKind() == JsonValueKind.True;
+        var stream = root.TryGetProperty("stream", out var streamed) && streamed.ValueKind == JsonValueKind.True;
         var requestId = Ids.New("req");
         var entry = new AiRequestEntry(tenantId, requestId, AiRequestSources.Gateway, keyId, null, alias!, null, null, operation, 0, stream, false, 0, 0, 0, 0, null,
-            tenantSettings.LogBodies ? Truncate(requestText) : null, null, time.GetUtcNow().ToUnixTimeMilliseconds());
+            tenantSettings.LogBodies ? Truncate(root.GetRawText()) : null, null, time.GetUtcNow().ToUnixTimeMilliseconds());
 
-        var cacheKey = tenantSettings.CacheEnabled && !stream ? ResponseCache.Key(tenantId, operation, requestText) : null;
+        var cacheKey = tenantSettings.CacheEnabled && !stream ? ResponseCache.Key(tenantId, operation, root.GetRawText()) : null;
         if (cacheKey is not null && cache.Find(cacheKey) is { } cached)
         {
             WriteHeaders(context, 200, cached.Provider, requestId, started, cached.ContentType);
@@ -111,8 +102,7 @@ public sealed partial class GatewayForwarder(
             await OpenAiError(context, 429, "rate_limit_error", $"Token rate limit reached: this request needs about {estimatedInput} input tokens; retry after {retryAfter.TotalSeconds:F0} s (tokens per minute per API key and per tenant, Flowgate:Gateway).", "rate_limit_exceeded");
             return;
         }
-        var maxOutput = body["max_completion_tokens"]?.GetValueKind() == JsonValueKind.Number ? body["max_completion_tokens"]!.GetValue<long>()
-            : body["max_tokens"]?.GetValueKind() == JsonValueKind.Number ? body["max_tokens"]!.GetValue<long>() : 0;
+        var maxOutput = Number(root, "max_completion_tokens") ?? Number(root, "max_tokens") ?? 0;
         var hold = BudgetHold.None;
         if (budgeted)
         {
@@ -125,18 +115,13 @@ public sealed partial class GatewayForwarder(
             }
             hold = held;
         }
-        if (stream && operation == "chat/completions")
-        {
-            body["stream_options"] = new JsonObject { ["include_usage"] = true };
-        }
-
+        var askForStreamUsage = stream && operation == "chat/completions";
         var failures = new List<string>();
         try
         {
             foreach (var target in targets)
             {
-                body["model"] = target.Target.Model;
-                using var upstream = Request(target, operation, body);
+                using var upstream = Request(target, operation, UpstreamBody(root, target.Target.Model, askForStreamUsage));
                 HttpResponseMessage response;
                 try
                 {
@@ -157,7 +142,9 @@ public sealed partial class GatewayForwarder(
                     var contentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
                     WriteHeaders(context, (int)response.StatusCode, target.Provider.Name, requestId, started, contentType);
                     var keep = cacheKey is not null && response.IsSuccessStatusCode ? MaxCachedBody : tenantSettings.LogBodies ? MaxLoggedBody : 0;
-                    var (usage, kept) = await PassThroughAsync(response, context.Response, keep, cancellationToken);
+                    var (usage, kept) = await PassThroughAsync(response, context.Response, stream, keep, cancellationToken);
+                    // The caller has its answer; metering below no longer delays it (a crash in between loses that one request's usage, never bills it twice).
+                    await context.Response.CompleteAsync();
                     var cost = response.IsSuccessStatusCode ? AiBudgets.Cost(target.Target, usage.Input, usage.Output) : 0;
                     hold.Settle(cost);
                     hold = BudgetHold.None;
@@ -191,26 +178,25 @@ public sealed partial class GatewayForwarder(
     }
 
     /// <summary><c>local/minilm</c>: the built-in model answers in OpenAI's embeddings format, floats or base64 as asked.</summary>
-    private async Task EmbedLocallyAsync(HttpContext context, string tenantId, string keyId, JsonObject body, Stopwatch started, CancellationToken cancellationToken)
+    private async Task EmbedLocallyAsync(HttpContext context, string tenantId, string keyId, JsonElement body, Stopwatch started, CancellationToken cancellationToken)
     {
-        var input = body["input"];
-        List<string>? texts = input switch
+        List<string>? texts = body.TryGetProperty("input", out var input) ? input.ValueKind switch
         {
-            JsonValue value when value.GetValueKind() == JsonValueKind.String => [value.GetValue<string>()],
-            JsonArray array when array.Count > 0 && array.All(i => i?.GetValueKind() == JsonValueKind.String) => array.Select(i => i!.GetValue<string>()).ToList(),
+            JsonValueKind.String => [input.GetString()!],
+            JsonValueKind.Array when input.GetArrayLength() > 0 && input.EnumerateArray().All(i => i.ValueKind == JsonValueKind.String) => input.EnumerateArray().Select(i => i.GetString()!).ToList(),
             _ => null,
-        };
+        } : null;
         if (texts is null || texts.Count > 2048)
         {
             await OpenAiError(context, 400, "invalid_request_error", $"'input' must be a string or an array of 1 to 2048 strings for {LocalEmbeddings.Model} (token arrays are not supported)", "invalid_input");
             return;
         }
-        if (body["dimensions"] is { } dimensions && dimensions.GetValueKind() == JsonValueKind.Number && dimensions.GetValue<int>() != LocalEmbeddings.Dimensions)
+        if (Number(body, "dimensions") is { } dimensions && dimensions != LocalEmbeddings.Dimensions)
         {
             await OpenAiError(context, 400, "invalid_request_error", $"{LocalEmbeddings.Model} has {LocalEmbeddings.Dimensions} dimensions; leave 'dimensions' out or set it to {LocalEmbeddings.Dimensions}", "invalid_dimensions");
             return;
         }
-        var base64 = body["encoding_format"]?.GetValueKind() == JsonValueKind.String && body["encoding_format"]!.GetValue<string>() == "base64";
+        var base64 = body.TryGetProperty("encoding_format", out var format) && format.ValueKind == JsonValueKind.String && format.ValueEquals("base64");
         var vectors = await localEmbeddings.EmbedAsync(texts, cancellationToken);
         var tokens = texts.Sum(t => (long)TokenCounter.Count(t));
         var requestId = Ids.New("req");
@@ -242,14 +228,16 @@ public sealed partial class GatewayForwarder(
 
     private static string Truncate(string text) => text.Length <= MaxLoggedBody ? text : text[..MaxLoggedBody] + "…";
 
-    private static HttpRequestMessage Request(ResolvedTarget target, string operation, JsonObject body)
+    private static HttpRequestMessage Request(ResolvedTarget target, string operation, byte[] body)
     {
         var provider = target.Provider;
         var baseUrl = (provider.BaseUrl ?? "https://api.openai.com/v1").TrimEnd('/');
         var url = provider.Type == ProviderTypes.AzureOpenAi
             ? $"{baseUrl}/openai/deployments/{provider.Deployment}/{operation}?api-version=2024-10-21"
             : $"{baseUrl}/{operation}";
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = JsonContentType;
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
         if (target.ApiKey is { } key)
         {
             if (provider.Type == ProviderTypes.AzureOpenAi)
@@ -264,6 +252,40 @@ public sealed partial class GatewayForwarder(
         return request;
     }
 
+    private static readonly System.Net.Http.Headers.MediaTypeHeaderValue JsonContentType = new("application/json");
+
+    /// <summary>The caller's request for one target: its model put in, and a streamed chat asked to end with its usage.</summary>
+    private static byte[] UpstreamBody(JsonElement root, string model, bool askForStreamUsage)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var property in root.EnumerateObject())
+            {
+                if (property.NameEquals("model"))
+                {
+                    writer.WriteString("model", model);
+                }
+                else if (!(askForStreamUsage && property.NameEquals("stream_options")))
+                {
+                    property.WriteTo(writer);
+                }
+            }
+            if (askForStreamUsage)
+            {
+                writer.WriteStartObject("stream_options");
+                writer.WriteBoolean("include_usage", true);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static long? Number(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.TryGetInt64(out var number) ? number : null;
+
     /// <summary>The first bytes of an answer; <see cref="Complete"/> when they are all of it.</summary>
     private sealed record KeptBody(byte[] Bytes, bool Complete);
 
@@ -271,25 +293,39 @@ public sealed partial class GatewayForwarder(
     /// Copies the answer as it arrives (server-sent events flushed per read), picks out the usage figures
     /// and keeps up to <paramref name="keep"/> bytes of it for the cache or the request log.
     /// </summary>
-    private static async Task<(TokenUsage Usage, KeptBody? Kept)> PassThroughAsync(HttpResponseMessage response, HttpResponse client, int keep, CancellationToken cancellationToken)
+    private static async Task<(TokenUsage Usage, KeptBody? Kept)> PassThroughAsync(HttpResponseMessage response, HttpResponse client, bool stream, int keep, CancellationToken cancellationToken)
     {
+        if (!stream && response.Content.Headers.ContentLength is { } length)
+        {
+            client.ContentLength = length;
+        }
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
         var usage = new UsageScanner();
         var kept = keep > 0 ? new MemoryStream() : null;
         var complete = true;
-        var buffer = new byte[16 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
         {
-            await client.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-            await client.Body.FlushAsync(cancellationToken);
-            usage.Scan(buffer.AsSpan(0, read));
-            if (kept is not null)
+            int read;
+            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
             {
-                var room = keep - (int)kept.Length;
-                kept.Write(buffer, 0, Math.Min(room, read));
-                complete &= read <= room;
+                await client.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                if (stream)
+                {
+                    await client.Body.FlushAsync(cancellationToken);
+                }
+                usage.Scan(buffer.AsSpan(0, read));
+                if (kept is not null)
+                {
+                    var room = keep - (int)kept.Length;
+                    kept.Write(buffer, 0, Math.Min(room, read));
+                    complete &= read <= room;
+                }
             }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
         return (usage.Result, kept is null ? null : new KeptBody(kept.ToArray(), complete));
     }
