@@ -33,6 +33,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<QueueMessages>();
         services.AddSingleton<Scheduler>();
         services.AddSingleton<UsageLedger>();
+        services.AddSingleton<Audit.AuditLog>();
         services.AddSingleton<AiSettingsStore>();
         services.AddSingleton<ModelCalls>();
         services.AddSingleton<AiGatewaySettingsStore>();

@@ -1,5 +1,6 @@
 using Saas.Pipelines;
 using Saas.Web.Ai;
+using Saas.Web.Audit;
 using Saas.Web.Api;
 using Saas.Web.Gateway;
 using Saas.Web.Pipelines;
@@ -41,6 +42,7 @@ public static class FlowgateHost
         api.MapQueuesApi();
         api.MapUsageApi();
         api.MapAiSettingsApi();
+        api.MapAuditApi();
         app.MapGatewayApi();
         return app;
     }
