@@ -3,6 +3,7 @@ using Saas.Web.Ai;
 using Saas.Web.Audit;
 using Saas.Web.Api;
 using Saas.Web.Gateway;
+using Saas.Web.OAuth;
 using Saas.Web.Pipelines;
 using Saas.Web.Queues;
 using Saas.Web.Runs;
@@ -23,13 +24,16 @@ public static class FlowgateHost
             flowgate.DataDirectory = Path.Combine(builder.Environment.ContentRootPath, flowgate.DataDirectory));
         builder.Services.AddTenantApi();
         builder.Services.AddGatewayLimits();
-        builder.Services.AddTenantSecrets(Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data", "keys"));
+        var dataDirectory = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data");
+        builder.Services.AddTenantSecrets(Path.Combine(dataDirectory, "keys"));
+        builder.Services.AddOAuthServer(Path.Combine(dataDirectory, "oauth-keys"));
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseOAuthClientChecks();
         app.UseAuthorization();
         app.UseRateLimiter();
 
@@ -43,6 +47,7 @@ public static class FlowgateHost
         api.MapUsageApi();
         api.MapAiSettingsApi();
         api.MapAuditApi();
+        api.MapOAuthClientsApi();
         app.MapGatewayApi();
         return app;
     }
