@@ -1,4 +1,5 @@
 using Saas.Bench.Csv;
+using Saas.Bench.Gateway;
 using Saas.Bench.Load;
 using Saas.Bench.NodeRed;
 using Saas.Bench.Runs;
@@ -6,7 +7,7 @@ using Saas.Bench.Runs;
 namespace Saas.Bench.Report;
 
 /// <summary>
-/// The final table: Flowgate against Node-RED and against the targets. A part that did not run shows "-".
+/// The final table: Flowgate against Node-RED and against the targets, then the gateway's. A part that did not run shows "-".
 /// The runs/s target is judged at <paramref name="throughputConnections"/>, the p50 target at 1 connection.
 /// </summary>
 public sealed class SummaryTable(int throughputConnections)
@@ -16,6 +17,7 @@ public sealed class SummaryTable(int throughputConnections)
     public ThreeStepRunsResult? Runs { get; set; }
     public CsvThroughputResult? Csv { get; set; }
     public NodeRedResult? NodeRed { get; set; }
+    public GatewayResult? Gateway { get; set; }
     public List<string> Failures { get; } = [];
     public List<string> Warnings { get; } = [];
 
@@ -48,17 +50,19 @@ public sealed class SummaryTable(int throughputConnections)
             _rows.Add(("CSV counts verified", verified ? "yes" : "no", "-", "", "yes", verified ? "PASS" : "MISS"));
         }
 
-        Console.WriteLine("\n== Summary ==");
-        string[] header = ["", "Flowgate", "Node-RED", "Flowgate/Node-RED", "target", ""];
-        var table = _rows.Select(r => new[] { r.Metric, r.Flowgate, r.NodeRed, r.Ratio, r.Target, r.Verdict }).Prepend(header).ToList();
-        var widths = Enumerable.Range(0, header.Length).Select(c => table.Max(r => r[c].Length)).ToArray();
-        foreach (var row in table)
+        if (Runs is not null || Csv is not null || NodeRed is not null || Gateway is null)
         {
-            Console.WriteLine(string.Join("  ", row.Select((cell, c) => c == 0 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd());
+            Console.WriteLine("\n== Summary ==");
+            TextTable.Print(["", "Flowgate", "Node-RED", "Flowgate/Node-RED", "target", ""],
+                _rows.Select(r => new[] { r.Metric, r.Flowgate, r.NodeRed, r.Ratio, r.Target, r.Verdict }));
         }
         if (Csv is not null)
         {
             Console.WriteLine($"CSV: {Csv.Input.Rows:N0} rows ({Csv.Input.Bytes / 1048576.0:N0} MB) in {Csv.Wall.TotalSeconds:0.0} s = upload {Csv.Upload.TotalSeconds:0.0} s + processing {Csv.Processing.TotalSeconds:0.0} s");
+        }
+        if (Gateway is not null)
+        {
+            GatewayTable.Print(Gateway, throughputConnections);
         }
         foreach (var warning in Warnings)
         {
