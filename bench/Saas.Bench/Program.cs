@@ -28,7 +28,7 @@ catch (ArgumentException error)
 var paths = BenchPaths.Find();
 using var children = new ChildProcesses(paths.Logs);
 using var cancel = new CancellationTokenSource();
-var summary = new SummaryTable(options.Connections);
+var summary = new SummaryTable(options.Connections, options.Parts);
 
 await Part("setup", async () =>
 {

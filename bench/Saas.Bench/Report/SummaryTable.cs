@@ -8,9 +8,10 @@ namespace Saas.Bench.Report;
 
 /// <summary>
 /// The final table: Flowgate against Node-RED and against the targets, then the gateway's. A part that did not run shows "-".
-/// The runs/s target is judged at <paramref name="throughputConnections"/>, the p50 target at 1 connection.
+/// The runs/s target is judged at <paramref name="throughputConnections"/>, the p50 target at 1 connection. Only the tables of the
+/// <paramref name="parts"/> that were asked for are printed.
 /// </summary>
-public sealed class SummaryTable(int throughputConnections)
+public sealed class SummaryTable(int throughputConnections, IReadOnlySet<string> parts)
 {
     private readonly List<(string Metric, string Flowgate, string NodeRed, string Ratio, string Target, string Verdict)> _rows = [];
 
@@ -50,7 +51,7 @@ public sealed class SummaryTable(int throughputConnections)
             _rows.Add(("CSV counts verified", verified ? "yes" : "no", "-", "", "yes", verified ? "PASS" : "MISS"));
         }
 
-        if (Runs is not null || Csv is not null || NodeRed is not null || Gateway is null)
+        if (parts.Overlaps([BenchOptions.Runs, BenchOptions.Csv, BenchOptions.NodeRed]))
         {
             Console.WriteLine("\n== Summary ==");
             TextTable.Print(["", "Flowgate", "Node-RED", "Flowgate/Node-RED", "target", ""],
