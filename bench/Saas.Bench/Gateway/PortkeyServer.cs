@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using Saas.Bench.Processes;
 
 namespace Saas.Bench.Gateway;
@@ -37,6 +38,11 @@ public sealed class PortkeyServer(Process process, ChildProcesses children, int 
         using var http = new HttpClient();
         await Readiness.WaitUntilAsync(async () => (await http.GetAsync($"http://127.0.0.1:{port}/")).IsSuccessStatusCode,
             node, "Portkey", children.LogPath("portkey"), TimeSpan.FromSeconds(60));
+        var addresses = LoopbackPort.ListeningAddresses(port);
+        if (addresses.Any(a => !IPAddress.IsLoopback(a)))
+        {
+            throw new InvalidOperationException($"Portkey listens on {string.Join(", ", addresses)}, not only on 127.0.0.1: {loopback} did not take effect");
+        }
         return server;
     }
 
