@@ -112,7 +112,7 @@ public static class GatewayBenchmark
         {
             throw new InvalidOperationException($"the correctness check failed: {who} {wrong}");
         }
-        Console.WriteLine($"Correctness check: {who} answered 200 with the upstream's answer ({answer.Body.Length} bytes), reaching the upstream once.");
+        Console.WriteLine($"Correctness check: {who} answered 200 with the upstream's chat completion ({answer.Body.Length} bytes); the upstream received exactly 1 request.");
     }
 
     /// <summary>Portkey may re-serialize the answer, so its check compares the usage figures, not the bytes.</summary>
