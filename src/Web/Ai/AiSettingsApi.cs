@@ -168,8 +168,10 @@ public static partial class AiSettingsApi
     }
 
     /// <summary>The request log, newest first; <c>cursor</c> is the <c>next</c> of the previous page.</summary>
-    private static Results<Ok<AiRequestPage>, ProblemHttpResult> ListRequests(CurrentTenant tenant, AiRequestLog log, int? limit, string? cursor)
+    private static async Task<Results<Ok<AiRequestPage>, ProblemHttpResult>> ListRequests(
+        CurrentTenant tenant, AiRequestLog log, Saas.Web.Gateway.GatewayMeter gatewayCalls, int? limit, string? cursor, CancellationToken cancellationToken)
     {
+        await gatewayCalls.WrittenAsync(cancellationToken);
         (long, string)? before = null;
         if (cursor is not null)
         {

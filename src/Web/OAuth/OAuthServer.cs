@@ -59,11 +59,14 @@ public static class OAuthServer
             ? OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme
             : ApiKeyAuthentication.SchemeName;
 
+    /// <summary>Options may be built more than once (per request for snapshots): the keys are read and decrypted once.</summary>
     private sealed class SigningKeysFromRing(SigningKeyRing ring) : IConfigureOptions<OpenIddictServerOptions>
     {
+        private readonly Lazy<IReadOnlyList<RsaSecurityKey>> _keys = new(ring.Load);
+
         public void Configure(OpenIddictServerOptions options)
         {
-            foreach (var key in ring.Load())
+            foreach (var key in _keys.Value)
             {
                 options.SigningCredentials.Add(new SigningCredentials(key, SecurityAlgorithms.RsaSha256));
             }
