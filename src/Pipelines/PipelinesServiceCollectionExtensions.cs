@@ -6,6 +6,7 @@ using Saas.Pipelines.Metering;
 using Saas.Pipelines.Network;
 using Saas.Pipelines.Pipelines;
 using Saas.Pipelines.Runs;
+using Saas.Pipelines.Secrets;
 using Saas.Pipelines.Storage;
 using Saas.Pipelines.Tenancy;
 using Saas.Pipelines.Triggers;
@@ -34,6 +35,10 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<Scheduler>();
         services.AddSingleton<UsageLedger>();
         services.AddSingleton<AiSettingsStore>();
+        services.AddSingleton<TenantSecrets>();
+        services.AddSingleton<PublishChecks>();
+        services.AddSingleton<Steps.Enrich.HttpResponseCache>();
+        services.AddSingleton<Steps.Enrich.HostRateGates>();
         services.AddNetworkGuard();
         return services;
     }

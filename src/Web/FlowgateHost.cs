@@ -6,6 +6,7 @@ using Saas.Web.Pipelines;
 using Saas.Web.Queues;
 using Saas.Web.Runs;
 using Saas.Web.Runtime;
+using Saas.Web.Secrets;
 using Saas.Web.Tenancy;
 using Saas.Web.Usage;
 
@@ -41,6 +42,7 @@ public static class FlowgateHost
         api.MapQueuesApi();
         api.MapUsageApi();
         api.MapAiSettingsApi();
+        api.MapSecretsApi();
         app.MapGatewayApi();
         return app;
     }

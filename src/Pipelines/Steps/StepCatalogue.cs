@@ -1,4 +1,5 @@
 using Saas.Pipelines.Definitions;
+using Saas.Pipelines.Steps.Enrich;
 using Saas.Pipelines.Steps.Transform;
 
 namespace Saas.Pipelines.Steps;
@@ -13,6 +14,7 @@ public static class StepCatalogue
         ["select"] = SelectStep.Compile,
         ["rename"] = RenameStep.Compile,
         ["drop"] = DropStep.Compile,
+        ["http"] = HttpStep.Compile,
     };
 
     public static IReadOnlyCollection<string> Types => Compilers.Keys;

@@ -37,9 +37,9 @@ public static class PipelinesApi
     }
 
     private static async Task<Results<Created<PipelineDto>, ProblemHttpResult>> CreateAsync(
-        HttpRequest request, CurrentTenant tenant, PipelineStore pipelines, CancellationToken cancellationToken)
+        HttpRequest request, CurrentTenant tenant, PipelineStore pipelines, PublishChecks checks, CancellationToken cancellationToken)
     {
-        var (definition, problem) = await ReadDefinitionAsync(request, cancellationToken);
+        var (definition, problem) = await ReadDefinitionAsync(request, tenant, checks, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -49,13 +49,13 @@ public static class PipelinesApi
     }
 
     private static async Task<Results<Ok<PipelineDto>, ProblemHttpResult>> PublishAsync(
-        string id, HttpRequest request, CurrentTenant tenant, PipelineStore pipelines, CancellationToken cancellationToken)
+        string id, HttpRequest request, CurrentTenant tenant, PipelineStore pipelines, PublishChecks checks, CancellationToken cancellationToken)
     {
         if (pipelines.Find(tenant.Id, id) is null)
         {
             return Problems.NotFound("pipeline", id);
         }
-        var (definition, problem) = await ReadDefinitionAsync(request, cancellationToken);
+        var (definition, problem) = await ReadDefinitionAsync(request, tenant, checks, cancellationToken, id);
         if (problem is not null)
         {
             return problem;
@@ -64,7 +64,7 @@ public static class PipelinesApi
         return row is null ? Problems.NotFound("pipeline", id) : TypedResults.Ok(row.ToDto(definition.Value.Json));
     }
 
-    private static async Task<Results<Ok<ValidationDto>, ProblemHttpResult>> ValidateAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ValidationDto>, ProblemHttpResult>> ValidateAsync(HttpRequest request, CurrentTenant tenant, PublishChecks checks, CancellationToken cancellationToken)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null)
@@ -74,7 +74,8 @@ public static class PipelinesApi
         using (document)
         {
             var result = DefinitionParser.Parse(document!.RootElement);
-            return TypedResults.Ok(new ValidationDto(result.IsValid, result.Errors));
+            var errors = result.IsValid ? checks.Check(tenant.Id, result.Pipeline!) : result.Errors;
+            return TypedResults.Ok(new ValidationDto(errors.Count == 0, errors));
         }
     }
 
@@ -113,7 +114,8 @@ public static class PipelinesApi
         return row is null ? Problems.NotFound("pipeline", id) : TypedResults.Ok(row.ToDto(null));
     }
 
-    private static async Task<((string Json, CompiledPipeline Pipeline)? Definition, ProblemHttpResult? Problem)> ReadDefinitionAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<((string Json, CompiledPipeline Pipeline)? Definition, ProblemHttpResult? Problem)> ReadDefinitionAsync(
+        HttpRequest request, CurrentTenant tenant, PublishChecks checks, CancellationToken cancellationToken, string? pipelineId = null)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null)
@@ -126,6 +128,10 @@ public static class PipelinesApi
             if (!result.IsValid)
             {
                 return (null, Problems.InvalidDefinition(result.Errors));
+            }
+            if (checks.Check(tenant.Id, result.Pipeline!, pipelineId) is { Count: > 0 } missing)
+            {
+                return (null, Problems.InvalidDefinition(missing));
             }
             return ((document.RootElement.GetRawText(), result.Pipeline!), null);
         }
