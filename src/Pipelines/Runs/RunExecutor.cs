@@ -203,7 +203,7 @@ public sealed partial class RunExecutor(
             var records = index == 0 && InputFormatNames.Parse(run.InputFormat) == InputFormat.Csv
                 ? ChunkReader.ReadCsvAsync(input, pipeline.Definition.Trigger.Delimiter, cancellationToken)
                 : ChunkReader.ReadJsonlAsync(input, cancellationToken);
-            await using var writer = new JsonlRecordWriter(output);
+            await using var writer = new JsonlRecordWriter(output, options.Value.Runtime.MaxRecordBytes);
             await foreach (var record in step.Step.ExecuteAsync(Count(records, () => recordsIn++), context, cancellationToken))
             {
                 await writer.WriteAsync(record, cancellationToken);
