@@ -39,6 +39,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<PublishChecks>();
         services.AddSingleton<Steps.Enrich.HttpResponseCache>();
         services.AddSingleton<Steps.Enrich.HostRateGates>();
+        services.AddSingleton<Sinks.SinkDelivery>();
         services.AddNetworkGuard();
         return services;
     }

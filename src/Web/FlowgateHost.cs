@@ -1,6 +1,7 @@
 using Saas.Pipelines;
 using Saas.Web.Ai;
 using Saas.Web.Api;
+using Saas.Web.Files;
 using Saas.Web.Gateway;
 using Saas.Web.Pipelines;
 using Saas.Web.Queues;
@@ -43,6 +44,7 @@ public static class FlowgateHost
         api.MapUsageApi();
         api.MapAiSettingsApi();
         api.MapSecretsApi();
+        api.MapFilesApi();
         app.MapGatewayApi();
         return app;
     }

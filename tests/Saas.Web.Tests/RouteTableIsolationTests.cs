@@ -36,7 +36,8 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
                 .Replace("{version:long}", "1")
                 .Replace("{queue}", "orders")
                 .Replace("{name}", "openai")
-                .Replace("{alias}", "fast");
+                .Replace("{alias}", "fast")
+                .Replace("{**path}", "exports/a.csv");
             Assert.False(path.Contains('{'), $"{method} {pattern}: the test does not know what to put in this route's parameters; add it above");
 
             var anonymous = await app.Client().SendAsync(Request(method, path));
