@@ -40,6 +40,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<Steps.Enrich.HttpResponseCache>();
         services.AddSingleton<Steps.Enrich.HostRateGates>();
         services.AddSingleton<Sinks.SinkDelivery>();
+        services.AddSingleton<Tables.ReferenceTables>();
         services.AddNetworkGuard();
         return services;
     }

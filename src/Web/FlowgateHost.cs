@@ -8,6 +8,7 @@ using Saas.Web.Queues;
 using Saas.Web.Runs;
 using Saas.Web.Runtime;
 using Saas.Web.Secrets;
+using Saas.Web.Tables;
 using Saas.Web.Tenancy;
 using Saas.Web.Usage;
 
@@ -45,6 +46,7 @@ public static class FlowgateHost
         api.MapAiSettingsApi();
         api.MapSecretsApi();
         api.MapFilesApi();
+        api.MapTablesApi();
         app.MapGatewayApi();
         return app;
     }

@@ -1,15 +1,16 @@
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Network;
 using Saas.Pipelines.Secrets;
+using Saas.Pipelines.Tables;
 
 namespace Saas.Pipelines.Pipelines;
 
 /// <summary>
-/// What a definition cannot know by itself: that the secrets it names exist in the tenant's account, that
+/// What a definition cannot know by itself: that the secrets and reference tables it names exist in the tenant's account, that
 /// its webhook may be reached, and that its queue sink does not feed back into itself through other
 /// pipelines. Run when a pipeline is created, published or validated.
 /// </summary>
-public sealed class PublishChecks(TenantSecrets secrets, PipelineStore pipelines, GuardedHttpClientFactory network)
+public sealed class PublishChecks(TenantSecrets secrets, ReferenceTables tables, PipelineStore pipelines, GuardedHttpClientFactory network)
 {
     /// <param name="pipelineId">The pipeline being published, null for a new one.</param>
     public IReadOnlyList<DefinitionError> Check(string tenantId, CompiledPipeline pipeline, string? pipelineId = null)
@@ -27,6 +28,14 @@ public sealed class PublishChecks(TenantSecrets secrets, PipelineStore pipelines
             foreach (var reference in references.Where(r => r.Kind == ResourceKinds.Secret && !existing.Contains(r.Name)))
             {
                 errors.Add(new(reference.Path, $"the secret '{reference.Name}' does not exist; create it with PUT /api/v1/secrets/{reference.Name}"));
+            }
+        }
+        if (references.Any(r => r.Kind == ResourceKinds.Table))
+        {
+            var existing = tables.List(tenantId).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var reference in references.Where(r => r.Kind == ResourceKinds.Table && !existing.Contains(r.Name)))
+            {
+                errors.Add(new(reference.Path, $"the reference table '{reference.Name}' does not exist; upload it with PUT /api/v1/tables/{reference.Name}"));
             }
         }
         if (sink.Url is not null)

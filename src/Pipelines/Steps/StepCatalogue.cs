@@ -15,6 +15,7 @@ public static class StepCatalogue
         ["rename"] = RenameStep.Compile,
         ["drop"] = DropStep.Compile,
         ["http"] = HttpStep.Compile,
+        ["lookup"] = LookupStep.Compile,
     };
 
     public static IReadOnlyCollection<string> Types => Compilers.Keys;
