@@ -302,8 +302,9 @@ public sealed partial class RunExecutor(
         var output = smallBlobs.OpenWrite(outputKey);
         var records = await SinkWriter.WriteAsync(chunks, sink.Format, sink.Delimiter, output, cancellationToken);
         await output.CompleteAsync();
-        var delivery = services.GetRequiredService<SinkDelivery>();
-        var inCommit = await delivery.DeliverAsync(run, sink, async ct => output.Inline is { } bytes ? new ReadOnlyMemoryStream(bytes) : await smallBlobs.OpenReadAsync(run.TenantId, outputKey, ct), cancellationToken);
+        var delivery = sink.Type == SinkTypes.Blob ? null : services.GetRequiredService<SinkDelivery>();
+        var inCommit = delivery is null ? null
+            : await delivery.DeliverAsync(run, sink, async ct => output.Inline is { } bytes ? new ReadOnlyMemoryStream(bytes) : await smallBlobs.OpenReadAsync(run.TenantId, outputKey, ct), cancellationToken);
         var outcome = await database.WriteAsync((connection, transaction) =>
         {
             if (output.Inline is { } data)
@@ -319,7 +320,7 @@ public sealed partial class RunExecutor(
             FinishRun(connection, transaction, run, RunStatus.Succeeded, records, outputKey, null, Now);
             return new Outcome([], true, null);
         }, cancellationToken);
-        delivery.Committed(sink);
+        delivery?.Committed(sink);
         return outcome;
     }
 
