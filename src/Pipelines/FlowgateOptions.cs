@@ -12,6 +12,32 @@ public sealed class FlowgateOptions
     public string DataDirectory { get; set; } = "data";
 
     public RuntimeOptions Runtime { get; set; } = new();
+
+    public AiOptions Ai { get; set; } = new();
+}
+
+/// <summary>Configuration section <c>Flowgate:Ai</c>: model calls made by <c>llm</c> steps.</summary>
+public sealed class AiOptions
+{
+    /// <summary>Model calls in flight at once for one tenant, across all its runs on this node.</summary>
+    [Range(1, 1024)]
+    public int MaxConcurrentCallsPerTenant { get; set; } = 16;
+
+    /// <summary>Model calls in flight at once to one provider of a tenant, so one slow provider cannot hold every slot.</summary>
+    [Range(1, 1024)]
+    public int MaxConcurrentCallsPerProvider { get; set; } = 8;
+
+    /// <summary>Tries of one target on 429/5xx/timeouts before falling back to the next target of the alias.</summary>
+    [Range(1, 10)]
+    public int AttemptsPerTarget { get; set; } = 3;
+
+    /// <summary>Longest wait for a provider's Retry-After; a longer one moves on to the next target.</summary>
+    [Range(0, 600)]
+    public int MaxRetryAfterSeconds { get; set; } = 30;
+
+    /// <summary>Seconds one model call may take.</summary>
+    [Range(1, 3600)]
+    public int CallTimeoutSeconds { get; set; } = 120;
 }
 
 /// <summary>Configuration section <c>Flowgate:Runtime</c>: the workers that execute steps.</summary>

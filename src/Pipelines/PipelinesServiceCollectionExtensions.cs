@@ -41,6 +41,11 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<Steps.Enrich.HostRateGates>();
         services.AddSingleton<Sinks.SinkDelivery>();
         services.AddSingleton<Tables.ReferenceTables>();
+        services.AddSingleton<ModelCalls>();
+        services.AddSingleton<AiGatewaySettingsStore>();
+        services.AddSingleton<AiRequestLog>();
+        services.AddSingleton<AiBudgets>();
+        services.AddSingleton<LocalEmbeddings>();
         services.AddNetworkGuard();
         return services;
     }

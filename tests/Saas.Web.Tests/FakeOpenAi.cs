@@ -8,13 +8,17 @@ namespace Saas.Web.Tests;
 /// <summary>
 /// A local upstream that speaks OpenAI's wire format on 127.0.0.1. Its path prefix chooses behaviour:
 /// <c>/ok/v1</c> answers (JSON, or server-sent events when asked to stream), <c>/busy/v1</c> answers 429,
-/// <c>/down/v1</c> answers 500.
+/// <c>/down/v1</c> answers 500, <c>/flaky/v1</c> answers 429 (Retry-After: 0) to every other request,
+/// <c>/echo/v1</c> answers with the last user message, <c>/json/v1</c> answers <c>{"label":"good"}</c> and,
+/// once told its reply is not valid, <c>{"label":"good","score":0.9}</c>.
 /// </summary>
 public sealed class FakeOpenAi : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
     private FakeOpenAi(WebApplication app) => _app = app;
+
+    private int _flakyCalls;
 
     public ConcurrentQueue<(string Path, string? Authorization, JsonObject Body)> Requests { get; } = new();
 
@@ -29,7 +33,14 @@ public sealed class FakeOpenAi : IAsyncDisposable
         {
             var body = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
             fake.Requests.Enqueue((context.Request.Path, context.Request.Headers.Authorization.ToString(), body));
-            if (mode != "ok")
+            if (mode == "flaky" && Interlocked.Increment(ref fake._flakyCalls) % 2 == 1)
+            {
+                context.Response.StatusCode = 429;
+                context.Response.Headers.RetryAfter = "0";
+                await context.Response.WriteAsJsonAsync(new { error = new { message = "slow down" } });
+                return;
+            }
+            if (mode is not ("ok" or "flaky" or "echo" or "json"))
             {
                 context.Response.StatusCode = mode == "busy" ? 429 : 500;
                 await context.Response.WriteAsJsonAsync(new { error = new { message = mode } });
@@ -48,13 +59,33 @@ public sealed class FakeOpenAi : IAsyncDisposable
                 await context.Response.WriteAsync("data: [DONE]\n\n");
                 return;
             }
+            var lastUser = body["messages"]!.AsArray().Last(m => m!["role"]!.GetValue<string>() == "user")!["content"]!.GetValue<string>();
+            var content = mode switch
+            {
+                "echo" => lastUser,
+                "json" => lastUser.Contains("not valid", StringComparison.Ordinal) ? "{\"label\":\"good\",\"score\":0.9}" : "{\"label\":\"good\"}",
+                _ => $"hello from {model}",
+            };
             await context.Response.WriteAsJsonAsync(new
             {
                 id = "chatcmpl-1",
                 @object = "chat.completion",
                 model,
-                choices = new[] { new { index = 0, message = new { role = "assistant", content = $"hello from {model}" }, finish_reason = "stop" } },
+                choices = new[] { new { index = 0, message = new { role = "assistant", content }, finish_reason = "stop" } },
                 usage = new { prompt_tokens = 11, completion_tokens = 7, total_tokens = 18 },
+            });
+        });
+        app.MapPost("/{mode}/v1/embeddings", async (string mode, HttpContext context) =>
+        {
+            var body = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
+            fake.Requests.Enqueue((context.Request.Path, context.Request.Headers.Authorization.ToString(), body));
+            var inputs = body["input"] is JsonArray many ? many.Select(i => i!.GetValue<string>()).ToList() : [body["input"]!.GetValue<string>()];
+            await context.Response.WriteAsJsonAsync(new
+            {
+                @object = "list",
+                model = body["model"]!.GetValue<string>(),
+                data = inputs.Select((text, index) => new { @object = "embedding", index, embedding = new[] { text.Length, 0.5f, -1f } }),
+                usage = new { prompt_tokens = inputs.Count * 3, total_tokens = inputs.Count * 3 },
             });
         });
         await app.StartAsync();

@@ -16,7 +16,11 @@ public static class ProviderTypes
 /// <summary>A tenant's model provider as stored; the API key only in protected form.</summary>
 public sealed record ProviderRow(string Name, string Type, string? BaseUrl, string? Deployment, string? ProtectedApiKey, long UpdatedAt);
 
-public sealed record ModelTarget(string Provider, string Model);
+/// <summary>One provider and upstream model of an alias; prices (USD per million tokens) make budgets count it.</summary>
+public sealed record ModelTarget(string Provider, string Model, decimal? InputPricePerMillion = null, decimal? OutputPricePerMillion = null);
+
+/// <summary>A target ready to call: its provider row and the API key in clear (held in memory only).</summary>
+public sealed record ResolvedTarget(ProviderRow Provider, ModelTarget Target, string? ApiKey);
 
 /// <summary>A model alias and its ordered fallback list of provider targets.</summary>
 public sealed record ModelRoute(string Alias, IReadOnlyList<ModelTarget> Targets, long UpdatedAt);
@@ -24,12 +28,42 @@ public sealed record ModelRoute(string Alias, IReadOnlyList<ModelTarget> Targets
 /// <summary>Each tenant's model providers and model aliases. Provider keys are encrypted before they are stored.</summary>
 public sealed class AiSettingsStore(Database database, ISecretProtector secrets, TimeProvider time)
 {
+    /// <summary>
+    /// What every model call needs, per tenant: its aliases resolved to providers with keys decrypted.
+    /// Writes on this node drop the tenant's entry; other nodes see a change within the lifetime.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long LoadedAt, IReadOnlyDictionary<string, IReadOnlyList<ResolvedTarget>> Routes)> _resolved = new(StringComparer.Ordinal);
+
+    private static readonly TimeSpan ResolvedLifetime = TimeSpan.FromSeconds(10);
+
+    /// <returns>The alias's targets in fallback order (a target whose provider is gone is left out), or null when the tenant has no such alias.</returns>
+    public IReadOnlyList<ResolvedTarget>? Resolve(string tenantId, string alias)
+    {
+        var now = time.GetTimestamp();
+        if (!_resolved.TryGetValue(tenantId, out var entry) || time.GetElapsedTime(entry.LoadedAt, now) > ResolvedLifetime)
+        {
+            var providers = ListProviders(tenantId).ToDictionary(p => p.Name, p => (Row: p, Key: RevealApiKey(tenantId, p)), StringComparer.Ordinal);
+            var routes = ListModels(tenantId).ToDictionary(
+                m => m.Alias,
+                m => (IReadOnlyList<ResolvedTarget>)m.Targets
+                    .Where(t => providers.ContainsKey(t.Provider))
+                    .Select(t => new ResolvedTarget(providers[t.Provider].Row, t, providers[t.Provider].Key))
+                    .ToList(),
+                StringComparer.Ordinal);
+            entry = (now, routes);
+            _resolved[tenantId] = entry;
+        }
+        return entry.Routes.GetValueOrDefault(alias);
+    }
+
+    private void Changed(string tenantId) => _resolved.TryRemove(tenantId, out _);
+
     /// <param name="apiKey">A new key, or null to keep the stored one.</param>
     public async Task<ProviderRow> SaveProviderAsync(string tenantId, string name, string type, string? baseUrl, string? deployment, string? apiKey, CancellationToken cancellationToken)
     {
         var protectedKey = apiKey is null ? null : secrets.Protect(tenantId, apiKey);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        return await database.WriteAsync((connection, transaction) =>
+        var saved = await database.WriteAsync((connection, transaction) =>
         {
             const string sql = """
                 INSERT INTO ai_providers (tenant_id, name, type, base_url, deployment, protected_api_key, updated_at)
@@ -41,6 +75,8 @@ public sealed class AiSettingsStore(Database database, ISecretProtector secrets,
                 """;
             return connection.QuerySingle<ProviderRow>(sql, new { tenantId, name, type, baseUrl, deployment, protectedKey, now }, transaction);
         }, cancellationToken);
+        Changed(tenantId);
+        return saved;
     }
 
     public IReadOnlyList<ProviderRow> ListProviders(string tenantId)
@@ -53,7 +89,6 @@ public sealed class AiSettingsStore(Database database, ISecretProtector secrets,
         return connection.Query<ProviderRow>(sql, new { tenantId }).AsList();
     }
 
-    /// <summary>On every gateway request, so one row by key rather than the whole list.</summary>
     public ProviderRow? FindProvider(string tenantId, string name)
     {
         const string sql = """
@@ -68,12 +103,16 @@ public sealed class AiSettingsStore(Database database, ISecretProtector secrets,
     public string? RevealApiKey(string tenantId, ProviderRow provider) =>
         provider.ProtectedApiKey is null ? null : secrets.Unprotect(tenantId, provider.ProtectedApiKey);
 
-    public async Task<bool> DeleteProviderAsync(string tenantId, string name, CancellationToken cancellationToken) =>
-        await database.WriteAsync((connection, transaction) =>
+    public async Task<bool> DeleteProviderAsync(string tenantId, string name, CancellationToken cancellationToken)
+    {
+        var deleted = await database.WriteAsync((connection, transaction) =>
         {
             const string sql = "DELETE FROM ai_providers WHERE tenant_id = @tenantId AND name = @name";
             return connection.Execute(sql, new { tenantId, name }, transaction) == 1;
         }, cancellationToken);
+        Changed(tenantId);
+        return deleted;
+    }
 
     public async Task<ModelRoute> SaveModelAsync(string tenantId, string alias, IReadOnlyList<ModelTarget> targets, CancellationToken cancellationToken)
     {
@@ -86,6 +125,7 @@ public sealed class AiSettingsStore(Database database, ISecretProtector secrets,
                 """;
             connection.Execute(sql, new { tenantId, alias, targets = JsonSerializer.Serialize(targets, Json), now }, transaction);
         }, cancellationToken);
+        Changed(tenantId);
         return new ModelRoute(alias, targets, now);
     }
 
@@ -100,12 +140,16 @@ public sealed class AiSettingsStore(Database database, ISecretProtector secrets,
             .ToList();
     }
 
-    public async Task<bool> DeleteModelAsync(string tenantId, string alias, CancellationToken cancellationToken) =>
-        await database.WriteAsync((connection, transaction) =>
+    public async Task<bool> DeleteModelAsync(string tenantId, string alias, CancellationToken cancellationToken)
+    {
+        var deleted = await database.WriteAsync((connection, transaction) =>
         {
             const string sql = "DELETE FROM ai_models WHERE tenant_id = @tenantId AND alias = @alias";
             return connection.Execute(sql, new { tenantId, alias }, transaction) == 1;
         }, cancellationToken);
+        Changed(tenantId);
+        return deleted;
+    }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 }

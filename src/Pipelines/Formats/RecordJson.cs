@@ -92,6 +92,29 @@ public static class RecordJson
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>A JSON value as a record value: objects become records, arrays lists, numbers doubles.</summary>
+    public static object? ValueFromJson(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => element.EnumerateObject().Aggregate(new Record(), (record, property) => { record[property.Name] = ValueFromJson(property.Value); return record; }),
+        JsonValueKind.Array => element.EnumerateArray().Select(ValueFromJson).ToList(),
+        JsonValueKind.String => element.GetString(),
+        JsonValueKind.Number => element.GetDouble(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => null,
+    };
+
+    /// <summary>Any record value (a nested record, a list, a scalar) as compact JSON.</summary>
+    public static string ValueToString(object? value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            WriteValue(writer, value, field: "");
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
     internal static Record Read(ref Utf8JsonReader reader, PropertyNameCache? names)
     {
         if (reader.TokenType != JsonTokenType.StartObject)

@@ -1,5 +1,6 @@
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Steps.Enrich;
+using Saas.Pipelines.Steps.Ai;
 using Saas.Pipelines.Steps.Transform;
 
 namespace Saas.Pipelines.Steps;
@@ -16,6 +17,8 @@ public static class StepCatalogue
         ["drop"] = DropStep.Compile,
         ["http"] = HttpStep.Compile,
         ["lookup"] = LookupStep.Compile,
+        ["llm"] = LlmStep.Compile,
+        ["embed"] = EmbedStep.Compile,
     };
 
     public static IReadOnlyCollection<string> Types => Compilers.Keys;

@@ -17,6 +17,13 @@ public sealed record ProviderRequest(string? Type, string? BaseUrl, string? ApiK
 
 public sealed record ModelRequest(IReadOnlyList<ModelTarget?>? Targets);
 
+public sealed record AiRequestDto(
+    string Id, string Source, string? KeyId, string? RunId, string Alias, string? Provider, string? Model, string Operation, int Status,
+    bool Stream, bool Cached, long InputTokens, long OutputTokens, double CostUsd, double DurationMs, string? Error,
+    string? RequestBody, string? ResponseBody, DateTimeOffset CreatedAt);
+
+public sealed record AiRequestPage(IReadOnlyList<AiRequestDto> Items, string? Next);
+
 /// <summary>A tenant's model providers (keys write-only, encrypted at rest) and model aliases with fallback lists.</summary>
 public static partial class AiSettingsApi
 {
@@ -29,6 +36,9 @@ public static partial class AiSettingsApi
             await store.DeleteProviderAsync(tenant.Id, name, ct) ? TypedResults.NoContent() : Problems.NotFound("provider", name));
         group.MapGet("/models", (CurrentTenant tenant, AiSettingsStore store) => TypedResults.Ok(store.ListModels(tenant.Id).Select(ToDto).ToList()));
         group.MapPut("/models/{alias}", PutModelAsync);
+        group.MapGet("/settings", (CurrentTenant tenant, AiGatewaySettingsStore store) => TypedResults.Ok(store.Get(tenant.Id)));
+        group.MapPut("/settings", PutSettingsAsync);
+        group.MapGet("/requests", ListRequests);
         group.MapDelete("/models/{alias}", async Task<Results<NoContent, ProblemHttpResult>> (string alias, CurrentTenant tenant, AiSettingsStore store, CancellationToken ct) =>
             await store.DeleteModelAsync(tenant.Id, alias, ct) ? TypedResults.NoContent() : Problems.NotFound("model", alias));
         return group;
@@ -106,12 +116,60 @@ public static partial class AiSettingsApi
             {
                 errors.Add(new($"targets[{i}].provider", $"no provider '{target.Provider}'; create it with PUT /api/v1/ai/providers/{target.Provider}"));
             }
+            else if (target.InputPricePerMillion < 0 || target.OutputPricePerMillion < 0)
+            {
+                errors.Add(new($"targets[{i}]", "prices (USD per million tokens) must not be negative"));
+            }
         }
         if (errors.Count > 0)
         {
             return Problems.Invalid("Invalid model", errors);
         }
         return TypedResults.Ok(ToDto(await store.SaveModelAsync(tenant.Id, alias, targets.Select(t => t!).ToList(), cancellationToken)));
+    }
+
+    private static async Task<Results<Ok<AiGatewaySettings>, ProblemHttpResult>> PutSettingsAsync(
+        AiGatewaySettings request, CurrentTenant tenant, AiGatewaySettingsStore store, CancellationToken cancellationToken)
+    {
+        var errors = new List<DefinitionError>();
+        if (request.MonthlyBudgetUsd < 0)
+        {
+            errors.Add(new("monthlyBudgetUsd", "must be 0 or more (USD per calendar month; leave it out for no budget)"));
+        }
+        if (request.MonthlyBudgetPerKeyUsd < 0)
+        {
+            errors.Add(new("monthlyBudgetPerKeyUsd", "must be 0 or more (USD per API key per calendar month; leave it out for no budget)"));
+        }
+        if (request.CacheTtlSeconds is < 1 or > 30 * 24 * 3600)
+        {
+            errors.Add(new("cacheTtlSeconds", "must be between 1 and 2592000 (30 days)"));
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid("Invalid AI settings", errors);
+        }
+        await store.SaveAsync(tenant.Id, request, cancellationToken);
+        return TypedResults.Ok(request);
+    }
+
+    /// <summary>The request log, newest first; <c>cursor</c> is the <c>next</c> of the previous page.</summary>
+    private static Results<Ok<AiRequestPage>, ProblemHttpResult> ListRequests(CurrentTenant tenant, AiRequestLog log, int? limit, string? cursor)
+    {
+        (long, string)? before = null;
+        if (cursor is not null)
+        {
+            var parts = cursor.Split('.', 2);
+            if (parts.Length != 2 || !long.TryParse(parts[0], out var createdAt))
+            {
+                return Problems.BadRequest("Invalid cursor", "cursor must be the 'next' value of the previous page");
+            }
+            before = (createdAt, parts[1]);
+        }
+        var size = Math.Clamp(limit ?? 50, 1, 500);
+        var entries = log.List(tenant.Id, size, before);
+        var items = entries.Select(e => new AiRequestDto(e.Id, e.Source, e.KeyId, e.RunId, e.Alias, e.Provider, e.Model, e.Operation, e.Status, e.Stream, e.Cached,
+            e.InputTokens, e.OutputTokens, e.CostUsd, e.DurationMs, e.Error, e.RequestBody, e.ResponseBody, DateTimeOffset.FromUnixTimeMilliseconds(e.CreatedAt))).ToList();
+        return TypedResults.Ok(new AiRequestPage(items, entries.Count == size ? $"{entries[^1].CreatedAt}.{entries[^1].Id}" : null));
     }
 
     private static ProviderDto ToDto(ProviderRow row) =>

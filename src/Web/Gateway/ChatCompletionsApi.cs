@@ -17,23 +17,40 @@ namespace Saas.Web.Gateway;
 /// <c>POST /v1/chat/completions</c> and <c>/v1/embeddings</c> in OpenAI's wire format: the model alias
 /// picks the tenant's providers, tried in order (the next on 429, 5xx, timeout or connection failure);
 /// the answer, streamed or not, passes through as it arrives; tokens are metered from the provider's
-/// usage figures with the request id as idempotency key.
+/// usage figures with the request id as idempotency key. Before the call: the tenant's response cache,
+/// token limits and budgets (estimated with <see cref="TokenCounter"/>); after it: the real figures settle them.
 /// </summary>
 public static partial class ChatCompletionsApi
 {
     public static RouteGroupBuilder MapChatCompletionsApi(this RouteGroupBuilder gateway)
     {
         gateway.MapPost("/chat/completions", (HttpContext context, CurrentTenant tenant, GatewayForwarder forwarder, CancellationToken ct) =>
-            forwarder.ForwardAsync(context, tenant.Id, "chat/completions", ct));
+            forwarder.ForwardAsync(context, tenant.Id, tenant.KeyId!, "chat/completions", ct));
         gateway.MapPost("/embeddings", (HttpContext context, CurrentTenant tenant, GatewayForwarder forwarder, CancellationToken ct) =>
-            forwarder.ForwardAsync(context, tenant.Id, "embeddings", ct));
+            forwarder.ForwardAsync(context, tenant.Id, tenant.KeyId!, "embeddings", ct));
         return gateway;
     }
 }
 
-public sealed partial class GatewayForwarder(AiSettingsStore settings, Database database, GuardedHttpClientFactory clients, TimeProvider time, ILogger<GatewayForwarder> logger)
+public sealed partial class GatewayForwarder(
+    AiSettingsStore settings,
+    AiGatewaySettingsStore gatewaySettings,
+    AiBudgets budgets,
+    TokenLimits tokenLimits,
+    LocalEmbeddings localEmbeddings,
+    ResponseCache cache,
+    Database database,
+    GuardedHttpClientFactory clients,
+    TimeProvider time,
+    ILogger<GatewayForwarder> logger)
 {
-    public async Task ForwardAsync(HttpContext context, string tenantId, string operation, CancellationToken cancellationToken)
+    /// <summary>Bodies kept for the request log (when the tenant opted in) are cut at this size.</summary>
+    private const int MaxLoggedBody = 64 * 1024;
+
+    /// <summary>Answers larger than this are passed through but not cached.</summary>
+    private const int MaxCachedBody = 1024 * 1024;
+
+    public async Task ForwardAsync(HttpContext context, string tenantId, string keyId, string operation, CancellationToken cancellationToken)
     {
         var started = Stopwatch.StartNew();
         var (document, problem) = await JsonBody.ReadAsync(context.Request, cancellationToken);
@@ -42,82 +59,186 @@ public sealed partial class GatewayForwarder(AiSettingsStore settings, Database 
             await OpenAiError(context, 400, "invalid_request_error", "the request body must be a JSON object of OpenAI's format (at most 10 MB)");
             return;
         }
-        JsonObject body;
-        using (document)
+        using var parsed = document;
+        var root = document!.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
         {
-            if (document!.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                await OpenAiError(context, 400, "invalid_request_error", "the request body must be a JSON object");
-                return;
-            }
-            body = JsonNode.Parse(document.RootElement.GetRawText())!.AsObject();
+            await OpenAiError(context, 400, "invalid_request_error", "the request body must be a JSON object");
+            return;
         }
-        var alias = body["model"]?.GetValue<string>();
-        var route = alias is null ? null : settings.ListModels(tenantId).FirstOrDefault(m => m.Alias == alias);
-        if (route is null)
+        var tenantSettings = gatewaySettings.Get(tenantId);
+        var budgeted = tenantSettings.MonthlyBudgetUsd is not null || tenantSettings.MonthlyBudgetPerKeyUsd is not null;
+        var estimatedInput = budgeted || tokenLimits.Enabled ? TokenCounter.CountRequest(root) : 0;
+        var alias = root.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null;
+        var targets = alias is null ? null : settings.Resolve(tenantId, alias);
+        if (targets is null && alias == LocalEmbeddings.Model && operation == "embeddings")
+        {
+            await EmbedLocallyAsync(context, tenantId, keyId, root, started, cancellationToken);
+            return;
+        }
+        if (targets is null)
         {
             await OpenAiError(context, 404, "invalid_request_error", $"The model '{alias}' does not exist for this tenant. Define it with PUT /api/v1/ai/models/{alias ?? "<alias>"}.", "model_not_found");
             return;
         }
-        var stream = body["stream"]?.GetValueKind() == JsonValueKind.True;
-        if (stream && operation == "chat/completions")
-        {
-            body["stream_options"] = new JsonObject { ["include_usage"] = true };
-        }
+        var stream = root.TryGetProperty("stream", out var streamed) && streamed.ValueKind == JsonValueKind.True;
         var requestId = Ids.New("req");
-        var failures = new List<string>();
-        foreach (var target in route.Targets)
+        var entry = new AiRequestEntry(tenantId, requestId, AiRequestSources.Gateway, keyId, null, alias!, null, null, operation, 0, stream, false, 0, 0, 0, 0, null,
+            tenantSettings.LogBodies ? Truncate(root.GetRawText()) : null, null, time.GetUtcNow().ToUnixTimeMilliseconds());
+
+        var cacheKey = tenantSettings.CacheEnabled && !stream ? ResponseCache.Key(tenantId, operation, root.GetRawText()) : null;
+        if (cacheKey is not null && cache.Find(cacheKey) is { } cached)
         {
-            var provider = settings.FindProvider(tenantId, target.Provider);
-            if (provider is null)
+            WriteHeaders(context, 200, cached.Provider, requestId, started, cached.ContentType);
+            context.Response.Headers["x-flowgate-cache"] = "hit";
+            await context.Response.Body.WriteAsync(cached.Body, cancellationToken);
+            await RecordAsync(entry with { Provider = cached.Provider, Model = cached.Model, Status = 200, Cached = true, DurationMs = started.Elapsed.TotalMilliseconds,
+                ResponseBody = tenantSettings.LogBodies ? Truncate(Encoding.UTF8.GetString(cached.Body)) : null }, default, cancellationToken);
+            return;
+        }
+        if (tokenLimits.Enabled && !tokenLimits.TryTake(tenantId, keyId, estimatedInput, out var retryAfter))
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await OpenAiError(context, 429, "rate_limit_error", $"Token rate limit reached: this request needs about {estimatedInput} input tokens; retry after {retryAfter.TotalSeconds:F0} s (tokens per minute per API key and per tenant, Flowgate:Gateway).", "rate_limit_exceeded");
+            return;
+        }
+        var maxOutput = Number(root, "max_completion_tokens") ?? Number(root, "max_tokens") ?? 0;
+        var hold = BudgetHold.None;
+        if (budgeted)
+        {
+            var estimate = targets.Select(t => AiBudgets.Cost(t.Target, estimatedInput, maxOutput)).DefaultIfEmpty(0).Max();
+            if (budgets.TryHold(tenantId, keyId, estimate, out var refusal) is not { } held)
             {
-                failures.Add($"{target.Provider}: no longer configured");
-                continue;
-            }
-            body["model"] = target.Model;
-            using var upstream = Request(tenantId, provider, operation, body);
-            HttpResponseMessage response;
-            try
-            {
-                response = await clients.CreateClient().SendAsync(upstream, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            }
-            catch (Exception error) when (error is HttpRequestException or OutboundCallRefusedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                failures.Add($"{provider.Name}: {error.Message}");
-                continue;
-            }
-            using (response)
-            {
-                if (response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500)
-                {
-                    failures.Add($"{provider.Name}: {(int)response.StatusCode} {response.ReasonPhrase}");
-                    continue;
-                }
-                context.Response.StatusCode = (int)response.StatusCode;
-                context.Response.Headers["x-flowgate-provider"] = provider.Name;
-                context.Response.Headers["x-flowgate-overhead-ms"] = started.Elapsed.TotalMilliseconds.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
-                context.Response.Headers["x-request-id"] = requestId;
-                context.Response.ContentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
-                var usage = await PassThroughAsync(response, context.Response, cancellationToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    await MeterAsync(tenantId, requestId, target.Model, usage, cancellationToken);
-                }
+                tokenLimits.Settle(tenantId, keyId, -estimatedInput);
+                await OpenAiError(context, 402, "insufficient_quota", $"Budget exhausted: {refusal}", "budget_exhausted");
                 return;
             }
+            hold = held;
         }
-        LogAllFailed(logger, tenantId, alias!, string.Join("; ", failures));
-        await OpenAiError(context, 502, "upstream_error", $"Every provider for '{alias}' failed: {string.Join("; ", failures)}");
+        var askForStreamUsage = stream && operation == "chat/completions";
+        var failures = new List<string>();
+        try
+        {
+            foreach (var target in targets)
+            {
+                using var upstream = Request(target, operation, UpstreamBody(root, target.Target.Model, askForStreamUsage));
+                HttpResponseMessage response;
+                try
+                {
+                    response = await clients.CreateClient().SendAsync(upstream, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                }
+                catch (Exception error) when (error is HttpRequestException or OutboundCallRefusedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    failures.Add($"{target.Provider.Name}: {error.Message}");
+                    continue;
+                }
+                using (response)
+                {
+                    if (response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500)
+                    {
+                        failures.Add($"{target.Provider.Name}: {(int)response.StatusCode} {response.ReasonPhrase}");
+                        continue;
+                    }
+                    var contentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
+                    WriteHeaders(context, (int)response.StatusCode, target.Provider.Name, requestId, started, contentType);
+                    var keep = cacheKey is not null && response.IsSuccessStatusCode ? MaxCachedBody : tenantSettings.LogBodies ? MaxLoggedBody : 0;
+                    var (usage, kept) = await PassThroughAsync(response, context.Response, stream, keep, cancellationToken);
+                    // The caller has its answer; metering below no longer delays it (a crash in between loses that one request's usage, never bills it twice).
+                    await context.Response.CompleteAsync();
+                    var cost = response.IsSuccessStatusCode ? AiBudgets.Cost(target.Target, usage.Input, usage.Output) : 0;
+                    hold.Settle(cost);
+                    hold = BudgetHold.None;
+                    if (tokenLimits.Enabled)
+                    {
+                        tokenLimits.Settle(tenantId, keyId, usage.Input + usage.Output - estimatedInput);
+                    }
+                    if (cacheKey is not null && response.IsSuccessStatusCode && kept is { Complete: true })
+                    {
+                        cache.Save(cacheKey, new CachedAnswer(kept.Bytes, contentType, target.Provider.Name, target.Target.Model), TimeSpan.FromSeconds(tenantSettings.CacheTtlSeconds));
+                    }
+                    await RecordAsync(entry with
+                    {
+                        Provider = target.Provider.Name, Model = target.Target.Model, Status = (int)response.StatusCode,
+                        InputTokens = usage.Input, OutputTokens = usage.Output, CostUsd = (double)cost, DurationMs = started.Elapsed.TotalMilliseconds,
+                        Error = failures.Count > 0 ? string.Join("; ", failures) : null,
+                        ResponseBody = tenantSettings.LogBodies && kept is not null ? Truncate(Encoding.UTF8.GetString(kept.Bytes)) : null,
+                    }, response.IsSuccessStatusCode ? usage : null, cancellationToken);
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            hold.Settle(0);
+        }
+        var failed = string.Join("; ", failures);
+        LogAllFailed(logger, tenantId, alias!, failed);
+        await OpenAiError(context, 502, "upstream_error", $"Every provider for '{alias}' failed: {failed}");
+        await RecordAsync(entry with { Status = 502, Error = failed, DurationMs = started.Elapsed.TotalMilliseconds }, null, CancellationToken.None);
     }
 
-    private HttpRequestMessage Request(string tenantId, ProviderRow provider, string operation, JsonObject body)
+    /// <summary><c>local/minilm</c>: the built-in model answers in OpenAI's embeddings format, floats or base64 as asked.</summary>
+    private async Task EmbedLocallyAsync(HttpContext context, string tenantId, string keyId, JsonElement body, Stopwatch started, CancellationToken cancellationToken)
     {
+        List<string>? texts = body.TryGetProperty("input", out var input) ? input.ValueKind switch
+        {
+            JsonValueKind.String => [input.GetString()!],
+            JsonValueKind.Array when input.GetArrayLength() > 0 && input.EnumerateArray().All(i => i.ValueKind == JsonValueKind.String) => input.EnumerateArray().Select(i => i.GetString()!).ToList(),
+            _ => null,
+        } : null;
+        if (texts is null || texts.Count > 2048)
+        {
+            await OpenAiError(context, 400, "invalid_request_error", $"'input' must be a string or an array of 1 to 2048 strings for {LocalEmbeddings.Model} (token arrays are not supported)", "invalid_input");
+            return;
+        }
+        if (Number(body, "dimensions") is { } dimensions && dimensions != LocalEmbeddings.Dimensions)
+        {
+            await OpenAiError(context, 400, "invalid_request_error", $"{LocalEmbeddings.Model} has {LocalEmbeddings.Dimensions} dimensions; leave 'dimensions' out or set it to {LocalEmbeddings.Dimensions}", "invalid_dimensions");
+            return;
+        }
+        var base64 = body.TryGetProperty("encoding_format", out var format) && format.ValueKind == JsonValueKind.String && format.ValueEquals("base64");
+        var vectors = await localEmbeddings.EmbedAsync(texts, cancellationToken);
+        var tokens = texts.Sum(t => (long)TokenCounter.Count(t));
+        var requestId = Ids.New("req");
+        WriteHeaders(context, 200, "local", requestId, started, "application/json");
+        await context.Response.WriteAsJsonAsync(new
+        {
+            @object = "list",
+            model = LocalEmbeddings.Model,
+            data = vectors.Select((vector, index) => new
+            {
+                @object = "embedding",
+                index,
+                embedding = base64 ? (object)Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan())) : vector,
+            }),
+            usage = new { prompt_tokens = tokens, total_tokens = tokens },
+        }, cancellationToken);
+        await RecordAsync(new AiRequestEntry(tenantId, requestId, AiRequestSources.Gateway, keyId, null, LocalEmbeddings.Model, "local", LocalEmbeddings.Model, "embeddings",
+            200, false, false, tokens, 0, 0, started.Elapsed.TotalMilliseconds, null, null, null, time.GetUtcNow().ToUnixTimeMilliseconds()), new TokenUsage(tokens, 0), cancellationToken);
+    }
+
+    private static void WriteHeaders(HttpContext context, int status, string provider, string requestId, Stopwatch started, string contentType)
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers["x-flowgate-provider"] = provider;
+        context.Response.Headers["x-flowgate-overhead-ms"] = started.Elapsed.TotalMilliseconds.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+        context.Response.Headers["x-request-id"] = requestId;
+        context.Response.ContentType = contentType;
+    }
+
+    private static string Truncate(string text) => text.Length <= MaxLoggedBody ? text : text[..MaxLoggedBody] + "…";
+
+    private static HttpRequestMessage Request(ResolvedTarget target, string operation, byte[] body)
+    {
+        var provider = target.Provider;
         var baseUrl = (provider.BaseUrl ?? "https://api.openai.com/v1").TrimEnd('/');
         var url = provider.Type == ProviderTypes.AzureOpenAi
             ? $"{baseUrl}/openai/deployments/{provider.Deployment}/{operation}?api-version=2024-10-21"
             : $"{baseUrl}/{operation}";
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
-        if (settings.RevealApiKey(tenantId, provider) is { } key)
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = JsonContentType;
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+        if (target.ApiKey is { } key)
         {
             if (provider.Type == ProviderTypes.AzureOpenAi)
             {
@@ -131,35 +252,103 @@ public sealed partial class GatewayForwarder(AiSettingsStore settings, Database 
         return request;
     }
 
-    /// <summary>Copies the answer as it arrives (server-sent events flushed per read) and picks out the usage figures.</summary>
-    private static async Task<TokenUsage> PassThroughAsync(HttpResponseMessage response, HttpResponse client, CancellationToken cancellationToken)
+    private static readonly System.Net.Http.Headers.MediaTypeHeaderValue JsonContentType = new("application/json");
+
+    /// <summary>The caller's request for one target: its model put in, and a streamed chat asked to end with its usage.</summary>
+    private static byte[] UpstreamBody(JsonElement root, string model, bool askForStreamUsage)
     {
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        var usage = new UsageScanner();
-        var buffer = new byte[16 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            await client.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-            await client.Body.FlushAsync(cancellationToken);
-            usage.Scan(buffer.AsSpan(0, read));
+            writer.WriteStartObject();
+            foreach (var property in root.EnumerateObject())
+            {
+                if (property.NameEquals("model"))
+                {
+                    writer.WriteString("model", model);
+                }
+                else if (!(askForStreamUsage && property.NameEquals("stream_options")))
+                {
+                    property.WriteTo(writer);
+                }
+            }
+            if (askForStreamUsage)
+            {
+                writer.WriteStartObject("stream_options");
+                writer.WriteBoolean("include_usage", true);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndObject();
         }
-        return usage.Result;
+        return buffer.WrittenSpan.ToArray();
     }
 
-    private async Task MeterAsync(string tenantId, string requestId, string model, TokenUsage usage, CancellationToken cancellationToken)
+    private static long? Number(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.TryGetInt64(out var number) ? number : null;
+
+    /// <summary>The first bytes of an answer; <see cref="Complete"/> when they are all of it.</summary>
+    private sealed record KeptBody(byte[] Bytes, bool Complete);
+
+    /// <summary>
+    /// Copies the answer as it arrives (server-sent events flushed per read), picks out the usage figures
+    /// and keeps up to <paramref name="keep"/> bytes of it for the cache or the request log.
+    /// </summary>
+    private static async Task<(TokenUsage Usage, KeptBody? Kept)> PassThroughAsync(HttpResponseMessage response, HttpResponse client, bool stream, int keep, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (!stream && response.Content.Headers.ContentLength is { } length)
+        {
+            client.ContentLength = length;
+        }
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var usage = new UsageScanner();
+        var kept = keep > 0 ? new MemoryStream() : null;
+        var complete = true;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                await client.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                if (stream)
+                {
+                    await client.Body.FlushAsync(cancellationToken);
+                }
+                usage.Scan(buffer.AsSpan(0, read));
+                if (kept is not null)
+                {
+                    var room = keep - (int)kept.Length;
+                    kept.Write(buffer, 0, Math.Min(room, read));
+                    complete &= read <= room;
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return (usage.Result, kept is null ? null : new KeptBody(kept.ToArray(), complete));
+    }
+
+    /// <summary>The request log entry and, for an answered request, its usage events: one commit, keyed by the request id.</summary>
+    private async Task RecordAsync(AiRequestEntry entry, TokenUsage? usage, CancellationToken cancellationToken)
+    {
+        var now = entry.CreatedAt;
         await database.WriteAsync((connection, transaction) =>
         {
-            UsageLedger.Append(connection, transaction, new UsageEvent(tenantId, Meters.GatewayRequests, 1, requestId, null, null, now) { Model = model });
-            if (usage.Input > 0)
+            AiRequestLog.Append(connection, transaction, entry);
+            if (entry.Status is < 200 or >= 300)
             {
-                UsageLedger.Append(connection, transaction, new UsageEvent(tenantId, Meters.LlmInputTokens, usage.Input, requestId, null, null, now) { Model = model });
+                return;
             }
-            if (usage.Output > 0)
+            UsageLedger.Append(connection, transaction, new UsageEvent(entry.TenantId, Meters.GatewayRequests, 1, entry.Id, null, null, now) { Model = entry.Model });
+            if (usage is { Input: > 0 } input)
             {
-                UsageLedger.Append(connection, transaction, new UsageEvent(tenantId, Meters.LlmOutputTokens, usage.Output, requestId, null, null, now) { Model = model });
+                UsageLedger.Append(connection, transaction, new UsageEvent(entry.TenantId, Meters.LlmInputTokens, input.Input, entry.Id, null, null, now) { Model = entry.Model });
+            }
+            if (usage is { Output: > 0 } output)
+            {
+                UsageLedger.Append(connection, transaction, new UsageEvent(entry.TenantId, Meters.LlmOutputTokens, output.Output, entry.Id, null, null, now) { Model = entry.Model });
             }
         }, cancellationToken);
     }

@@ -17,6 +17,17 @@ public sealed class GatewayOptions
 
     [Range(1, 10_000_000)]
     public int RequestsPerMinutePerTenant { get; set; } = 10_000;
+
+    /// <summary>Off when unset: counting tokens before each call costs a little latency.</summary>
+    [Range(1, long.MaxValue)]
+    public long? TokensPerMinutePerKey { get; set; }
+
+    [Range(1, long.MaxValue)]
+    public long? TokensPerMinutePerTenant { get; set; }
+
+    /// <summary>Entries the response cache keeps per node, across tenants.</summary>
+    [Range(0, 10_000_000)]
+    public int CacheEntries { get; set; } = 10_000;
 }
 
 /// <summary>
@@ -32,6 +43,8 @@ public static class GatewayLimits
     {
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<TenantWindows>();
+        services.AddSingleton<TokenLimits>();
+        services.AddSingleton<ResponseCache>();
         services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(Policy, context =>

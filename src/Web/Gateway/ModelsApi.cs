@@ -17,6 +17,8 @@ public static class ModelsApi
         group.MapGet("/models", (CurrentTenant tenant, AiSettingsStore store) =>
             TypedResults.Ok(new ModelListDto("list", store.ListModels(tenant.Id)
                 .Select(m => new ModelEntryDto(m.Alias, "model", m.UpdatedAt / 1000, "flowgate"))
+                .Append(new ModelEntryDto(LocalEmbeddings.Model, "model", 0, "flowgate-local"))
+                .DistinctBy(m => m.Id)
                 .ToList())));
         group.MapChatCompletionsApi();
         return group;

@@ -1,0 +1,93 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Saas.Pipelines.Storage;
+
+namespace Saas.Pipelines.Ai;
+
+public static class AiRequestSources
+{
+    public const string Gateway = "gateway";
+    public const string Step = "step";
+}
+
+/// <summary>One model call as the request log shows it. Bodies only when the tenant opted in.</summary>
+public sealed record AiRequestEntry(
+    string TenantId,
+    string Id,
+    string Source,
+    string? KeyId,
+    string? RunId,
+    string Alias,
+    string? Provider,
+    string? Model,
+    string Operation,
+    int Status,
+    bool Stream,
+    bool Cached,
+    long InputTokens,
+    long OutputTokens,
+    double CostUsd,
+    double DurationMs,
+    string? Error,
+    string? RequestBody,
+    string? ResponseBody,
+    long CreatedAt);
+
+/// <summary>The log of every model call (gateway and llm steps), newest first.</summary>
+public sealed class AiRequestLog(Database database)
+{
+    public static void Append(SqliteConnection connection, SqliteTransaction transaction, AiRequestEntry entry)
+    {
+        const string sql = """
+            INSERT INTO ai_requests (tenant_id, id, source, key_id, run_id, alias, provider, model, operation, status, stream, cached,
+              input_tokens, output_tokens, cost_usd, duration_ms, error, request_body, response_body, created_at)
+            VALUES (@TenantId, @Id, @Source, @KeyId, @RunId, @Alias, @Provider, @Model, @Operation, @Status, @Stream, @Cached,
+              @InputTokens, @OutputTokens, @CostUsd, @DurationMs, @Error, @RequestBody, @ResponseBody, @CreatedAt)
+            ON CONFLICT (tenant_id, id) DO NOTHING
+            """;
+        connection.Prepared(sql, transaction)
+            .With("@TenantId", entry.TenantId).With("@Id", entry.Id).With("@Source", entry.Source).With("@KeyId", entry.KeyId)
+            .With("@RunId", entry.RunId).With("@Alias", entry.Alias).With("@Provider", entry.Provider).With("@Model", entry.Model)
+            .With("@Operation", entry.Operation).With("@Status", entry.Status).With("@Stream", entry.Stream ? 1 : 0).With("@Cached", entry.Cached ? 1 : 0)
+            .With("@InputTokens", entry.InputTokens).With("@OutputTokens", entry.OutputTokens).With("@CostUsd", entry.CostUsd)
+            .With("@DurationMs", entry.DurationMs).With("@Error", entry.Error).With("@RequestBody", entry.RequestBody)
+            .With("@ResponseBody", entry.ResponseBody).With("@CreatedAt", entry.CreatedAt)
+            .ExecuteNonQuery();
+    }
+
+    public Task AppendAsync(AiRequestEntry entry, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => Append(connection, transaction, entry), cancellationToken);
+
+    /// <param name="before">The created_at/id cursor of the last entry of the previous page.</param>
+    public IReadOnlyList<AiRequestEntry> List(string tenantId, int limit, (long CreatedAt, string Id)? before)
+    {
+        const string sql = """
+            SELECT tenant_id, id, source, key_id, run_id, alias, provider, model, operation, status, stream, cached,
+              input_tokens, output_tokens, cost_usd, duration_ms, error, request_body, response_body, created_at
+            FROM ai_requests
+            WHERE tenant_id = @tenantId AND (@createdAt IS NULL OR created_at < @createdAt OR (created_at = @createdAt AND id < @id))
+            ORDER BY created_at DESC, id DESC LIMIT @limit
+            """;
+        using var connection = database.OpenConnection();
+        using var reader = connection.ExecuteReader(sql, new { tenantId, limit, createdAt = before?.CreatedAt, id = before?.Id });
+        var entries = new List<AiRequestEntry>();
+        while (reader.Read())
+        {
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            entries.Add(new AiRequestEntry(
+                reader.GetString(0), reader.GetString(1), reader.GetString(2), Text(3), Text(4), reader.GetString(5), Text(6), Text(7),
+                reader.GetString(8), reader.GetInt32(9), reader.GetInt64(10) != 0, reader.GetInt64(11) != 0, reader.GetInt64(12), reader.GetInt64(13),
+                reader.GetDouble(14), reader.GetDouble(15), Text(16), Text(17), Text(18), reader.GetInt64(19)));
+        }
+        return entries;
+    }
+
+    /// <summary>What the tenant (or one of its keys) spent on models since <paramref name="since"/>.</summary>
+    public decimal SpentSince(string tenantId, string? keyId, long since)
+    {
+        const string byTenant = "SELECT COALESCE(SUM(cost_usd), 0) FROM ai_requests WHERE tenant_id = @tenantId AND created_at >= @since";
+        const string byKey = "SELECT COALESCE(SUM(cost_usd), 0) FROM ai_requests WHERE tenant_id = @tenantId AND key_id = @keyId AND created_at >= @since";
+        using var connection = database.OpenConnection();
+        return (decimal)connection.ExecuteScalar<double>(keyId is null ? byTenant : byKey, new { tenantId, keyId, since });
+    }
+}
