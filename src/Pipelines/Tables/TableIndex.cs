@@ -1,5 +1,5 @@
 using Saas.Pipelines.Records;
-using Saas.Pipelines.Steps.Enrich;
+using Saas.Pipelines.Expressions;
 
 namespace Saas.Pipelines.Tables;
 
@@ -42,7 +42,7 @@ public sealed class TableIndex(IReadOnlyList<string> keys, IReadOnlyList<string>
     {
         if (fields.Count == 1)
         {
-            return record.TryGetValue(fields[0], out var value) && value is not null ? Template.AsText(value) : null;
+            return record.TryGetValue(fields[0], out var value) && value is not null ? TextTemplate.ToText(value) : null;
         }
         var parts = new string[fields.Count];
         for (var i = 0; i < parts.Length; i++)
@@ -51,7 +51,7 @@ public sealed class TableIndex(IReadOnlyList<string> keys, IReadOnlyList<string>
             {
                 return null;
             }
-            parts[i] = Template.AsText(value);
+            parts[i] = TextTemplate.ToText(value);
         }
         return string.Join(Separator, parts);
     }

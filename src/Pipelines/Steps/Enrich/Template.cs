@@ -1,144 +1,108 @@
-using System.Buffers;
 using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Expressions;
-using Saas.Pipelines.Formats;
 using Saas.Pipelines.Records;
 using Saas.Pipelines.Secrets;
 
 namespace Saas.Pipelines.Steps.Enrich;
 
 /// <summary>
-/// Text with placeholders: <c>{{record.id}}</c> (any JavaScript expression over <c>record</c>) and, where
-/// allowed, <c>{{secrets.name}}</c> (a tenant secret, resolved when the step runs, never stored in the definition).
+/// A <see cref="TextTemplate"/> (<c>{{record.id}}</c> holes over <c>record</c>) that may also name tenant secrets,
+/// <c>{{secrets.name}}</c>, resolved when the step runs and never stored in the definition.
 /// </summary>
 internal sealed partial class Template
 {
-    private readonly IReadOnlyList<Part> _parts;
+    private readonly IReadOnlyList<object> _parts;
 
-    private Template(IReadOnlyList<Part> parts) => _parts = parts;
+    private Template(IReadOnlyList<object> parts, string source)
+    {
+        _parts = parts;
+        var open = source.IndexOf("{{", StringComparison.Ordinal);
+        Prefix = open < 0 ? source : source[..open];
+    }
 
-    private abstract record Part;
-
-    private sealed record Literal(string Text) : Part;
-
-    private sealed record Value(CompiledExpression Expression) : Part;
-
-    private sealed record Secret(string Name) : Part;
+    private sealed record Secret(string Name);
 
     public IEnumerable<string> SecretNames => _parts.OfType<Secret>().Select(s => s.Name);
 
-    public bool IsConstant => _parts.All(p => p is Literal);
+    /// <summary>The literal text before the first hole (where a URL's scheme and host must be).</summary>
+    public string Prefix { get; }
 
-    /// <summary>The literal text before the first placeholder.</summary>
-    public string Prefix => _parts is [Literal first, ..] ? first.Text : "";
-
-    /// <summary>The single expression when the text is exactly one <c>{{...}}</c> (a typed value in a JSON body).</summary>
-    public CompiledExpression? Whole => _parts is [Value only] ? only.Expression : null;
+    /// <summary>The expression when the text is exactly one <c>{{...}}</c> hole: a JSON body puts its typed value there.</summary>
+    public CompiledExpression? Whole { get; private init; }
 
     public static Template? Compile(JsonObjectReader step, string path, string source, bool allowSecrets)
     {
-        var parts = new List<Part>();
+        var parts = new List<object>();
         var ok = true;
         var at = 0;
-        foreach (Match match in Placeholder().Matches(source))
+        foreach (Match match in SecretHole().Matches(source))
         {
-            if (match.Index > at)
-            {
-                parts.Add(new Literal(source[at..match.Index]));
-            }
+            ok &= AddText(source[at..match.Index]);
             at = match.Index + match.Length;
-            var inner = match.Groups[1].Value.Trim();
-            if (inner.StartsWith("secrets.", StringComparison.Ordinal))
+            var name = match.Groups[1].Value;
+            if (!allowSecrets)
             {
-                var name = inner["secrets.".Length..];
-                if (!allowSecrets)
-                {
-                    step.Error(path, $"{{{{{inner}}}}}: secrets may be used in headers and the body only, never in the URL (URLs appear in logs and errors)");
-                    ok = false;
-                }
-                else if (!TenantSecrets.IsValidName(name))
-                {
-                    step.Error(path, $"{{{{{inner}}}}}: '{name}' is not a secret name ({TenantSecrets.NameRule})");
-                    ok = false;
-                }
-                else
-                {
-                    parts.Add(new Secret(name));
-                }
-                continue;
+                step.Error(path, $"{match.Value}: secrets may be used in headers and the body only, never in the URL (URLs appear in logs and errors)");
+                ok = false;
             }
-            var expression = Transform.ExpressionFields.CompileOne(step, path, inner);
-            if (expression is null)
+            else if (!TenantSecrets.IsValidName(name))
             {
+                step.Error(path, $"{match.Value}: '{name}' is not a secret name ({TenantSecrets.NameRule})");
                 ok = false;
             }
             else
             {
-                parts.Add(new Value(expression));
+                parts.Add(new Secret(name));
             }
         }
-        if (source.IndexOf("{{", at, StringComparison.Ordinal) >= 0)
+        ok &= AddText(source[at..]);
+        if (!ok)
         {
-            step.Error(path, "has a '{{' without its closing '}}'");
-            ok = false;
+            return null;
         }
-        if (at < source.Length)
+        var whole = OneHole().Match(source);
+        return new Template(parts, source)
         {
-            parts.Add(new Literal(source[at..]));
+            Whole = whole.Success && parts is [TextTemplate] ? ExpressionCompiler.TryCompile(whole.Groups[1].Value.Trim(), ExpressionLimits.Default, out _) : null,
+        };
+
+        bool AddText(string text)
+        {
+            if (text.Length == 0)
+            {
+                return true;
+            }
+            var template = TextTemplate.TryCompile(text, out var error);
+            if (template is null)
+            {
+                step.Error(path, error!);
+                return false;
+            }
+            parts.Add(template);
+            return true;
         }
-        return ok ? new Template(parts) : null;
     }
 
     /// <param name="encode">Applied to every value taken from the record (URL-encoding in a URL), never to literals or secrets.</param>
     public string Render(Record record, Func<string, string> secret, Func<string, string>? encode = null)
     {
-        if (_parts is [Literal only])
+        if (_parts is [TextTemplate only])
         {
-            return only.Text;
+            return only.Render(record, encode);
         }
         var text = new StringBuilder();
         foreach (var part in _parts)
         {
-            switch (part)
-            {
-                case Literal literal:
-                    text.Append(literal.Text);
-                    break;
-                case Secret named:
-                    text.Append(secret(named.Name));
-                    break;
-                case Value value:
-                    var rendered = AsText(value.Expression.Evaluate(record));
-                    text.Append(encode is null ? rendered : encode(rendered));
-                    break;
-            }
+            text.Append(part is Secret named ? secret(named.Name) : ((TextTemplate)part).Render(record, encode));
         }
         return text.ToString();
     }
 
-    /// <summary>How a value reads inside text: strings as they are, numbers as JavaScript prints them, null as nothing, objects as JSON.</summary>
-    public static string AsText(object? value) => value switch
-    {
-        null => "",
-        string s => s,
-        double d => JsNumberText.Format(d),
-        bool b => b ? "true" : "false",
-        _ => ToJson(value),
-    };
+    [GeneratedRegex(@"\{\{\s*secrets\.([^}]*?)\s*\}\}")]
+    private static partial Regex SecretHole();
 
-    private static string ToJson(object? value)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            RecordJson.WriteValue(writer, value);
-        }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    [GeneratedRegex(@"\{\{(.*?)\}\}", RegexOptions.Singleline)]
-    private static partial Regex Placeholder();
+    [GeneratedRegex(@"^\{\{((?:(?!\{\{|\}\}).)+)\}\}$", RegexOptions.Singleline)]
+    private static partial Regex OneHole();
 }
