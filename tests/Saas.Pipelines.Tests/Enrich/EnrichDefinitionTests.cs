@@ -11,6 +11,8 @@ public sealed class EnrichDefinitionTests
     [InlineData("""{"id":"h","type":"http","url":"https://x.example/{{secrets.token}}","fields":{"a":"response.a"}}""", "steps[0].url: {{secrets.token}}: secrets may be used in headers and the body only, never in the URL")]
     [InlineData("""{"id":"h","type":"http","url":"{{record.url}}","fields":{"a":"response.a"}}""", "steps[0].url: must start with http:// or https://")]
     [InlineData("""{"id":"h","type":"http","url":"https://x.example/{{record.id","fields":{"a":"response.a"}}""", "steps[0].url: '{{' at character 19 is never closed")]
+    [InlineData("""{"id":"h","type":"http","url":"https://{{record.host}}/x","fields":{"a":"response.a"}}""", "steps[0].url: must start with http:// or https:// and a host written out")]
+    [InlineData("""{"id":"h","type":"http","url":"https://api.{{record.domain}}/x","fields":{"a":"response.a"}}""", "steps[0].url: must start with http:// or https:// and a host written out")]
     [InlineData("""{"id":"h","type":"http","url":"https://x.example/","body":{"a":1},"fields":{"a":"response.a"}}""", "steps[0].body: a GET request has no body")]
     [InlineData("""{"id":"h","type":"http","url":"https://x.example/","onError":"ignore","fields":{"a":"response.a"}}""", "steps[0].onError: 'ignore' is not one of 'fail', 'skip', 'null'")]
     [InlineData("""{"id":"h","type":"http","url":"https://x.example/","errorField":"e","fields":{"a":"response.a"}}""", "steps[0].errorField: applies only with \"onError\": \"null\"")]

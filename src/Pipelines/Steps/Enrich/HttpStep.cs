@@ -58,9 +58,9 @@ public sealed class HttpStep : IStep, IReferencesResources
         if (url is not null)
         {
             http._url = Template.Compile(step, step.At("url"), url, allowSecrets: false)!;
-            if (http._url is not null && !(http._url.Prefix.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || http._url.Prefix.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
+            if (http._url is not null && !HasLiteralHost(http._url.Prefix, whole: http._url.Prefix.Length == url.Length))
             {
-                step.Error(step.At("url"), "must start with http:// or https:// (the scheme and host may not come from the record)");
+                step.Error(step.At("url"), "must start with http:// or https:// and a host written out, e.g. \"https://api.example.com/customers/{{record.id}}\" (the scheme and host may not come from the record)");
             }
         }
         var method = step.OneOf("method", Methods, required: false, fallback: "GET");
@@ -114,6 +114,18 @@ public sealed class HttpStep : IStep, IReferencesResources
         }
         http._fields = CompileFields(step);
         return step.Errors.Count == errors ? http : null;
+    }
+
+    /// <summary>The text before the first hole holds the scheme and the whole host (it ends after them, or goes on with '/', '?' or '#').</summary>
+    private static bool HasLiteralHost(string prefix, bool whole)
+    {
+        var scheme = prefix.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? 8 : prefix.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? 7 : -1;
+        if (scheme < 0)
+        {
+            return false;
+        }
+        var end = prefix.IndexOfAny(['/', '?', '#'], scheme);
+        return end > scheme || (whole && prefix.Length > scheme);
     }
 
     /// <summary>Field expressions see <c>response</c> (the parsed answer) and <c>record</c> (the input record).</summary>
