@@ -86,4 +86,30 @@ public sealed class SecretsTests(FlowgateApp app) : IClassFixture<FlowgateApp>
         Assert.Equal(HttpStatusCode.Created, present.StatusCode);
         Assert.DoesNotContain(Value, await present.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task A_secret_sent_by_an_http_step_never_appears_in_the_run_even_when_the_server_echoes_it_in_an_error()
+    {
+        await using var echo = await WebhookReceiver.StartAsync((_, _) => 500);
+        var tenant = await app.CreateTenantAsync();
+        await tenant.Http.PutAsJsonAsync("/api/v1/secrets/crm_token", new { value = Value });
+        var pipeline = await tenant.CreatePipelineAsync(new
+        {
+            name = "enrich",
+            trigger = new { type = "http" },
+            steps = new object[]
+            {
+                new { id = "crm", type = "http", method = "POST", url = echo.Url, retries = 0, body = new { token = "{{secrets.crm_token}}", id = "{{record.id}}" }, headers = new Dictionary<string, string> { ["Authorization"] = "Bearer {{secrets.crm_token}}" }, fields = new { tier = "response.tier" } },
+            },
+        });
+
+        var run = await tenant.RunAndWaitAsync(pipeline, new { id = "c-1" });
+        var runs = await tenant.Http.GetStringAsync($"/api/v1/runs?pipelineId={pipeline}");
+
+        Assert.Equal("failed", run["status"]!.GetValue<string>());
+        Assert.Contains("record 1: POST http://127.0.0.1", run.ToJsonString());
+        Assert.Contains(Value, System.Text.Encoding.UTF8.GetString(echo.Deliveries.Single().Body));
+        Assert.DoesNotContain(Value, run.ToJsonString());
+        Assert.DoesNotContain(Value, runs);
+    }
 }
