@@ -24,6 +24,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<IBlobStore, FolderBlobStore>();
         services.AddSingleton<SmallBlobs>();
         services.AddSingleton<TenantStore>();
+        services.AddSingleton<OAuthClientStore>();
         services.AddSingleton<PipelineStore>();
         services.AddSingleton<WorkQueue>();
         services.AddSingleton<WorkDispatcher>();
@@ -34,6 +35,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<QueueMessages>();
         services.AddSingleton<Scheduler>();
         services.AddSingleton<UsageLedger>();
+        services.AddSingleton<Audit.AuditLog>();
         services.AddSingleton<AiSettingsStore>();
         services.AddSingleton<TenantSecrets>();
         services.AddSingleton<PublishChecks>();

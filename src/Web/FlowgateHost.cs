@@ -1,8 +1,10 @@
 using Saas.Pipelines;
 using Saas.Web.Ai;
+using Saas.Web.Audit;
 using Saas.Web.Api;
 using Saas.Web.Files;
 using Saas.Web.Gateway;
+using Saas.Web.OAuth;
 using Saas.Web.Pipelines;
 using Saas.Web.Queues;
 using Saas.Web.Runs;
@@ -25,13 +27,16 @@ public static class FlowgateHost
             flowgate.DataDirectory = Path.Combine(builder.Environment.ContentRootPath, flowgate.DataDirectory));
         builder.Services.AddTenantApi();
         builder.Services.AddGatewayLimits();
-        builder.Services.AddTenantSecrets(Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data", "keys"));
+        var dataDirectory = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data");
+        builder.Services.AddTenantSecrets(Path.Combine(dataDirectory, "keys"));
+        builder.Services.AddOAuthServer(Path.Combine(dataDirectory, "oauth-keys"));
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseOAuthClientChecks();
         app.UseAuthorization();
         app.UseRateLimiter();
 
@@ -47,6 +52,8 @@ public static class FlowgateHost
         api.MapSecretsApi();
         api.MapFilesApi();
         api.MapTablesApi();
+        api.MapAuditApi();
+        api.MapOAuthClientsApi();
         app.MapGatewayApi();
         return app;
     }
