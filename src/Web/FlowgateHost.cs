@@ -2,12 +2,15 @@ using Saas.Pipelines;
 using Saas.Web.Ai;
 using Saas.Web.Audit;
 using Saas.Web.Api;
+using Saas.Web.Files;
 using Saas.Web.Gateway;
 using Saas.Web.OAuth;
 using Saas.Web.Pipelines;
 using Saas.Web.Queues;
 using Saas.Web.Runs;
 using Saas.Web.Runtime;
+using Saas.Web.Secrets;
+using Saas.Web.Tables;
 using Saas.Web.Tenancy;
 using Saas.Web.Usage;
 
@@ -46,6 +49,9 @@ public static class FlowgateHost
         api.MapQueuesApi();
         api.MapUsageApi();
         api.MapAiSettingsApi();
+        api.MapSecretsApi();
+        api.MapFilesApi();
+        api.MapTablesApi();
         api.MapAuditApi();
         api.MapOAuthClientsApi();
         app.MapGatewayApi();

@@ -38,6 +38,7 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
                 .Replace("{queue}", "orders")
                 .Replace("{name}", "openai")
                 .Replace("{alias}", "fast")
+                .Replace("{**path}", "exports/a.csv")
                 .Replace("{clientId}", client);
             Assert.False(path.Contains('{'), $"{method} {pattern}: the test does not know what to put in this route's parameters; add it above");
 

@@ -39,9 +39,9 @@ public static class PipelinesApi
     }
 
     private static async Task<Results<Created<PipelineDto>, ProblemHttpResult>> CreateAsync(
-        HttpRequest request, CurrentTenant tenant, PipelineStore pipelines, AuditLog audit, CancellationToken cancellationToken)
+        HttpRequest request, CurrentTenant tenant, PipelineStore pipelines, PublishChecks checks, AuditLog audit, CancellationToken cancellationToken)
     {
-        var (definition, problem) = await ReadDefinitionAsync(request, cancellationToken);
+        var (definition, problem) = await ReadDefinitionAsync(request, tenant, checks, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -52,13 +52,13 @@ public static class PipelinesApi
     }
 
     private static async Task<Results<Ok<PipelineDto>, ProblemHttpResult>> PublishAsync(
-        string id, HttpRequest request, CurrentTenant tenant, PipelineStore pipelines, AuditLog audit, CancellationToken cancellationToken)
+        string id, HttpRequest request, CurrentTenant tenant, PipelineStore pipelines, PublishChecks checks, AuditLog audit, CancellationToken cancellationToken)
     {
         if (pipelines.Find(tenant.Id, id) is null)
         {
             return Problems.NotFound("pipeline", id);
         }
-        var (definition, problem) = await ReadDefinitionAsync(request, cancellationToken);
+        var (definition, problem) = await ReadDefinitionAsync(request, tenant, checks, cancellationToken, id);
         if (problem is not null)
         {
             return problem;
@@ -72,7 +72,7 @@ public static class PipelinesApi
         return TypedResults.Ok(row.ToDto(definition.Value.Json));
     }
 
-    private static async Task<Results<Ok<ValidationDto>, ProblemHttpResult>> ValidateAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ValidationDto>, ProblemHttpResult>> ValidateAsync(HttpRequest request, CurrentTenant tenant, PublishChecks checks, CancellationToken cancellationToken)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null)
@@ -82,7 +82,8 @@ public static class PipelinesApi
         using (document)
         {
             var result = DefinitionParser.Parse(document!.RootElement);
-            return TypedResults.Ok(new ValidationDto(result.IsValid, result.Errors));
+            var errors = result.IsValid ? checks.Check(tenant.Id, result.Pipeline!) : result.Errors;
+            return TypedResults.Ok(new ValidationDto(errors.Count == 0, errors));
         }
     }
 
@@ -127,7 +128,8 @@ public static class PipelinesApi
         return TypedResults.Ok(row.ToDto(null));
     }
 
-    private static async Task<((string Json, CompiledPipeline Pipeline)? Definition, ProblemHttpResult? Problem)> ReadDefinitionAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<((string Json, CompiledPipeline Pipeline)? Definition, ProblemHttpResult? Problem)> ReadDefinitionAsync(
+        HttpRequest request, CurrentTenant tenant, PublishChecks checks, CancellationToken cancellationToken, string? pipelineId = null)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null)
@@ -140,6 +142,10 @@ public static class PipelinesApi
             if (!result.IsValid)
             {
                 return (null, Problems.InvalidDefinition(result.Errors));
+            }
+            if (checks.Check(tenant.Id, result.Pipeline!, pipelineId) is { Count: > 0 } missing)
+            {
+                return (null, Problems.InvalidDefinition(missing));
             }
             return ((document.RootElement.GetRawText(), result.Pipeline!), null);
         }
