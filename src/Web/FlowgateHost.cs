@@ -1,4 +1,5 @@
 using Saas.Pipelines;
+using Saas.Pipelines.Runs;
 using Saas.Web.Ai;
 using Saas.Web.Api;
 using Saas.Web.Gateway;
@@ -24,6 +25,7 @@ public static class FlowgateHost
         builder.Services.AddGatewayLimits();
         builder.Services.AddTenantSecrets(Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data", "keys"));
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
+        builder.Services.AddStorageQueueWork(builder.Configuration);
 
         var app = builder.Build();
         app.UseExceptionHandler();

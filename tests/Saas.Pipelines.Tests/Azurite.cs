@@ -1,7 +1,7 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 
-namespace Saas.Pipelines.Tests;
+namespace Saas.Tests;
 
 /// <summary>The Azurite emulator started by tests/services/30-azurite.sh (real Azure Storage protocol, no mocks).</summary>
 internal static class Azurite

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Runs;
 using Saas.Pipelines.Triggers;
+using Saas.Tests;
 
 namespace Saas.Pipelines.Tests.Blobs;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Saas.Pipelines.Blobs;
+using Saas.Tests;
 
 namespace Saas.Pipelines.Tests.Blobs;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Storage.Queues.Models;
 using Saas.Pipelines.Runs;
+using Saas.Tests;
 
 namespace Saas.Pipelines.Tests.Runs;
 
