@@ -9,6 +9,7 @@ using Saas.Pipelines.Metering;
 using Saas.Pipelines.Network;
 using Saas.Pipelines.Pipelines;
 using Saas.Pipelines.Runs;
+using Saas.Pipelines.ServiceBus;
 using Saas.Pipelines.Storage;
 using Saas.Pipelines.Tenancy;
 using Saas.Pipelines.Triggers;
@@ -37,6 +38,8 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<Scheduler>();
         services.AddSingleton<UsageLedger>();
         services.AddSingleton<AiSettingsStore>();
+        services.AddSingleton<ServiceBusConnections>();
+        services.AddSingleton<ServiceBusMessageHandler>();
         services.AddNetworkGuard();
         return services;
     }

@@ -7,6 +7,7 @@ using Saas.Web.Pipelines;
 using Saas.Web.Queues;
 using Saas.Web.Runs;
 using Saas.Web.Runtime;
+using Saas.Web.ServiceBus;
 using Saas.Web.Tenancy;
 using Saas.Web.Usage;
 
@@ -26,6 +27,7 @@ public static class FlowgateHost
         builder.Services.AddTenantSecrets(Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data", "keys"));
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
         builder.Services.AddStorageQueueWork(builder.Configuration);
+        builder.Services.AddHostedService<ServiceBusPump>();
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -43,6 +45,7 @@ public static class FlowgateHost
         api.MapQueuesApi();
         api.MapUsageApi();
         api.MapAiSettingsApi();
+        api.MapServiceBusApi();
         app.MapGatewayApi();
         return app;
     }
