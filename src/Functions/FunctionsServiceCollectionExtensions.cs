@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Saas.Pipelines;
+using Azure.Monitor.OpenTelemetry.AspNetCore;
 using Saas.Pipelines.Runs;
+using Saas.Pipelines.Telemetry;
 
 namespace Saas.Functions;
 
@@ -19,6 +21,11 @@ public static class FunctionsServiceCollectionExtensions
         }
         services.AddPipelines();
         services.AddStorageQueueWork(configuration);
+        var telemetry = services.AddFlowgateTelemetry(configuration);
+        if (TelemetryServiceCollectionExtensions.HasAzureMonitor(configuration))
+        {
+            telemetry.UseAzureMonitor();
+        }
         return services;
     }
 }

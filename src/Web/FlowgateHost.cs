@@ -1,5 +1,9 @@
 using Saas.Pipelines;
+using Azure.Monitor.OpenTelemetry.AspNetCore;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Saas.Pipelines.Runs;
+using Saas.Pipelines.Telemetry;
 using Saas.Web.Ai;
 using Saas.Web.Api;
 using Saas.Web.Gateway;
@@ -28,6 +32,13 @@ public static class FlowgateHost
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
         builder.Services.AddStorageQueueWork(builder.Configuration);
         builder.Services.AddHostedService<ServiceBusPump>();
+        var telemetry = builder.Services.AddFlowgateTelemetry(builder.Configuration)
+            .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation())
+            .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation());
+        if (TelemetryServiceCollectionExtensions.HasAzureMonitor(builder.Configuration))
+        {
+            telemetry.UseAzureMonitor();
+        }
 
         var app = builder.Build();
         app.UseExceptionHandler();

@@ -13,7 +13,7 @@ public sealed class WorkFunctions(WorkMessageHandler handler, StorageWorkQueue t
     /// <summary>One work item: the engine's executor, then the messages for what its commit made necessary.</summary>
     [Function("Work")]
     public Task<WorkMessageOutcome> ExecuteAsync([QueueTrigger(Queue, Connection = "FlowgateStorage")] QueueMessage message, CancellationToken cancellationToken) =>
-        handler.HandleAsync(message.Body.ToString(), message.DequeueCount, cancellationToken);
+        handler.HandleAsync(message.Body.ToString(), message.DequeueCount, cancellationToken, message.InsertedOn);
 
     /// <summary>The outbox relay: due retries and items whose lease ran out without their message being processed.</summary>
     [Function("Relay")]

@@ -10,6 +10,7 @@ using Saas.Pipelines.Metering;
 using Saas.Pipelines.Pipelines;
 using Saas.Pipelines.Records;
 using Saas.Pipelines.Storage;
+using Saas.Pipelines.Telemetry;
 
 namespace Saas.Pipelines.Runs;
 
@@ -78,9 +79,9 @@ public sealed partial class RunExecutor(
         {
             var outcome = item.Kind switch
             {
-                WorkKinds.Split => await SplitAsync(item, run, pipeline, deadline.Token),
+                WorkKinds.Split => await TracedAsync(item, run, () => SplitAsync(item, run, pipeline, deadline.Token)),
                 WorkKinds.Step => await StepAsync(item, run, pipeline, chainedInput, stopwatch, deadline.Token),
-                WorkKinds.Sink => await SinkAsync(item, run, pipeline, deadline.Token),
+                WorkKinds.Sink => await TracedAsync(item, run, () => SinkAsync(item, run, pipeline, deadline.Token)),
                 _ => throw new InvalidOperationException($"unknown work kind '{item.Kind}'"),
             };
             if (outcome.RunFinished)
@@ -167,7 +168,7 @@ public sealed partial class RunExecutor(
             ExecutedStep step;
             try
             {
-                step = await ExecuteStepAsync(item, run, pipeline, index, input, cancellationToken);
+                step = await TracedStepAsync(item, run, pipeline, index, input, cancellationToken);
             }
             catch (Exception error) when (executed.Count > 0 && error is not OperationCanceledException)
             {
@@ -313,6 +314,7 @@ public sealed partial class RunExecutor(
         var where = stepId is not null ? $"step '{stepId}'" + (run.ChunksTotal > 1 ? $" (chunk {item.Chunk})" : "") : item.Kind == WorkKinds.Split ? "input" : "sink";
         var errorRecord = (error as RecordFailedException)?.RecordJson;
         var finished = false;
+        FlowgateTelemetry.FailureRecorded(item.Kind, permanent || item.Attempt >= maxAttempts);
         if (permanent || item.Attempt >= maxAttempts)
         {
             var reason = permanent
@@ -444,6 +446,7 @@ public sealed partial class RunExecutor(
 
     private static void FinishRun(SqliteConnection connection, SqliteTransaction transaction, RunRow run, string status, long? recordsOut, string? outputKey, string? error, long now)
     {
+        FlowgateTelemetry.RunFinished(status);
         const string sql = """
             UPDATE runs SET status = @status, records_out = COALESCE(@recordsOut, records_out), output_key = @outputKey, error = @error,
                 chunks_done = CASE WHEN @status = 'succeeded' THEN COALESCE(chunks_total, chunks_done) ELSE chunks_done END,

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Saas.Pipelines.AzureStorage;
+using Saas.Pipelines.Telemetry;
 
 namespace Saas.Pipelines.Runs;
 
@@ -105,8 +106,13 @@ public enum WorkMessageOutcome
 /// </summary>
 public sealed partial class WorkMessageHandler(StorageWorkQueue transport, WorkQueue queue, RunExecutor executor, IOptions<FlowgateOptions> options, ILogger<WorkMessageHandler> logger)
 {
-    public async Task<WorkMessageOutcome> HandleAsync(string body, long dequeueCount, CancellationToken cancellationToken)
+    /// <param name="insertedAt">When the message was enqueued, for the queue-lag metric.</param>
+    public async Task<WorkMessageOutcome> HandleAsync(string body, long dequeueCount, CancellationToken cancellationToken, DateTimeOffset? insertedAt = null)
     {
+        if (insertedAt is { } enqueued)
+        {
+            FlowgateTelemetry.Lag(QueueOptions.AzureStorage, DateTimeOffset.UtcNow - enqueued);
+        }
         if (WorkMessage.Decode(body, out var problem) is not { } message)
         {
             LogPoisoned(logger, problem!);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Pipelines;
+using Saas.Pipelines.Telemetry;
 using Saas.Pipelines.Triggers;
 
 namespace Saas.Pipelines.ServiceBus;
@@ -16,6 +17,8 @@ public interface IServiceBusDelivery
     string MessageId { get; }
 
     BinaryData Body { get; }
+
+    DateTimeOffset EnqueuedAt { get; }
 
     Task CompleteAsync(CancellationToken cancellationToken);
 
@@ -43,6 +46,7 @@ public sealed partial class ServiceBusMessageHandler(PipelineStore pipelines, Ru
 
     public async Task<ServiceBusOutcome> HandleAsync(string tenantId, string pipelineId, IServiceBusDelivery delivery, CancellationToken cancellationToken)
     {
+        FlowgateTelemetry.Lag("service-bus", DateTimeOffset.UtcNow - delivery.EnqueuedAt);
         var pipeline = pipelines.Find(tenantId, pipelineId);
         if (pipeline is null || pipeline.Status != PipelineStatus.Active)
         {

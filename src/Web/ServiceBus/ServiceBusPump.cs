@@ -102,6 +102,8 @@ public sealed partial class ServiceBusPump(PipelineStore pipelines, ServiceBusCo
 
         public BinaryData Body => args.Message.Body;
 
+        public DateTimeOffset EnqueuedAt => args.Message.EnqueuedTime;
+
         public Task CompleteAsync(CancellationToken cancellationToken) => args.CompleteMessageAsync(args.Message, cancellationToken);
 
         public Task AbandonAsync(CancellationToken cancellationToken) => args.AbandonMessageAsync(args.Message, cancellationToken: cancellationToken);

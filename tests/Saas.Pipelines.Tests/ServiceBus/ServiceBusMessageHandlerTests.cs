@@ -100,6 +100,8 @@ public sealed class ServiceBusMessageHandlerTests
 
         public BinaryData Body { get; } = BinaryData.FromString(body);
 
+        public DateTimeOffset EnqueuedAt { get; } = DateTimeOffset.UtcNow;
+
         public Task CompleteAsync(CancellationToken cancellationToken)
         {
             RunsWhenCompleted = onComplete?.Invoke();
