@@ -151,3 +151,17 @@ public sealed class FunctionTests
         return blob;
     }
 }
+
+public sealed class FunctionsConfigurationTests
+{
+    [Fact]
+    public void The_functions_app_refuses_to_start_without_the_storage_queue_and_says_which_settings_to_set()
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddFlowgateFunctions(configuration));
+
+        Assert.Contains("Flowgate__Queue__Provider=azure-storage", error.Message);
+        Assert.Contains("ConnectionStrings__Queues", error.Message);
+    }
+}
