@@ -333,13 +333,7 @@ public sealed partial class RunExecutor(
                 {
                     SaveStepRun(connection, transaction, run, item, stepId, StepStatus.Failed, null, null, duration, message, errorRecord, started, now);
                 }
-                const string deadLetter = """
-                    INSERT INTO dead_letters (tenant_id, run_id, kind, step_index, chunk, attempts, reason, created_at)
-                    VALUES (@TenantId, @RunId, @Kind, @StepIndex, @Chunk, @Attempt, @reason, @now)
-                    """;
-                connection.Execute(deadLetter, new { item.TenantId, item.RunId, item.Kind, item.StepIndex, item.Chunk, item.Attempt, reason, now }, transaction);
-                queue.RemoveAll(connection, transaction, run.TenantId, run.Id);
-                FinishRun(connection, transaction, run, RunStatus.Failed, null, null, reason, now);
+                FailRun(connection, transaction, run, item, reason, now);
                 return true;
             }, cancellationToken);
         }

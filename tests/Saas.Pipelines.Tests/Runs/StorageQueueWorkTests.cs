@@ -8,16 +8,6 @@ namespace Saas.Pipelines.Tests.Runs;
 /// <summary>The outbox relay and the work-message consumer against the Storage queue of Azurite (decision 015).</summary>
 public sealed class StorageQueueWorkTests : IAsyncLifetime
 {
-    /// <summary>Three steps whose outputs are too big to inline, so each step is its own work item and message.</summary>
-    private const string ThreeSteps = """
-        {"name":"p","trigger":{"type":"http"},"steps":[
-          {"id":"a","type":"map","fields":{"x":"record.n * 2"}},
-          {"id":"b","type":"filter","where":"record.x > 2"},
-          {"id":"c","type":"drop","fields":["n"]}]}
-        """;
-
-    private static readonly string LargeRecords = "[" + string.Join(",", Enumerable.Range(1, 3).Select(n => $$"""{"n":{{n}},"pad":"{{new string('x', 40_000)}}"}""")) + "]";
-
     private readonly string _queue = $"work-{Guid.NewGuid():N}";
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -42,8 +32,8 @@ public sealed class StorageQueueWorkTests : IAsyncLifetime
     public async Task A_run_travels_through_the_queue_with_one_message_per_work_item()
     {
         await using var engine = NewEngine();
-        var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
-        var run = await engine.StartAsync(tenant, pipeline, LargeRecords);
+        var (tenant, pipeline) = await engine.CreatePipelineAsync(TestPipelines.ThreeSteps);
+        var run = await engine.StartAsync(tenant, pipeline, TestPipelines.LargeRecords);
         await ForwardDispatchedAsync(engine);
 
         var outcomes = await ConsumeAsync(engine, TimeSpan.FromSeconds(30));
@@ -58,8 +48,8 @@ public sealed class StorageQueueWorkTests : IAsyncLifetime
     public async Task A_message_redelivered_after_a_crash_between_commit_and_delete_is_harmless()
     {
         await using var engine = NewEngine();
-        var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
-        var run = await engine.StartAsync(tenant, pipeline, LargeRecords);
+        var (tenant, pipeline) = await engine.CreatePipelineAsync(TestPipelines.ThreeSteps);
+        var run = await engine.StartAsync(tenant, pipeline, TestPipelines.LargeRecords);
         await ForwardDispatchedAsync(engine);
         var transport = engine.Get<StorageWorkQueue>();
         var handler = engine.Get<WorkMessageHandler>();
@@ -81,8 +71,8 @@ public sealed class StorageQueueWorkTests : IAsyncLifetime
     public async Task Work_whose_message_was_never_sent_is_relayed_once_its_lease_runs_out()
     {
         await using var engine = NewEngine(leaseSeconds: 1);
-        var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
-        var run = await engine.StartAsync(tenant, pipeline, LargeRecords);
+        var (tenant, pipeline) = await engine.CreatePipelineAsync(TestPipelines.ThreeSteps);
+        var run = await engine.StartAsync(tenant, pipeline, TestPipelines.LargeRecords);
         engine.Take(); // committed, but the process died before its message was sent
         var transport = engine.Get<StorageWorkQueue>();
 
@@ -99,8 +89,8 @@ public sealed class StorageQueueWorkTests : IAsyncLifetime
     public async Task A_message_delivered_more_often_than_the_limit_goes_to_the_poison_queue_and_fails_the_run()
     {
         await using var engine = NewEngine(maxDequeueCount: 2);
-        var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
-        var run = await engine.StartAsync(tenant, pipeline, LargeRecords);
+        var (tenant, pipeline) = await engine.CreatePipelineAsync(TestPipelines.ThreeSteps);
+        var run = await engine.StartAsync(tenant, pipeline, TestPipelines.LargeRecords);
         await ForwardDispatchedAsync(engine);
         var transport = engine.Get<StorageWorkQueue>();
         for (var crash = 0; crash < 2; crash++)

@@ -18,13 +18,6 @@ public sealed class TelemetryCollection;
 [Collection(nameof(TelemetryTests))]
 public sealed class TelemetryTests
 {
-    private const string ThreeSteps = """
-        {"name":"p","trigger":{"type":"http"},"steps":[
-          {"id":"a","type":"map","fields":{"x":"record.n * 2"}},
-          {"id":"b","type":"filter","where":"record.x > 2"},
-          {"id":"c","type":"drop","fields":["n"]}]}
-        """;
-
     [Fact]
     public async Task A_run_is_one_trace_from_its_trigger_through_each_step_with_execution_metrics()
     {
@@ -33,7 +26,7 @@ public sealed class TelemetryTests
         using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(FlowgateTelemetry.Name).AddInMemoryExporter(spans).Build();
         using var meters = Sdk.CreateMeterProviderBuilder().AddMeter(FlowgateTelemetry.Name).AddInMemoryExporter(metrics).Build();
         await using var engine = new Engine();
-        var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
+        var (tenant, pipeline) = await engine.CreatePipelineAsync(TestPipelines.ThreeSteps);
 
         var run = await engine.StartAsync(tenant, pipeline, """[{"n":1},{"n":2}]""");
         await engine.DrainAsync();
@@ -64,11 +57,10 @@ public sealed class TelemetryTests
         var failures = 1;
         await using var engine = new Engine(services => services.AddSingleton<IBlobStore>(sp =>
             new FailingReads(new FolderBlobStore(sp.GetRequiredService<IOptions<FlowgateOptions>>()), () => Interlocked.Decrement(ref failures) >= 0)));
-        var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
-        // Big enough that the input lives in the blob store, whose first read fails.
-        var records = "[" + string.Join(",", Enumerable.Range(1, 3).Select(n => $$"""{"n":{{n}},"pad":"{{new string('x', 40_000)}}"}""")) + "]";
+        var (tenant, pipeline) = await engine.CreatePipelineAsync(TestPipelines.ThreeSteps);
 
-        var run = await engine.StartAsync(tenant, pipeline, records);
+        // The large input lives in the blob store, whose first read fails.
+        var run = await engine.StartAsync(tenant, pipeline, TestPipelines.LargeRecords);
         await engine.DrainAsync();
         tracing!.ForceFlush();
         meters!.ForceFlush();

@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Data.Sqlite;
 
 namespace Saas.Pipelines.Runs;
 
@@ -23,14 +24,7 @@ public sealed partial class RunExecutor
             {
                 return false;
             }
-            var now = Now;
-            const string deadLetter = """
-                INSERT INTO dead_letters (tenant_id, run_id, kind, step_index, chunk, attempts, reason, created_at)
-                VALUES (@TenantId, @RunId, @Kind, @StepIndex, @Chunk, @Attempt, @reason, @now)
-                """;
-            connection.Execute(deadLetter, new { item.TenantId, item.RunId, item.Kind, item.StepIndex, item.Chunk, item.Attempt, reason, now }, transaction);
-            queue.RemoveAll(connection, transaction, run.TenantId, run.Id);
-            FinishRun(connection, transaction, run, RunStatus.Failed, null, null, reason, now);
+            FailRun(connection, transaction, run, item, reason, Now);
             return true;
         }, cancellationToken);
         if (failed)
@@ -39,5 +33,17 @@ public sealed partial class RunExecutor
             signals.Finished(run.Id);
         }
         return failed;
+    }
+
+    /// <summary>Inside a commit: the item's dead letter with the reason, the run's remaining work removed, the run failed.</summary>
+    private void FailRun(SqliteConnection connection, SqliteTransaction transaction, RunRow run, WorkItem item, string reason, long now)
+    {
+        const string deadLetter = """
+            INSERT INTO dead_letters (tenant_id, run_id, kind, step_index, chunk, attempts, reason, created_at)
+            VALUES (@TenantId, @RunId, @Kind, @StepIndex, @Chunk, @Attempt, @reason, @now)
+            """;
+        connection.Execute(deadLetter, new { item.TenantId, item.RunId, item.Kind, item.StepIndex, item.Chunk, item.Attempt, reason, now }, transaction);
+        queue.RemoveAll(connection, transaction, run.TenantId, run.Id);
+        FinishRun(connection, transaction, run, RunStatus.Failed, null, null, reason, now);
     }
 }
