@@ -21,11 +21,7 @@ public static class FunctionsServiceCollectionExtensions
         }
         services.AddPipelines();
         services.AddStorageQueueWork(configuration);
-        var telemetry = services.AddFlowgateTelemetry(configuration);
-        if (TelemetryServiceCollectionExtensions.HasAzureMonitor(configuration))
-        {
-            telemetry.UseAzureMonitor();
-        }
+        services.AddFlowgateTelemetry(configuration, otel => otel.UseAzureMonitor());
         return services;
     }
 }

@@ -32,13 +32,8 @@ public static class FlowgateHost
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
         builder.Services.AddStorageQueueWork(builder.Configuration);
         builder.Services.AddHostedService<ServiceBusPump>();
-        var telemetry = builder.Services.AddFlowgateTelemetry(builder.Configuration)
-            .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation())
-            .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation());
-        if (TelemetryServiceCollectionExtensions.HasAzureMonitor(builder.Configuration))
-        {
-            telemetry.UseAzureMonitor();
-        }
+        builder.Services.AddFlowgateTelemetry(builder.Configuration, otel => otel.UseAzureMonitor(),
+            otel => otel.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation()).WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation()));
 
         var app = builder.Build();
         app.UseExceptionHandler();
