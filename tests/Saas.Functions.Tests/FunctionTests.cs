@@ -113,6 +113,22 @@ public sealed class FunctionTests
     }
 
     [Fact]
+    public async Task The_messages_timer_turns_messages_posted_to_a_flowgate_queue_into_runs()
+    {
+        await using var app = new FunctionsApp();
+        var (tenant, _, _) = await app.CreatePipelineAsync("""
+            {"name":"listener","trigger":{"type":"queue","queue":"orders"},"steps":[{"id":"a","type":"drop","fields":["x"]}]}
+            """);
+        await app.Get<QueueMessages>().PostAsync(tenant, "orders", [JsonDocument.Parse("""{"x":1,"y":2}""").RootElement], CancellationToken.None);
+
+        var taken = await app.Function<TriggerFunctions>().PumpMessagesAsync(new TimerInfo(), CancellationToken.None);
+
+        Assert.Equal(1, taken);
+        var runId = app.Get<RunStore>().List(tenant, null, null, 10, null).Runs.Single().Id;
+        Assert.Equal(RunStatus.Succeeded, (await app.WaitForRunAsync(tenant, runId)).Status);
+    }
+
+    [Fact]
     public async Task The_relay_timer_sends_work_whose_message_was_lost_once_its_lease_ran_out()
     {
         await using var app = new FunctionsApp(leaseSeconds: 1);

@@ -16,7 +16,7 @@ public sealed record SynchronousRunResult(string Id, string PipelineId, string S
 
 /// <summary>Triggers that start runs: schedules, uploaded files and synchronous HTTP calls.</summary>
 public sealed partial class TriggerFunctions(
-    Scheduler scheduler, TenantStore tenants, PipelineStore pipelines, RunStarter starter, RunStore runs, TimeProvider time, ILogger<TriggerFunctions> logger)
+    Scheduler scheduler, QueueMessages messages, TenantStore tenants, PipelineStore pipelines, RunStarter starter, RunStore runs, TimeProvider time, ILogger<TriggerFunctions> logger)
 {
     /// <summary>Uploads go to <c>uploads/{tenantId}/{pipelineId}/{any name}</c> (decision 016). Flex Consumption delivers blob triggers through Event Grid only.</summary>
     public const string UploadsPath = "uploads/{tenant}/{pipeline}/{name}";
@@ -26,6 +26,12 @@ public sealed partial class TriggerFunctions(
     [Function("Schedules")]
     public Task<IReadOnlyList<string>> TickAsync([TimerTrigger("*/5 * * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
         scheduler.TickAsync(cancellationToken);
+
+    /// <summary>Messages posted to Flowgate's own queues (POST /api/v1/queues/{queue}/messages) become runs; timers run on one instance at a time, so no message is taken twice.</summary>
+    /// <returns>How many messages were taken.</returns>
+    [Function("Messages")]
+    public Task<int> PumpMessagesAsync([TimerTrigger("*/2 * * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
+        messages.PumpAsync(500, cancellationToken);
 
     /// <returns>The run started, or null when the path names no upload-triggered, active pipeline of that tenant.</returns>
     [Function("Uploads")]

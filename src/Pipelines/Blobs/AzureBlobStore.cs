@@ -22,7 +22,7 @@ public sealed class AzureBlobStore : IBlobStore
     private readonly BlobServiceClient _service;
     private readonly BlobContainerClient _container;
     private readonly TimeProvider _time;
-    private readonly Lazy<Task> _created;
+    private Task? _created;
     private readonly SemaphoreSlim _delegationKeyLock = new(1, 1);
     private UserDelegationKey? _delegationKey;
 
@@ -31,12 +31,11 @@ public sealed class AzureBlobStore : IBlobStore
         _service = service;
         _container = service.GetBlobContainerClient(container);
         _time = time;
-        _created = new Lazy<Task>(() => _container.CreateIfNotExistsAsync(PublicAccessType.None));
     }
 
     public async Task<Stream> OpenWriteAsync(string key, CancellationToken cancellationToken)
     {
-        await _created.Value.WaitAsync(cancellationToken);
+        await CreatedAsync(cancellationToken);
         // Not BlockBlobClient.OpenWriteAsync: with overwrite it first replaces the blob with an empty one,
         // so a reader could see an empty output while a re-executed step writes it again.
         return new BlockUploadStream(_container.GetBlockBlobClient(Checked(key)), BlockBytes);
@@ -78,6 +77,17 @@ public sealed class AzureBlobStore : IBlobStore
         var delegationKey = await DelegationKeyAsync(expiresAt, cancellationToken);
         var uri = new BlobUriBuilder(blob.Uri) { Sas = sas.ToSasQueryParameters(delegationKey, _service.AccountName) }.ToUri();
         return new DownloadLink(uri, expiresAt, null);
+    }
+
+    /// <summary>Creates the container once; a failed attempt (storage unreachable) is tried again next time.</summary>
+    private Task CreatedAsync(CancellationToken cancellationToken)
+    {
+        var created = _created;
+        if (created is null || created.IsFaulted || created.IsCanceled)
+        {
+            _created = created = _container.CreateIfNotExistsAsync(PublicAccessType.None);
+        }
+        return created.WaitAsync(cancellationToken);
     }
 
     /// <summary>One user delegation key serves many links; a new one is asked for when a link would outlive it.</summary>

@@ -49,7 +49,7 @@ public sealed record WorkMessage(long Id, string TenantId, string RunId, string 
 public sealed class StorageWorkQueue
 {
     private readonly WorkQueue _queue;
-    private readonly Lazy<Task> _created;
+    private Task? _created;
 
     public StorageWorkQueue(QueueServiceClient service, WorkQueue queue, IOptions<FlowgateOptions> options)
     {
@@ -57,7 +57,6 @@ public sealed class StorageWorkQueue
         var name = options.Value.Queue.Name;
         Work = service.GetQueueClient(name);
         Poison = service.GetQueueClient($"{name}-poison");
-        _created = new Lazy<Task>(() => Task.WhenAll(Work.CreateIfNotExistsAsync(), Poison.CreateIfNotExistsAsync()));
     }
 
     public QueueClient Work { get; }
@@ -66,7 +65,7 @@ public sealed class StorageWorkQueue
 
     public async Task SendAsync(IEnumerable<WorkItem> items, CancellationToken cancellationToken)
     {
-        await _created.Value.WaitAsync(cancellationToken);
+        await CreatedAsync(cancellationToken);
         await Task.WhenAll(items.Select(item => Work.SendMessageAsync(WorkMessage.Of(item).Encode(), cancellationToken)));
     }
 
@@ -79,10 +78,21 @@ public sealed class StorageWorkQueue
         return due.Count;
     }
 
+    /// <summary>Creates the queues once; a failed attempt (storage unreachable) is tried again next time.</summary>
+    private Task CreatedAsync(CancellationToken cancellationToken)
+    {
+        var created = _created;
+        if (created is null || created.IsFaulted || created.IsCanceled)
+        {
+            _created = created = Task.WhenAll(Work.CreateIfNotExistsAsync(), Poison.CreateIfNotExistsAsync());
+        }
+        return created.WaitAsync(cancellationToken);
+    }
+
     /// <summary>Moves a message that cannot be processed to the poison queue, with why.</summary>
     public async Task SendToPoisonAsync(string body, string reason, CancellationToken cancellationToken)
     {
-        await _created.Value.WaitAsync(cancellationToken);
+        await CreatedAsync(cancellationToken);
         await Poison.SendMessageAsync(JsonSerializer.Serialize(new { reason, message = body }), cancellationToken);
     }
 }
@@ -197,6 +207,7 @@ public static class StorageWorkQueueServiceCollectionExtensions
             sp.GetRequiredService<WorkQueue>(), sp.GetRequiredService<IOptions<FlowgateOptions>>()));
         services.AddSingleton<WorkMessageHandler>();
         services.AddHostedService<DispatchedWorkForwarder>();
+        services.AddHostedService<RunFinishWatcher>();
         return services;
     }
 }

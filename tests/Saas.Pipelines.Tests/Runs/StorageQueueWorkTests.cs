@@ -19,14 +19,16 @@ public sealed class StorageQueueWorkTests : IAsyncLifetime
         await queues.GetQueueClient($"{_queue}-poison").DeleteIfExistsAsync();
     }
 
-    private Engine NewEngine(int maxDequeueCount = 5, int leaseSeconds = 5) => new(settings: new Dictionary<string, string?>
+    private Engine NewEngine(int maxDequeueCount = 5, int leaseSeconds = 5) => new(settings: Settings(maxDequeueCount, leaseSeconds));
+
+    private Dictionary<string, string?> Settings(int maxDequeueCount = 5, int leaseSeconds = 5) => new()
     {
         ["Flowgate:Queue:Provider"] = "azure-storage",
         ["Flowgate:Queue:Name"] = _queue,
         ["Flowgate:Queue:MaxDequeueCount"] = maxDequeueCount.ToString(),
         ["Flowgate:Runtime:LeaseSeconds"] = leaseSeconds.ToString(),
         ["ConnectionStrings:Queues"] = Azurite.ConnectionString,
-    });
+    };
 
     [Fact]
     public async Task A_run_travels_through_the_queue_with_one_message_per_work_item()
@@ -111,6 +113,27 @@ public sealed class StorageQueueWorkTests : IAsyncLifetime
         using var body = JsonDocument.Parse(poison.Body.ToString());
         Assert.Contains("Flowgate:Queue:MaxDequeueCount is 2", body.RootElement.GetProperty("reason").GetString());
         Assert.Contains(run.Id, body.RootElement.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_caller_waiting_in_a_process_that_does_not_execute_the_work_is_released_when_the_run_finishes()
+    {
+        await using var engine = NewEngine();
+        var watcher = engine.Get<IEnumerable<Microsoft.Extensions.Hosting.IHostedService>>().OfType<RunFinishWatcher>().Single();
+        await watcher.StartAsync(CancellationToken.None);
+        var (tenant, pipeline) = await engine.CreatePipelineAsync(TestPipelines.ThreeSteps);
+        var run = await engine.StartAsync(tenant, pipeline, TestPipelines.LargeRecords);
+        var finished = engine.Get<RunSignals>().WhenFinished(run.Id);
+        await ForwardDispatchedAsync(engine);
+
+        // Another engine (the Functions app) executes the work; only the database is shared.
+        await using (var functions = new Engine(dataDirectory: engine.DataDirectory, settings: Settings()))
+        {
+            await ConsumeAsync(functions, TimeSpan.FromSeconds(30));
+        }
+
+        await finished.WaitAsync(TimeSpan.FromSeconds(5));
+        await watcher.StopAsync(CancellationToken.None);
     }
 
     [Fact]
