@@ -14,6 +14,10 @@ public sealed class FlowgateOptions
     public RuntimeOptions Runtime { get; set; } = new();
 
     public AiOptions Ai { get; set; } = new();
+
+    public BlobsOptions Blobs { get; set; } = new();
+
+    public QueueOptions Queue { get; set; } = new();
 }
 
 /// <summary>Configuration section <c>Flowgate:Ai</c>: model calls made by <c>llm</c> steps.</summary>
@@ -38,6 +42,36 @@ public sealed class AiOptions
     /// <summary>Seconds one model call may take.</summary>
     [Range(1, 3600)]
     public int CallTimeoutSeconds { get; set; } = 120;
+}
+
+/// <summary>Configuration section <c>Flowgate:Blobs</c>; the Azure provider reads <c>ConnectionStrings:Blobs</c>.</summary>
+public sealed class BlobsOptions
+{
+    public const string Folder = "folder";
+    public const string Azure = "azure";
+
+    /// <summary><c>folder</c> (files under the data directory) or <c>azure</c> (Azure Blob Storage).</summary>
+    public string Provider { get; set; } = Folder;
+
+    /// <summary>The one container holding every tenant's blobs under its tenant prefix (decision 014).</summary>
+    public string Container { get; set; } = "flowgate";
+}
+
+/// <summary>Configuration section <c>Flowgate:Queue</c>; the Azure provider reads <c>ConnectionStrings:Queues</c>.</summary>
+public sealed class QueueOptions
+{
+    public const string Sql = "sql";
+    public const string AzureStorage = "azure-storage";
+
+    /// <summary><c>sql</c> (the work_items table, leased by embedded workers) or <c>azure-storage</c> (relayed to a Storage queue, decision 015).</summary>
+    public string Provider { get; set; } = Sql;
+
+    /// <summary>The Storage queue that carries work items; its poison queue is this name with <c>-poison</c>.</summary>
+    public string Name { get; set; } = "flowgate-work";
+
+    /// <summary>Deliveries of one message before it is treated as poison: the run fails and the message moves to the poison queue.</summary>
+    [Range(1, 100)]
+    public int MaxDequeueCount { get; set; } = 5;
 }
 
 /// <summary>Configuration section <c>Flowgate:Runtime</c>: the workers that execute steps.</summary>

@@ -1,5 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Saas.Pipelines.AzureStorage;
 using Saas.Pipelines.Ai;
 using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Metering;
@@ -7,6 +10,7 @@ using Saas.Pipelines.Network;
 using Saas.Pipelines.Pipelines;
 using Saas.Pipelines.Runs;
 using Saas.Pipelines.Secrets;
+using Saas.Pipelines.ServiceBus;
 using Saas.Pipelines.Storage;
 using Saas.Pipelines.Tenancy;
 using Saas.Pipelines.Triggers;
@@ -21,7 +25,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddOptions<FlowgateOptions>().BindConfiguration(FlowgateOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Database>();
-        services.AddSingleton<IBlobStore, FolderBlobStore>();
+        services.AddSingleton<IBlobStore>(BlobStoreFor);
         services.AddSingleton<SmallBlobs>();
         services.AddSingleton<TenantStore>();
         services.AddSingleton<OAuthClientStore>();
@@ -48,7 +52,23 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<AiRequestLog>();
         services.AddSingleton<AiBudgets>();
         services.AddSingleton<LocalEmbeddings>();
+        services.AddSingleton<ServiceBusConnections>();
+        services.AddSingleton<ServiceBusMessageHandler>();
         services.AddNetworkGuard();
         return services;
+    }
+
+    /// <summary><c>Flowgate:Blobs:Provider</c>: the folder store (default) or Azure Blob Storage.</summary>
+    private static IBlobStore BlobStoreFor(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<FlowgateOptions>>();
+        return options.Value.Blobs.Provider switch
+        {
+            BlobsOptions.Folder => new FolderBlobStore(options),
+            BlobsOptions.Azure => new AzureBlobStore(
+                StorageConnections.Blobs(services.GetRequiredService<IConfiguration>(), "Flowgate:Blobs:Provider=azure"),
+                options.Value.Blobs.Container, services.GetRequiredService<TimeProvider>()),
+            var other => throw new InvalidOperationException($"Flowgate:Blobs:Provider is '{other}': use '{BlobsOptions.Folder}' (the default) or '{BlobsOptions.Azure}'"),
+        };
     }
 }

@@ -1,4 +1,9 @@
 using Saas.Pipelines;
+using Azure.Monitor.OpenTelemetry.AspNetCore;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Saas.Pipelines.Runs;
+using Saas.Pipelines.Telemetry;
 using Saas.Web.Ai;
 using Saas.Web.Audit;
 using Saas.Web.Api;
@@ -11,6 +16,7 @@ using Saas.Web.Runs;
 using Saas.Web.Runtime;
 using Saas.Web.Secrets;
 using Saas.Web.Tables;
+using Saas.Web.ServiceBus;
 using Saas.Web.Tenancy;
 using Saas.Web.Usage;
 
@@ -31,6 +37,10 @@ public static class FlowgateHost
         builder.Services.AddTenantSecrets(Path.Combine(dataDirectory, "keys"));
         builder.Services.AddOAuthServer(Path.Combine(dataDirectory, "oauth-keys"));
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
+        builder.Services.AddStorageQueueWork(builder.Configuration);
+        builder.Services.AddHostedService<ServiceBusPump>();
+        builder.Services.AddFlowgateTelemetry(builder.Configuration, otel => otel.UseAzureMonitor(),
+            otel => otel.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation()).WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation()));
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -54,6 +64,7 @@ public static class FlowgateHost
         api.MapTablesApi();
         api.MapAuditApi();
         api.MapOAuthClientsApi();
+        api.MapServiceBusApi();
         app.MapGatewayApi();
         return app;
     }

@@ -18,7 +18,8 @@ public sealed class Engine : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly bool _ownsDirectory;
 
-    public Engine(Action<IServiceCollection>? configure = null, string? dataDirectory = null)
+    /// <param name="settings">Configuration added to (or overriding) the test defaults.</param>
+    public Engine(Action<IServiceCollection>? configure = null, string? dataDirectory = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         _ownsDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "flowgate-engine-tests", Guid.NewGuid().ToString("N"));
@@ -28,11 +29,12 @@ public sealed class Engine : IAsyncDisposable
             ["Flowgate:Runtime:RetryBaseDelayMilliseconds"] = "1",
             ["Flowgate:Runtime:LeaseSeconds"] = "5",
             ["Flowgate:Runtime:UncommittedChainMilliseconds"] = "60000",
-        }).Build();
+        }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         services.AddPipelines();
+        services.AddStorageQueueWork(configuration);
         configure?.Invoke(services);
         _services = services.BuildServiceProvider();
     }

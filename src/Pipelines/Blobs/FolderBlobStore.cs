@@ -39,6 +39,10 @@ public sealed class FolderBlobStore : IBlobStore
         }
     }
 
+    public Task<DownloadLink> CreateDownloadLinkAsync(string key, TimeSpan lifetime, CancellationToken cancellationToken) =>
+        Task.FromResult(DownloadLink.Unavailable(
+            "the folder blob store has no URL of its own: blobs are streamed by the API; set Flowgate:Blobs:Provider=azure for links that expire"));
+
     private void EnsureDirectory(string directory)
     {
         if (_directories.ContainsKey(directory))

@@ -11,6 +11,16 @@ public interface IBlobStore
 
     /// <exception cref="FileNotFoundException">No blob has that key.</exception>
     Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>A link that reads the blob without Flowgate in the way, valid for <paramref name="lifetime"/>.</summary>
+    Task<DownloadLink> CreateDownloadLinkAsync(string key, TimeSpan lifetime, CancellationToken cancellationToken) =>
+        Task.FromResult(DownloadLink.Unavailable($"{GetType().Name} cannot issue download links"));
+}
+
+/// <summary>Either a link that expires, or why this store cannot issue one (callers then stream the blob themselves).</summary>
+public sealed record DownloadLink(Uri? Url, DateTimeOffset? ExpiresAt, string? UnavailableReason)
+{
+    public static DownloadLink Unavailable(string reason) => new(null, null, reason);
 }
 
 /// <summary>The blob layout; tenant first, so a tenant's data can be listed, exported or erased as one.</summary>

@@ -78,6 +78,7 @@ public static partial class DefinitionParser
         var delimiter = ',';
         string? queue = null, cron = null, timeZone = null;
         JsonElement? input = null;
+        ServiceBusSource? serviceBus = null;
         switch (type)
         {
             case TriggerTypes.Upload:
@@ -89,7 +90,12 @@ public static partial class DefinitionParser
                 }
                 break;
             case TriggerTypes.Queue:
-                queue = trigger.String("queue", required: true, "the queue name messages are posted to, e.g. \"orders\"");
+                serviceBus = ReadServiceBus(trigger);
+                queue = trigger.String("queue", required: serviceBus is null && trigger.Property("serviceBus") is null, "the queue name messages are posted to, e.g. \"orders\"");
+                if (queue is not null && serviceBus is not null)
+                {
+                    trigger.Error(trigger.At("queue"), "names a Flowgate queue; a trigger listens either to it or to \"serviceBus\", not both");
+                }
                 if (queue is not null && !QueueName().IsMatch(queue))
                 {
                     trigger.Error(trigger.At("queue"), "must be 1-63 characters: letters, digits, '-', '_' or '.', starting with a letter or digit");
@@ -122,7 +128,42 @@ public static partial class DefinitionParser
                 break;
         }
         trigger.RejectUnknownProperties();
-        return type is null ? null : new TriggerDefinition(type, format, delimiter, queue, cron, timeZone, input?.Clone());
+        return type is null ? null : new TriggerDefinition(type, format, delimiter, queue, cron, timeZone, input?.Clone()) { ServiceBus = serviceBus };
+    }
+
+    /// <summary><c>"serviceBus": {"connection": "...", "queue": "..."}</c> or <c>{"connection", "topic", "subscription"}</c>.</summary>
+    private static ServiceBusSource? ReadServiceBus(JsonObjectReader trigger)
+    {
+        if (trigger.Property("serviceBus") is not { } element)
+        {
+            return null;
+        }
+        var source = new JsonObjectReader(element, trigger.At("serviceBus"), trigger.Errors);
+        if (!source.IsObject)
+        {
+            return null;
+        }
+        var connection = source.String("connection", required: true, "the name of a Service Bus connection saved with PUT /api/v1/servicebus/connections/{name}");
+        var queue = source.String("queue", required: false);
+        var topic = source.String("topic", required: false);
+        var subscription = source.String("subscription", required: false);
+        source.RejectUnknownProperties();
+        if (queue is null && topic is null)
+        {
+            source.Error(source.Path, "needs \"queue\" (a Service Bus queue) or \"topic\" with \"subscription\"");
+            return null;
+        }
+        if (queue is not null && (topic is not null || subscription is not null))
+        {
+            source.Error(source.At("queue"), "listens to a queue; leave out \"topic\" and \"subscription\", or leave out \"queue\" to listen to a topic subscription");
+            return null;
+        }
+        if (topic is not null && subscription is null)
+        {
+            source.Error(source.At("subscription"), $"is required with \"topic\": the subscription of topic '{topic}' to receive from");
+            return null;
+        }
+        return connection is null ? null : new ServiceBusSource(connection, queue, topic, subscription);
     }
 
     private static List<StepDefinition> ReadSteps(JsonObjectReader pipeline, List<DefinitionError> errors, out List<CompiledStep> compiled)

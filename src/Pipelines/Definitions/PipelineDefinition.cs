@@ -27,7 +27,17 @@ public sealed record TriggerDefinition(
     string? Queue,
     string? Cron,
     string? TimeZone,
-    JsonElement? Input);
+    JsonElement? Input)
+{
+    /// <summary>For a queue trigger: the Service Bus entity it listens to instead of a Flowgate queue.</summary>
+    public ServiceBusSource? ServiceBus { get; init; }
+}
+
+/// <summary>A Service Bus queue, or a topic subscription, reached with a tenant's saved connection (by name).</summary>
+public sealed record ServiceBusSource(string Connection, string? Queue, string? Topic, string? Subscription)
+{
+    public string Entity => Queue ?? $"{Topic}/subscriptions/{Subscription}";
+}
 
 /// <summary>A step as written in the definition; <see cref="Config"/> is the whole step object.</summary>
 public sealed record StepDefinition(string Id, string Type, bool Disabled, JsonElement Config);

@@ -122,6 +122,16 @@ public sealed class PipelineStore(Database database, TimeProvider time)
         return connection.Query<PipelineRow>(sql).AsList();
     }
 
+    /// <summary>Every tenant's active queue-triggered pipelines: the Service Bus pump picks those listening to Service Bus.</summary>
+    public IReadOnlyList<PipelineRow> ListQueueTriggeredAcrossTenants()
+    {
+        const string sql = $"""
+            SELECT {PipelineColumns} FROM pipelines WHERE trigger_type = 'queue' AND status = 'active'
+            """;
+        using var connection = database.OpenConnection();
+        return connection.Query<PipelineRow>(sql).AsList();
+    }
+
     public IReadOnlyList<PipelineVersionRow> ListVersions(string tenantId, string pipelineId)
     {
         const string sql = """

@@ -13,6 +13,7 @@ using Saas.Pipelines.Records;
 using Saas.Pipelines.Sinks;
 using Saas.Pipelines.Steps;
 using Saas.Pipelines.Storage;
+using Saas.Pipelines.Telemetry;
 
 namespace Saas.Pipelines.Runs;
 
@@ -82,9 +83,9 @@ public sealed partial class RunExecutor(
         {
             var outcome = item.Kind switch
             {
-                WorkKinds.Split => await SplitAsync(item, run, pipeline, deadline.Token),
+                WorkKinds.Split => await TracedAsync(item, run, () => SplitAsync(item, run, pipeline, deadline.Token)),
                 WorkKinds.Step => await StepAsync(item, run, pipeline, chainedInput, stopwatch, deadline.Token),
-                WorkKinds.Sink => await SinkAsync(item, run, pipeline, deadline.Token),
+                WorkKinds.Sink => await TracedAsync(item, run, () => SinkAsync(item, run, pipeline, deadline.Token)),
                 _ => throw new InvalidOperationException($"unknown work kind '{item.Kind}'"),
             };
             if (outcome.RunFinished)
@@ -171,7 +172,7 @@ public sealed partial class RunExecutor(
             ExecutedStep step;
             try
             {
-                step = await ExecuteStepAsync(item, run, pipeline, index, input, cancellationToken);
+                step = await TracedStepAsync(item, run, pipeline, index, input, cancellationToken);
             }
             catch (Exception error) when (executed.Count > 0 && error is not OperationCanceledException)
             {
@@ -332,6 +333,7 @@ public sealed partial class RunExecutor(
         var where = stepId is not null ? $"step '{stepId}'" + (run.ChunksTotal > 1 ? $" (chunk {item.Chunk})" : "") : item.Kind == WorkKinds.Split ? "input" : "sink";
         var errorRecord = (error as RecordFailedException)?.RecordJson;
         var finished = false;
+        FlowgateTelemetry.FailureRecorded(item.Kind, permanent || item.Attempt >= maxAttempts);
         if (permanent || item.Attempt >= maxAttempts)
         {
             var reason = permanent
@@ -350,13 +352,7 @@ public sealed partial class RunExecutor(
                 {
                     SaveStepRun(connection, transaction, run, item, stepId, StepStatus.Failed, null, null, duration, message, errorRecord, started, now);
                 }
-                const string deadLetter = """
-                    INSERT INTO dead_letters (tenant_id, run_id, kind, step_index, chunk, attempts, reason, created_at)
-                    VALUES (@TenantId, @RunId, @Kind, @StepIndex, @Chunk, @Attempt, @reason, @now)
-                    """;
-                connection.Execute(deadLetter, new { item.TenantId, item.RunId, item.Kind, item.StepIndex, item.Chunk, item.Attempt, reason, now }, transaction);
-                queue.RemoveAll(connection, transaction, run.TenantId, run.Id);
-                FinishRun(connection, transaction, run, RunStatus.Failed, null, null, reason, now);
+                FailRun(connection, transaction, run, item, reason, now);
                 return true;
             }, cancellationToken);
         }
@@ -463,6 +459,7 @@ public sealed partial class RunExecutor(
 
     private static void FinishRun(SqliteConnection connection, SqliteTransaction transaction, RunRow run, string status, long? recordsOut, string? outputKey, string? error, long now)
     {
+        FlowgateTelemetry.RunFinished(status);
         const string sql = """
             UPDATE runs SET status = @status, records_out = COALESCE(@recordsOut, records_out), output_key = @outputKey, error = @error,
                 chunks_done = CASE WHEN @status = 'succeeded' THEN COALESCE(chunks_total, chunks_done) ELSE chunks_done END,

@@ -10,6 +10,9 @@ public sealed class RunSignals
     public Task WhenFinished(string runId) =>
         _waiting.GetOrAdd(runId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
+    /// <summary>The runs someone in this process is waiting for.</summary>
+    public ICollection<string> Waiting => _waiting.Keys;
+
     public void Forget(string runId) => _waiting.TryRemove(runId, out _);
 
     public void Finished(string runId)

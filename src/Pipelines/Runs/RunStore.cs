@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Storage;
+using Saas.Pipelines.Telemetry;
 
 namespace Saas.Pipelines.Runs;
 
@@ -83,6 +84,7 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
                 SmallBlobs.Save(connection, transaction, run.TenantId, run.InputKey, input);
             }
             rows.Add(row);
+            FlowgateTelemetry.RunCreated(row);
             items.Add(queue.Enqueue(connection, transaction, run.TenantId, run.Id, single ? WorkKinds.Step : WorkKinds.Split, 0, 0));
         }
         return (rows, items);

@@ -93,6 +93,28 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
             return connection.Execute(sql, new { node = Node }, transaction);
         }, cancellationToken);
 
+    /// <summary>
+    /// Takes over an item delivered by a message (<see cref="StorageWorkQueue"/>), if it is still at the
+    /// step and attempt the message names; false for a stale duplicate (done, moved on, or retried since).
+    /// </summary>
+    public async Task<bool> ClaimAsync(WorkItem item, CancellationToken cancellationToken) =>
+        await database.WriteAsync((connection, transaction) =>
+        {
+            const string sql = """
+                UPDATE work_items SET lease_owner = @node, lease_until = @until
+                WHERE id = @Id AND tenant_id = @TenantId AND kind = @Kind AND step_index = @StepIndex AND attempt = @Attempt
+                """;
+            return connection.Execute(sql, new { item.Id, item.TenantId, item.Kind, item.StepIndex, item.Attempt, until = Now + LeaseMilliseconds, node = Node }, transaction) == 1;
+        }, cancellationToken);
+
+    /// <summary>The error the item's last failed attempt recorded, if any.</summary>
+    public string? LastError(WorkItem item)
+    {
+        const string sql = "SELECT last_error FROM work_items WHERE id = @Id AND tenant_id = @TenantId";
+        using var connection = database.OpenConnection();
+        return connection.ExecuteScalar<string?>(sql, new { item.Id, item.TenantId });
+    }
+
     /// <summary>Keeps a long step's lease alive; false if the item is no longer this node's.</summary>
     public async Task<bool> ExtendLeaseAsync(WorkItem item, CancellationToken cancellationToken) =>
         await database.WriteAsync((connection, transaction) =>

@@ -12,6 +12,11 @@ public static class EmbeddedRuntime
     {
         if (configuration.GetValue($"{FlowgateOptions.Section}:Runtime:Embedded", true))
         {
+            if (configuration[$"{FlowgateOptions.Section}:Queue:Provider"] == QueueOptions.AzureStorage)
+            {
+                throw new InvalidOperationException(
+                    "Flowgate:Queue:Provider=azure-storage sends work to the Functions app: set Flowgate:Runtime:Embedded=false on the web host, or use the sql queue provider to run work here");
+            }
             services.AddHostedService<Workers>();
             services.AddHostedService<ScheduleTicks>();
             services.AddHostedService<QueuePump>();

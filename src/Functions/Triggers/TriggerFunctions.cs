@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+using Saas.Pipelines.Definitions;
+using Saas.Pipelines.Pipelines;
+using Saas.Pipelines.Runs;
+using Saas.Pipelines.Tenancy;
+using Saas.Pipelines.Triggers;
+
+namespace Saas.Functions.Triggers;
+
+/// <summary>The finished (or, after the wait, still running) run a synchronous call answers with.</summary>
+public sealed record SynchronousRunResult(string Id, string PipelineId, string Status, long? RecordsIn, long? RecordsOut, string? Error);
+
+/// <summary>Triggers that start runs: schedules, uploaded files and synchronous HTTP calls.</summary>
+public sealed partial class TriggerFunctions(
+    Scheduler scheduler, QueueMessages messages, TenantStore tenants, PipelineStore pipelines, RunStarter starter, RunStore runs, TimeProvider time, ILogger<TriggerFunctions> logger)
+{
+    /// <summary>Uploads go to <c>uploads/{tenantId}/{pipelineId}/{any name}</c> (decision 016). Flex Consumption delivers blob triggers through Event Grid only.</summary>
+    public const string UploadsPath = "uploads/{tenant}/{pipeline}/{name}";
+
+    private const int MaxWaitSeconds = 120;
+
+    [Function("Schedules")]
+    public Task<IReadOnlyList<string>> TickAsync([TimerTrigger("*/5 * * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
+        scheduler.TickAsync(cancellationToken);
+
+    /// <summary>Messages posted to Flowgate's own queues (POST /api/v1/queues/{queue}/messages) become runs; timers run on one instance at a time, so no message is taken twice.</summary>
+    /// <returns>How many messages were taken.</returns>
+    [Function("Messages")]
+    public Task<int> PumpMessagesAsync([TimerTrigger("*/2 * * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
+        messages.PumpAsync(500, cancellationToken);
+
+    /// <returns>The run started, or null when the path names no upload-triggered, active pipeline of that tenant.</returns>
+    [Function("Uploads")]
+    public async Task<string?> UploadAsync(
+        [BlobTrigger(UploadsPath, Connection = "FlowgateStorage", Source = BlobTriggerSource.EventGrid)] Stream file, string tenant, string pipeline, string name, CancellationToken cancellationToken)
+    {
+        var row = pipelines.Find(tenant, pipeline);
+        var refused = row switch
+        {
+            null => $"tenant '{tenant}' has no pipeline '{pipeline}'",
+            { Status: PipelineStatus.Paused } => $"pipeline '{pipeline}' is paused",
+            { TriggerType: not TriggerTypes.Upload } => $"pipeline '{pipeline}' is triggered by '{row.TriggerType}', not by uploads",
+            _ => null,
+        };
+        if (refused is not null)
+        {
+            LogUploadRefused(logger, $"{tenant}/{pipeline}/{name}", refused);
+            return null;
+        }
+        var run = await starter.StartUploadAsync(tenant, row!, file, cancellationToken);
+        LogUploadStarted(logger, $"{tenant}/{pipeline}/{name}", run.Id);
+        return run.Id;
+    }
+
+    /// <summary>
+    /// <c>POST /api/pipelines/{id}/runs?timeoutSeconds=30</c> with an API key: starts a run on the JSON
+    /// records and answers when it has finished (200), or with its state when the wait ran out (202).
+    /// </summary>
+    [Function("SynchronousRun")]
+    public async Task<IActionResult> RunAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "pipelines/{id}/runs")] HttpRequest request, string id, CancellationToken cancellationToken)
+    {
+        var header = request.Headers.Authorization.ToString();
+        var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? tenants.FindApiKey(header["Bearer ".Length..].Trim()) : null;
+        if (key is null)
+        {
+            return Problem(401, "Unauthorized", "Send 'Authorization: Bearer fg_live_…' with a valid API key of your tenant.");
+        }
+        var pipeline = pipelines.Find(key.TenantId, id);
+        if (pipeline is null)
+        {
+            return Problem(404, "Not found", $"No pipeline '{id}' exists.");
+        }
+        if (pipeline.Status == PipelineStatus.Paused)
+        {
+            return Problem(409, "Pipeline is paused", $"Pipeline '{id}' is paused; POST /api/v1/pipelines/{id}/resume to start runs again.");
+        }
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+        }
+        catch (JsonException error)
+        {
+            return Problem(400, "Invalid JSON", $"The body is not JSON: {error.Message}");
+        }
+        using (document)
+        {
+            if (RunStarter.ValidateRecords(document.RootElement) is { } invalid)
+            {
+                return Problem(400, "Invalid run input", $"{invalid}. Send one JSON object (one record) or an array of objects.");
+            }
+            var run = await starter.StartAsync(key.TenantId, pipeline, document.RootElement, TriggerTypes.Http, cancellationToken);
+            var timeout = int.TryParse(request.Query["timeoutSeconds"], out var seconds) ? Math.Clamp(seconds, 1, MaxWaitSeconds) : 30;
+            var finished = await WaitAsync(key.TenantId, run.Id, TimeSpan.FromSeconds(timeout), cancellationToken);
+            var result = new SynchronousRunResult(finished.Id, finished.PipelineId, finished.Status, finished.RecordsIn, finished.RecordsOut, finished.Error);
+            return new ObjectResult(result) { StatusCode = RunStatus.IsFinished(finished.Status) ? 200 : 202 };
+        }
+    }
+
+    /// <summary>The steps run on whichever instance takes their messages, so the run's row is watched rather than an in-process signal.</summary>
+    private async Task<RunRow> WaitAsync(string tenantId, string runId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + timeout;
+        var delay = TimeSpan.FromMilliseconds(10);
+        while (true)
+        {
+            var run = runs.Find(tenantId, runId)!;
+            if (RunStatus.IsFinished(run.Status) || time.GetUtcNow() >= deadline)
+            {
+                return run;
+            }
+            await Task.Delay(delay, time, cancellationToken);
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 200));
+        }
+    }
+
+    private static ObjectResult Problem(int status, string title, string detail) =>
+        new(new ProblemDetails { Status = status, Title = title, Detail = detail }) { StatusCode = status, ContentTypes = { "application/problem+json" } };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upload {Path} started no run: {Reason}")]
+    private static partial void LogUploadRefused(ILogger logger, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Path} started run {RunId}")]
+    private static partial void LogUploadStarted(ILogger logger, string path, string runId);
+}

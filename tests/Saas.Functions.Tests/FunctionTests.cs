@@ -1,0 +1,183 @@
+using System.Text;
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Saas.Functions.Triggers;
+using Saas.Functions.Work;
+using Saas.Pipelines.Runs;
+using Saas.Pipelines.Triggers;
+using Saas.Tests;
+
+namespace Saas.Functions.Tests;
+
+/// <summary>Each function called with a real trigger payload, against Azurite and the embedded SQLite engine.</summary>
+public sealed class FunctionTests
+{
+    private const string Http = """
+        {"name":"orders","trigger":{"type":"http"},
+         "steps":[{"id":"total","type":"map","fields":{"total":"record.qty * record.price"}},
+                  {"id":"big","type":"filter","where":"record.total >= 100"}]}
+        """;
+
+    private const string Upload = """
+        {"name":"uploads","trigger":{"type":"upload","format":"csv"},
+         "steps":[{"id":"total","type":"map","fields":{"total":"Number(record.qty) * Number(record.price)"}}],
+         "sink":{"type":"blob","format":"jsonl"},"settings":{"chunkSize":2}}
+        """;
+
+    [Fact]
+    public async Task A_synchronous_run_answers_with_the_finished_run_after_its_steps_ran_through_the_work_queue()
+    {
+        await using var app = new FunctionsApp();
+        var (_, key, pipeline) = await app.CreatePipelineAsync(Http);
+
+        var result = await app.Function<TriggerFunctions>().RunAsync(
+            Request(key, """[{"qty":2,"price":75},{"qty":1,"price":20}]"""), pipeline.Id, CancellationToken.None);
+
+        var ok = Assert.IsType<ObjectResult>(result);
+        Assert.Equal(200, ok.StatusCode);
+        var run = Assert.IsType<SynchronousRunResult>(ok.Value);
+        Assert.Equal((RunStatus.Succeeded, 2L, 1L), (run.Status, run.RecordsIn, run.RecordsOut));
+        Assert.Contains(WorkMessageOutcome.Executed, app.Outcomes);
+    }
+
+    [Fact]
+    public async Task A_synchronous_run_refuses_a_missing_key_a_foreign_pipeline_and_bad_input_precisely()
+    {
+        await using var app = new FunctionsApp();
+        var (_, keyA, pipelineA) = await app.CreatePipelineAsync(Http, "a");
+        var (_, keyB, _) = await app.CreatePipelineAsync(Http, "b");
+        var functions = app.Function<TriggerFunctions>();
+
+        var anonymous = await functions.RunAsync(Request(null, "{}"), pipelineA.Id, CancellationToken.None);
+        var foreign = await functions.RunAsync(Request(keyB, "{}"), pipelineA.Id, CancellationToken.None);
+        var notJson = await functions.RunAsync(Request(keyA, "{\"qty\":"), pipelineA.Id, CancellationToken.None);
+        var notRecords = await functions.RunAsync(Request(keyA, "[1]"), pipelineA.Id, CancellationToken.None);
+
+        Assert.Equal(401, Assert.IsType<ObjectResult>(anonymous).StatusCode);
+        Assert.Equal(404, Assert.IsType<ObjectResult>(foreign).StatusCode);
+        Assert.Equal(400, Assert.IsType<ObjectResult>(notJson).StatusCode);
+        var problem = Assert.IsType<ProblemDetails>(Assert.IsType<ObjectResult>(notRecords).Value);
+        Assert.StartsWith("[0] must be an object", problem.Detail);
+        Assert.Equal(0, app.Scalar("SELECT COUNT(*) FROM runs"));
+    }
+
+    [Fact]
+    public async Task A_file_uploaded_under_the_tenant_and_pipeline_starts_a_run_of_that_pipeline()
+    {
+        await using var app = new FunctionsApp();
+        var (tenant, _, pipeline) = await app.CreatePipelineAsync(Upload);
+        var blob = await UploadAsync($"{tenant}/{pipeline.Id}/orders.csv", "order,qty,price\nA-1,2,75\nA-2,1,20\nA-3,10,12.5\n");
+
+        await using var file = await blob.OpenReadAsync();
+        var runId = await app.Function<TriggerFunctions>().UploadAsync(file, tenant, pipeline.Id, "orders.csv", CancellationToken.None);
+
+        Assert.NotNull(runId);
+        var run = await app.WaitForRunAsync(tenant, runId);
+        Assert.Equal((RunStatus.Succeeded, 3L, 2L), (run.Status, run.RecordsOut, run.ChunksTotal));
+    }
+
+    [Fact]
+    public async Task An_upload_naming_another_tenants_pipeline_or_a_pipeline_without_an_upload_trigger_starts_nothing()
+    {
+        await using var app = new FunctionsApp();
+        var (tenantA, _, uploads) = await app.CreatePipelineAsync(Upload, "a");
+        var (tenantB, _, http) = await app.CreatePipelineAsync(Http, "b");
+        var functions = app.Function<TriggerFunctions>();
+
+        var foreign = await functions.UploadAsync(new MemoryStream("a\n1\n"u8.ToArray()), tenantB, uploads.Id, "x.csv", CancellationToken.None);
+        var wrongTrigger = await functions.UploadAsync(new MemoryStream("a\n1\n"u8.ToArray()), tenantB, http.Id, "x.csv", CancellationToken.None);
+
+        Assert.Null(foreign);
+        Assert.Null(wrongTrigger);
+        Assert.Equal(0, app.Scalar("SELECT COUNT(*) FROM runs"));
+        Assert.NotEqual(tenantA, tenantB);
+    }
+
+    [Fact]
+    public async Task The_schedule_timer_fires_due_schedules_and_their_runs_complete()
+    {
+        await using var app = new FunctionsApp();
+        var (tenant, _, _) = await app.CreatePipelineAsync("""
+            {"name":"every-second","trigger":{"type":"schedule","cron":"* * * * * *"},
+             "steps":[{"id":"stamp","type":"map","fields":{"seen":"true"}}]}
+            """);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+
+        var started = await app.Function<TriggerFunctions>().TickAsync(new TimerInfo(), CancellationToken.None);
+
+        var run = await app.WaitForRunAsync(tenant, Assert.Single(started));
+        Assert.Equal(RunStatus.Succeeded, run.Status);
+    }
+
+    [Fact]
+    public async Task The_messages_timer_turns_messages_posted_to_a_flowgate_queue_into_runs()
+    {
+        await using var app = new FunctionsApp();
+        var (tenant, _, _) = await app.CreatePipelineAsync("""
+            {"name":"listener","trigger":{"type":"queue","queue":"orders"},"steps":[{"id":"a","type":"drop","fields":["x"]}]}
+            """);
+        await app.Get<QueueMessages>().PostAsync(tenant, "orders", [JsonDocument.Parse("""{"x":1,"y":2}""").RootElement], CancellationToken.None);
+
+        var taken = await app.Function<TriggerFunctions>().PumpMessagesAsync(new TimerInfo(), CancellationToken.None);
+
+        Assert.Equal(1, taken);
+        var runId = app.Get<RunStore>().List(tenant, null, null, 10, null).Runs.Single().Id;
+        Assert.Equal(RunStatus.Succeeded, (await app.WaitForRunAsync(tenant, runId)).Status);
+    }
+
+    [Fact]
+    public async Task The_relay_timer_sends_work_whose_message_was_lost_once_its_lease_ran_out()
+    {
+        await using var app = new FunctionsApp(leaseSeconds: 1);
+        var (tenant, _, pipeline) = await app.CreatePipelineAsync(Http);
+        // Created as the web host (embedded runtime off) would: committed, its message never sent.
+        var prepared = await app.Get<RunStarter>().PrepareAsync(tenant, pipeline, JsonDocument.Parse("""{"qty":2,"price":75}""").RootElement, "http", CancellationToken.None);
+        var runId = await app.Get<Saas.Pipelines.Storage.Database>().WriteAsync((connection, transaction) => app.Get<RunStore>().Create(connection, transaction, [prepared]).Runs[0].Id, CancellationToken.None);
+        var relay = app.Function<WorkFunctions>();
+
+        Assert.Equal(0, await relay.RelayAsync(new TimerInfo(), CancellationToken.None));
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        Assert.Equal(1, await relay.RelayAsync(new TimerInfo(), CancellationToken.None));
+
+        Assert.Equal(RunStatus.Succeeded, (await app.WaitForRunAsync(tenant, runId)).Status);
+    }
+
+    private static HttpRequest Request(string? apiKey, string body)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "POST";
+        context.Request.ContentType = "application/json";
+        context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body));
+        if (apiKey is not null)
+        {
+            context.Request.Headers.Authorization = $"Bearer {apiKey}";
+        }
+        return context.Request;
+    }
+
+    private static async Task<BlobClient> UploadAsync(string name, string content)
+    {
+        var container = Azurite.Blobs().GetBlobContainerClient("uploads");
+        await container.CreateIfNotExistsAsync();
+        var blob = container.GetBlobClient(name);
+        await blob.UploadAsync(new BinaryData(content), overwrite: true);
+        return blob;
+    }
+}
+
+public sealed class FunctionsConfigurationTests
+{
+    [Fact]
+    public void The_functions_app_refuses_to_start_without_the_storage_queue_and_says_which_settings_to_set()
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddFlowgateFunctions(configuration));
+
+        Assert.Contains("Flowgate__Queue__Provider=azure-storage", error.Message);
+        Assert.Contains("ConnectionStrings__Queues", error.Message);
+    }
+}

@@ -1,0 +1,161 @@
+using Azure.Storage.Queues.Models;
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Saas.Functions.Triggers;
+using Saas.Functions.Work;
+using Saas.Pipelines.Definitions;
+using Saas.Pipelines.Pipelines;
+using Saas.Pipelines.Runs;
+using Saas.Pipelines.Storage;
+using Saas.Pipelines.Tenancy;
+using Saas.Tests;
+
+namespace Saas.Functions.Tests;
+
+/// <summary>
+/// The Functions app's services as Program.cs builds them (embedded SQLite, blobs and the work queue in
+/// Azurite), its hosted services started, and its functions constructed by dependency injection as the
+/// worker does. A pump stands in for the Functions host: it receives work messages and calls <see cref="WorkFunctions"/>.
+/// </summary>
+public sealed class FunctionsApp : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+    private readonly List<IHostedService> _hosted;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _pump;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "flowgate-functions-tests", Guid.NewGuid().ToString("N"));
+
+    public FunctionsApp(int leaseSeconds = 5)
+    {
+        Container = Azurite.NewContainerName();
+        Queue = $"work-{Guid.NewGuid():N}";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Flowgate:DataDirectory"] = _directory,
+            ["Flowgate:Runtime:LeaseSeconds"] = leaseSeconds.ToString(),
+            ["Flowgate:Runtime:RetryBaseDelayMilliseconds"] = "1",
+            ["Flowgate:Blobs:Provider"] = "azure",
+            ["Flowgate:Blobs:Container"] = Container,
+            ["ConnectionStrings:Blobs"] = Azurite.ConnectionString,
+            ["Flowgate:Queue:Provider"] = "azure-storage",
+            ["Flowgate:Queue:Name"] = Queue,
+            ["ConnectionStrings:Queues"] = Azurite.ConnectionString,
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        services.AddFlowgateFunctions(configuration);
+        _services = services.BuildServiceProvider();
+        _hosted = _services.GetServices<IHostedService>().ToList();
+        foreach (var hosted in _hosted)
+        {
+            hosted.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+        _pump = Task.Run(() => PumpAsync(_stopping.Token));
+    }
+
+    public string Container { get; }
+
+    public string Queue { get; }
+
+    public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
+
+    public T Function<T>() => ActivatorUtilities.CreateInstance<T>(_services);
+
+    public List<WorkMessageOutcome> Outcomes { get; } = [];
+
+    public async Task<(string TenantId, string ApiKey, PipelineRow Pipeline)> CreatePipelineAsync(string definition, string tenantName = "t")
+    {
+        var (tenant, key) = await Get<TenantStore>().CreateTenantAsync(tenantName, CancellationToken.None);
+        var compiled = DefinitionParser.Parse(definition);
+        Assert.True(compiled.IsValid, string.Join("; ", compiled.Errors));
+        var pipeline = await Get<PipelineStore>().CreateAsync(tenant.Id, definition, compiled.Pipeline!, CancellationToken.None);
+        return (tenant.Id, key.Secret, pipeline);
+    }
+
+    public async Task<RunRow> WaitForRunAsync(string tenantId, string runId, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var run = Get<RunStore>().Find(tenantId, runId)!;
+            if (RunStatus.IsFinished(run.Status) || DateTime.UtcNow > deadline)
+            {
+                return run;
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    public long Scalar(string sql, object? parameters = null)
+    {
+        using var connection = Get<Database>().OpenConnection();
+        return connection.ExecuteScalar<long>(sql, parameters);
+    }
+
+    private async Task PumpAsync(CancellationToken stopping)
+    {
+        var work = Get<StorageWorkQueue>().Work;
+        var function = Function<WorkFunctions>();
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                QueueMessage[] messages = (await work.ReceiveMessagesAsync(16, TimeSpan.FromSeconds(30), stopping)).Value;
+                if (messages.Length == 0)
+                {
+                    await Task.Delay(20, stopping);
+                    continue;
+                }
+                await Task.WhenAll(messages.Select(async message =>
+                {
+                    var outcome = await function.ExecuteAsync(message, stopping);
+                    lock (Outcomes)
+                    {
+                        Outcomes.Add(outcome);
+                    }
+                    await work.DeleteMessageAsync(message.MessageId, message.PopReceipt, stopping);
+                }));
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Azure.RequestFailedException error) when (error.Status == 404)
+            {
+                await Task.Delay(20, stopping); // the queue is created with the first message
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await _pump;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        foreach (var hosted in _hosted)
+        {
+            await hosted.StopAsync(CancellationToken.None);
+        }
+        await _services.DisposeAsync();
+        var queues = Azurite.Queues();
+        await queues.GetQueueClient(Queue).DeleteIfExistsAsync();
+        await queues.GetQueueClient($"{Queue}-poison").DeleteIfExistsAsync();
+        await Azurite.Blobs().GetBlobContainerClient(Container).DeleteIfExistsAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
