@@ -23,6 +23,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<IBlobStore, FolderBlobStore>();
         services.AddSingleton<SmallBlobs>();
         services.AddSingleton<TenantStore>();
+        services.AddSingleton<MemberStore>();
         services.AddSingleton<PipelineStore>();
         services.AddSingleton<WorkQueue>();
         services.AddSingleton<WorkDispatcher>();

@@ -3,6 +3,7 @@ using Saas.Web.Ai;
 using Saas.Web.Api;
 using Saas.Web.Gateway;
 using Saas.Web.Pipelines;
+using Saas.Web.Portal;
 using Saas.Web.Queues;
 using Saas.Web.Runs;
 using Saas.Web.Runtime;
@@ -16,7 +17,10 @@ public static class FlowgateHost
 {
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The application name finds the portal's static assets manifest also when a test process hosts the app.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ApplicationName = typeof(FlowgateHost).Assembly.GetName().Name });
+        // Serves package assets (MudBlazor, blazor.web.js) from a build too, in any environment; a no-op once published.
+        builder.WebHost.UseStaticWebAssets();
         builder.Services.AddPipelines();
         builder.Services.PostConfigure<FlowgateOptions>(flowgate =>
             flowgate.DataDirectory = Path.Combine(builder.Environment.ContentRootPath, flowgate.DataDirectory));
@@ -24,6 +28,7 @@ public static class FlowgateHost
         builder.Services.AddGatewayLimits();
         builder.Services.AddTenantSecrets(Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data", "keys"));
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
+        builder.Services.AddPortal();
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -31,9 +36,9 @@ public static class FlowgateHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseAntiforgery();
 
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapGet("/", () => Results.Redirect("/openapi/v1.json")).ExcludeFromDescription();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).ExcludeFromDescription();
         var api = app.MapGroup("/api/v1").RequireAuthorization();
         api.MapPipelinesApi();
@@ -42,6 +47,7 @@ public static class FlowgateHost
         api.MapUsageApi();
         api.MapAiSettingsApi();
         app.MapGatewayApi();
+        app.MapPortal();
         return app;
     }
 }
