@@ -1,0 +1,112 @@
+using System.Text.RegularExpressions;
+using Saas.Web.Tests;
+
+namespace Saas.Browser.Tests;
+
+/// <summary>
+/// One real Flowgate host and one headless Debian Chromium (driven by Playwright through its executable
+/// path; never `playwright install`) shared by the tests of a collection. Each test takes its own browser
+/// context and its own tenant, so tests never see each other's state.
+/// </summary>
+public sealed class PortalFixture : IAsyncLifetime
+{
+    public const string Password = "Sup3r-Secret!";
+
+    private IPlaywright? _playwright;
+
+    public FlowgateApp App { get; } = new();
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>Where each main page's screenshot is saved for a reviewer to look at.</summary>
+    public static string ScreenshotFolder { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        var chromium = ServiceVariable("CHROMIUM_PATH", "tests/services/20-chromium.sh");
+        Assert.True(File.Exists(chromium), $"CHROMIUM_PATH={chromium} does not exist; run tests/services/20-chromium.sh (./test.sh does).");
+        await App.InitializeAsync();
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        Directory.CreateDirectory(ScreenshotFolder);
+    }
+
+    public async Task<IPage> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = App.BaseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = 1366, Height = 900 },
+        });
+        context.SetDefaultTimeout(15_000);
+        return await context.NewPageAsync();
+    }
+
+    /// <summary>Signs up a new organisation (its owner) and returns on the runs page.</summary>
+    public async Task<IPage> SignUpAsync(string email, string organisation)
+    {
+        var page = await NewPageAsync();
+        await page.GotoAsync("account/signup");
+        await page.GetByLabel("Organisation name").FillAsync(organisation);
+        await page.GetByLabel("E-mail").FillAsync(email);
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign up" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/runs$"));
+        return page;
+    }
+
+    public static async Task SignInAsync(IPage page, string email, string password = Password)
+    {
+        await page.GotoAsync("account/signin");
+        await page.GetByLabel("E-mail").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
+    /// <summary>Waits until the page's Blazor circuit is connected, so clicks reach interactive components.</summary>
+    public static Task WaitForInteractiveAsync(IPage page) =>
+        page.Locator("[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
+
+    /// <summary>What a service script exported: from the environment (./test.sh) or its .env file.</summary>
+    private static string ServiceVariable(string name, string script)
+    {
+        if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value)
+        {
+            return value;
+        }
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var env = Path.Combine(directory.FullName, "tests", "services", ".env");
+            if (File.Exists(env) && File.ReadLines(env).FirstOrDefault(l => l.StartsWith(name + "=", StringComparison.Ordinal)) is { } line)
+            {
+                return line[(name.Length + 1)..];
+            }
+        }
+        Assert.Fail($"{name} is not set: run {script} (./test.sh runs it) to install and export it.");
+        return "";
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+        await App.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PortalCollection : ICollectionFixture<PortalFixture>
+{
+    public const string Name = "portal";
+}
