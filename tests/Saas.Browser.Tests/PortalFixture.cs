@@ -1,4 +1,7 @@
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Identity;
+using Saas.Pipelines.Tenancy;
+using Saas.Web.Portal.Accounts;
 using Saas.Web.Tests;
 
 namespace Saas.Browser.Tests;
@@ -60,6 +63,16 @@ public sealed class PortalFixture : IAsyncLifetime
         return page;
     }
 
+    /// <summary>An API client of the tenant the portal user belongs to (a key made for the test, as an app would have).</summary>
+    public async Task<TenantClient> ApiClientAsync(string email)
+    {
+        using var scope = App.Services.CreateScope();
+        var account = await scope.ServiceProvider.GetRequiredService<UserManager<Account>>().FindByEmailAsync(email);
+        var tenantId = App.Services.GetRequiredService<MemberStore>().FindByUser(account!.Id)!.TenantId;
+        var key = await App.Services.GetRequiredService<TenantStore>().CreateApiKeyAsync(tenantId, "browser-tests", CancellationToken.None);
+        return new TenantClient(tenantId, App.Client(key.Secret));
+    }
+
     public static async Task SignInAsync(IPage page, string email, string password = Password)
     {
         await page.GotoAsync("account/signin");
@@ -68,9 +81,15 @@ public sealed class PortalFixture : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
     }
 
-    /// <summary>Waits until the page's Blazor circuit is connected, so clicks reach interactive components.</summary>
-    public static Task WaitForInteractiveAsync(IPage page) =>
-        page.Locator("[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+    /// <summary>
+    /// Loads a page and waits until its Blazor circuit has rendered it, so typing and clicks reach the
+    /// interactive components (what is typed into the prerendered page before that would be lost).
+    /// </summary>
+    public static async Task GotoInteractiveAsync(IPage page, string path)
+    {
+        await page.GotoAsync(path);
+        await page.Locator("[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+    }
 
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
