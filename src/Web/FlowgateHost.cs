@@ -33,6 +33,7 @@ public static class FlowgateHost
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UsePortalStatusPages();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

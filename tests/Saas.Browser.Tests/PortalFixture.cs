@@ -73,6 +73,23 @@ public sealed class PortalFixture : IAsyncLifetime
         return new TenantClient(tenantId, App.Client(key.Secret));
     }
 
+    /// <summary>The link of the newest e-mail to <paramref name="to"/> in the pickup folder, waiting for it to arrive.</summary>
+    public async Task<string> LinkFromMailAsync(string to)
+    {
+        var folder = Path.Combine(App.DataDirectory, "mail");
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); ; await Task.Delay(100))
+        {
+            var mail = Directory.Exists(folder)
+                ? Directory.GetFiles(folder, "*.eml").Order().Select(File.ReadAllText).LastOrDefault(text => text.Contains($"To: {to}\r\n", StringComparison.Ordinal))
+                : null;
+            if (mail is not null)
+            {
+                return Regex.Match(mail, @"http://\S+/account/reset-password\?\S+").Value;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"no e-mail to {to} arrived in {folder}");
+        }
+    }
+
     public static async Task SignInAsync(IPage page, string email, string password = Password)
     {
         await page.GotoAsync("account/signin");

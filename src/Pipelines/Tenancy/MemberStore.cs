@@ -22,6 +22,8 @@ public sealed record Membership(string TenantId, string UserId, string Role, lon
 
 public sealed record Member(string UserId, string Email, string Role, long CreatedAt, bool HasPassword);
 
+internal sealed record MemberRow(string UserId, string Email, string Role, long CreatedAt, long HasPassword);
+
 /// <summary>Who belongs to which tenant, with which role. A user belongs to one tenant.</summary>
 public sealed class MemberStore(Database database, TenantStore tenants, TimeProvider time)
 {
@@ -65,7 +67,7 @@ public sealed class MemberStore(Database database, TenantStore tenants, TimeProv
             WHERE m.tenant_id = @tenantId ORDER BY m.created_at, u.email
             """;
         using var connection = database.OpenConnection();
-        return connection.Query<Member>(sql, new { tenantId }).AsList();
+        return connection.Query<MemberRow>(sql, new { tenantId }).Select(r => new Member(r.UserId, r.Email, r.Role, r.CreatedAt, r.HasPassword != 0)).ToList();
     }
 
     /// <summary>Changes a member's role; refuses to leave the tenant without an owner.</summary>

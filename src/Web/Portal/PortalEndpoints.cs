@@ -8,6 +8,25 @@ namespace Saas.Web.Portal;
 
 public static class PortalEndpoints
 {
+    /// <summary>
+    /// Pages answer an error status (a URL that matches nothing, an id of another tenant) with the portal's
+    /// status page; the tenant API, the gateway and downloads keep the problem+json answers of the
+    /// status-code middleware registered before this one.
+    /// </summary>
+    public static void UsePortalStatusPages(this WebApplication app)
+    {
+        app.UseStatusCodePagesWithReExecute("/status/{0}", createScopeForStatusCodePages: true);
+        app.Use((context, next) =>
+        {
+            var path = context.Request.Path;
+            if (path.StartsWithSegments("/api") || path.StartsWithSegments("/v1") || path.StartsWithSegments("/portal") || path.StartsWithSegments("/openapi"))
+            {
+                context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>()!.Enabled = false;
+            }
+            return next(context);
+        });
+    }
+
     /// <summary>The portal's pages, their static files, and the few plain endpoints pages post or link to.</summary>
     public static void MapPortal(this WebApplication app)
     {
