@@ -102,5 +102,13 @@ public sealed class RunTests(PortalFixture portal)
         await rows.First.GetByRole(AriaRole.Link, new() { Name = another }).ClickAsync();
         await page.WaitForURLAsync(new Regex($"/runs/{another}$"));
         await Assertions.Expect(page.GetByTestId("run-status")).ToHaveTextAsync("succeeded");
+
+        // The pipeline's dashboard counts today's runs and failures.
+        await PortalFixture.GotoInteractiveAsync(page, $"pipelines/{broken}/dashboard");
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd");
+        await Assertions.Expect(page.GetByTestId("per-day").Locator("tbody tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("per-day").Locator("tbody tr").First).ToHaveTextAsync(new Regex($"{today}\\s*1\\s*0\\s*1\\s*100%"));
+        await Assertions.Expect(page.Locator("svg").First).ToBeVisibleAsync();
+        await PortalFixture.ScreenshotAsync(page, "dashboard");
     }
 }
