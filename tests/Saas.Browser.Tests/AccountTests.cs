@@ -12,6 +12,8 @@ public sealed class AccountTests(PortalFixture portal)
         var page = await portal.SignUpAsync(email, "Acme");
         await Assertions.Expect(page.GetByTestId("signed-in-as")).ToContainTextAsync($"{email} · owner");
         await PortalFixture.ScreenshotAsync(page, "runs-empty");
+        // The portal cookie is not a way into the tenant API: that takes an API key.
+        Assert.Equal(401, (await page.APIRequest.GetAsync("api/v1/pipelines")).Status);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await page.WaitForURLAsync(new Regex("/account/signin"));

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace Saas.Browser.Tests;
 
-[Collection(PortalCollection.Name)]
+[Collection(RunsCollection.Name)]
 public sealed class IsolationTests(PortalFixture portal)
 {
     [Fact]

@@ -26,6 +26,7 @@ public sealed class PasswordTests(PortalFixture portal)
         await PortalFixture.ScreenshotAsync(page, "sign-in-locked");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Forgot your password?" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Reset your password" })).ToBeVisibleAsync();
         await page.GetByLabel("E-mail").FillAsync(email);
         await page.GetByRole(AriaRole.Button, new() { Name = "Send me a link" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("reset-sent")).ToBeVisibleAsync();

@@ -141,8 +141,16 @@ public sealed class PortalFixture : IAsyncLifetime
     }
 }
 
+/// <summary>Accounts, members and keys: one host and one browser, in parallel with <see cref="RunsCollection"/>.</summary>
 [CollectionDefinition(Name)]
 public sealed class PortalCollection : ICollectionFixture<PortalFixture>
 {
     public const string Name = "portal";
+}
+
+/// <summary>Runs, uploads and isolation: a second host and browser, so the two halves of the suite run at once.</summary>
+[CollectionDefinition(Name)]
+public sealed class RunsCollection : ICollectionFixture<PortalFixture>
+{
+    public const string Name = "runs";
 }

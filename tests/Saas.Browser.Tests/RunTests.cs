@@ -4,7 +4,7 @@ using Saas.Web.Tests;
 
 namespace Saas.Browser.Tests;
 
-[Collection(PortalCollection.Name)]
+[Collection(RunsCollection.Name)]
 public sealed class RunTests(PortalFixture portal)
 {
     public static object CsvPipeline(string name) => new

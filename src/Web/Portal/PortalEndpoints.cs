@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Saas.Web.Components;
 using Saas.Web.Portal.Accounts;
@@ -32,8 +34,13 @@ public static class PortalEndpoints
     {
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
-        app.MapPost("/account/signout", async (SignInManager<Account> signIn) =>
+        app.MapPost("/account/signout", async Task<Results<RedirectHttpResult, ProblemHttpResult>> (HttpContext context, IAntiforgery antiforgery, SignInManager<Account> signIn) =>
         {
+            // Nothing is bound from the form, so the token is checked here: a forged form must not sign anyone out.
+            if (!await antiforgery.IsRequestValidAsync(context))
+            {
+                return TypedResults.Problem(statusCode: 400, title: "Invalid form", detail: "The sign-out form is missing its antiforgery token; sign out with the portal's Sign out button.");
+            }
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect("~/account/signin");
         }).ExcludeFromDescription();
