@@ -15,6 +15,14 @@ public sealed class AccountTests(PortalFixture portal)
         // The portal cookie is not a way into the tenant API: that takes an API key.
         Assert.Equal(401, (await page.APIRequest.GetAsync("api/v1/pipelines")).Status);
 
+        await PortalFixture.GotoInteractiveAsync(page, "account");
+        await Assertions.Expect(page.GetByRole(AriaRole.Main)).ToContainTextAsync("Acme");
+        await PortalFixture.ScreenshotAsync(page, "account");
+
+        // Keyboard: the first Tab reaches the skip link, which moves focus past the navigation.
+        await page.Keyboard.PressAsync("Tab");
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Skip to content" })).ToBeFocusedAsync();
+
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await page.WaitForURLAsync(new Regex("/account/signin"));
         await PortalFixture.ScreenshotAsync(page, "sign-in");
