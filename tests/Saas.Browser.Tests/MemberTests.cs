@@ -48,5 +48,12 @@ public sealed class MemberTests(PortalFixture portal)
         await page.WaitForURLAsync(new Regex("/runs$"));
         await PortalFixture.GotoInteractiveAsync(page, "api-keys");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "API keys" })).ToBeVisibleAsync();
+
+        // Removed, the member's account goes too: signing in again fails.
+        await owner.GetByRole(AriaRole.Button, new() { Name = $"Remove {viewer}" }).ClickAsync();
+        await Assertions.Expect(owner.GetByTestId("members-message")).ToHaveTextAsync($"{viewer} was removed.");
+        await Assertions.Expect(owner.Locator($"tr[data-member='{viewer}']")).ToHaveCountAsync(0);
+        await PortalFixture.SignInAsync(page, viewer);
+        await Assertions.Expect(page.GetByTestId("errors")).ToHaveTextAsync("The e-mail or password is not right.");
     }
 }
