@@ -29,6 +29,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<SmallBlobs>();
         services.AddSingleton<TenantStore>();
         services.AddSingleton<OAuthClientStore>();
+        services.AddSingleton<MemberStore>();
         services.AddSingleton<PipelineStore>();
         services.AddSingleton<WorkQueue>();
         services.AddSingleton<WorkDispatcher>();

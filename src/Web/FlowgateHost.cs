@@ -11,6 +11,7 @@ using Saas.Web.Files;
 using Saas.Web.Gateway;
 using Saas.Web.OAuth;
 using Saas.Web.Pipelines;
+using Saas.Web.Portal;
 using Saas.Web.Queues;
 using Saas.Web.Runs;
 using Saas.Web.Runtime;
@@ -27,7 +28,10 @@ public static class FlowgateHost
 {
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The application name finds the portal's static assets manifest also when a test process hosts the app.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ApplicationName = typeof(FlowgateHost).Assembly.GetName().Name });
+        // Serves package assets (MudBlazor, blazor.web.js) from a build too, in any environment; a no-op once published.
+        builder.WebHost.UseStaticWebAssets();
         builder.Services.AddPipelines();
         builder.Services.PostConfigure<FlowgateOptions>(flowgate =>
             flowgate.DataDirectory = Path.Combine(builder.Environment.ContentRootPath, flowgate.DataDirectory));
@@ -41,17 +45,19 @@ public static class FlowgateHost
         builder.Services.AddHostedService<ServiceBusPump>();
         builder.Services.AddFlowgateTelemetry(builder.Configuration, otel => otel.UseAzureMonitor(),
             otel => otel.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation()).WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation()));
+        builder.Services.AddPortal();
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UsePortalStatusPages();
         app.UseAuthentication();
         app.UseOAuthClientChecks();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseAntiforgery();
 
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapGet("/", () => Results.Redirect("/openapi/v1.json")).ExcludeFromDescription();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).ExcludeFromDescription();
         var api = app.MapGroup("/api/v1").RequireAuthorization();
         api.MapPipelinesApi();
@@ -66,6 +72,7 @@ public static class FlowgateHost
         api.MapOAuthClientsApi();
         api.MapServiceBusApi();
         app.MapGatewayApi();
+        app.MapPortal();
         return app;
     }
 }

@@ -36,6 +36,8 @@ public sealed record NewRun(
 
 public sealed record RunPage(IReadOnlyList<RunRow> Runs, string? NextCursor);
 
+public sealed record RunsPerDay(string Day, long Total, long Failed, long Succeeded);
+
 /// <summary>Runs, their step runs and their creation. Every query takes the tenant id.</summary>
 public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher dispatcher, TimeProvider time)
 {
@@ -105,7 +107,8 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
         r.GetStringOrNull(14), r.GetInt64(15), r.GetInt64OrNull(16), r.GetInt64OrNull(17));
 
     /// <summary>Newest first; the cursor is the id of the last run returned (ids sort by creation).</summary>
-    public RunPage List(string tenantId, string? pipelineId, string? status, int limit, string? cursor)
+    /// <param name="createdSince">Unix milliseconds: only runs created at or after it.</param>
+    public RunPage List(string tenantId, string? pipelineId, string? status, int limit, string? cursor, long? createdSince = null)
     {
         const string sql = $"""
             SELECT {RunColumns} FROM runs
@@ -113,11 +116,27 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
               AND (@pipelineId IS NULL OR pipeline_id = @pipelineId)
               AND (@status IS NULL OR status = @status)
               AND (@cursor IS NULL OR id < @cursor)
+              AND (@createdSince IS NULL OR created_at >= @createdSince)
             ORDER BY id DESC LIMIT @take
             """;
         using var connection = database.OpenConnection();
-        var runs = connection.Query<RunRow>(sql, new { tenantId, pipelineId, status, cursor, take = limit + 1 }).AsList();
+        var runs = connection.Query<RunRow>(sql, new { tenantId, pipelineId, status, cursor, createdSince, take = limit + 1 }).AsList();
         return runs.Count > limit ? new RunPage(runs[..limit], runs[limit - 1].Id) : new RunPage(runs, null);
+    }
+
+    /// <summary>A pipeline's runs per UTC day since <paramref name="since"/> (Unix ms), for its dashboard.</summary>
+    public IReadOnlyList<RunsPerDay> CountPerDay(string tenantId, string pipelineId, long since)
+    {
+        const string sql = """
+            SELECT date(created_at / 1000, 'unixepoch') AS day, COUNT(*) AS total,
+                   SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+                   SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded
+            FROM runs
+            WHERE tenant_id = @tenantId AND pipeline_id = @pipelineId AND created_at >= @since
+            GROUP BY day ORDER BY day
+            """;
+        using var connection = database.OpenConnection();
+        return connection.Query<RunsPerDay>(sql, new { tenantId, pipelineId, since }).AsList();
     }
 
     public IReadOnlyList<StepRunRow> StepRuns(string tenantId, string runId)

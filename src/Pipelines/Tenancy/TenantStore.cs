@@ -12,6 +12,9 @@ public sealed record IssuedApiKey(string Id, string TenantId, string Name, strin
 
 public sealed record ApiKeyIdentity(string KeyId, string TenantId);
 
+/// <summary>An API key as its tenant sees it: never the secret, only its first characters.</summary>
+public sealed record ApiKeyRow(string Id, string Name, string Prefix, long CreatedAt, long? LastUsedAt, long? RevokedAt);
+
 public sealed class TenantStore(Database database, TimeProvider time)
 {
     private const string KeyPrefix = "fg_live_";
@@ -23,17 +26,72 @@ public sealed class TenantStore(Database database, TimeProvider time)
 
     public async Task<(Tenant Tenant, IssuedApiKey Key)> CreateTenantAsync(string name, CancellationToken cancellationToken)
     {
-        var tenant = new Tenant(Ids.New("tn"), name, time.GetUtcNow().ToUnixTimeMilliseconds());
-        var key = NewKey(tenant.Id, "default");
-        await database.WriteAsync((connection, transaction) =>
+        var key = default(IssuedApiKey)!;
+        var tenant = await database.WriteAsync((connection, transaction) =>
         {
-            const string sql = """
-                INSERT INTO tenants (id, name, created_at) VALUES (@Id, @Name, @CreatedAt)
-                """;
-            connection.Execute(sql, tenant, transaction);
+            var tenant = InsertTenant(connection, transaction, name);
+            key = NewKey(tenant.Id, "default");
             InsertKey(connection, transaction, key);
+            return tenant;
         }, cancellationToken);
         return (tenant, key);
+    }
+
+    /// <summary>Adds a tenant inside a caller's transaction (sign-up creates its owner in the same one).</summary>
+    public Tenant InsertTenant(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string name)
+    {
+        const string sql = """
+            INSERT INTO tenants (id, name, created_at) VALUES (@Id, @Name, @CreatedAt)
+            """;
+        var tenant = new Tenant(Ids.New("tn"), name, time.GetUtcNow().ToUnixTimeMilliseconds());
+        connection.Execute(sql, tenant, transaction);
+        return tenant;
+    }
+
+    public Tenant? FindTenant(string tenantId)
+    {
+        const string sql = "SELECT id, name, created_at FROM tenants WHERE id = @tenantId";
+        using var connection = database.OpenConnection();
+        return connection.QuerySingleOrDefault<Tenant>(sql, new { tenantId });
+    }
+
+    public async Task<IssuedApiKey> CreateApiKeyAsync(string tenantId, string name, CancellationToken cancellationToken)
+    {
+        var key = NewKey(tenantId, name);
+        await database.WriteAsync((connection, transaction) => InsertKey(connection, transaction, key), cancellationToken);
+        return key;
+    }
+
+    public IReadOnlyList<ApiKeyRow> ListApiKeys(string tenantId)
+    {
+        const string sql = """
+            SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys
+            WHERE tenant_id = @tenantId ORDER BY created_at DESC, id DESC
+            """;
+        using var connection = database.OpenConnection();
+        return connection.Query<ApiKeyRow>(sql, new { tenantId }).AsList();
+    }
+
+    /// <summary>
+    /// Revokes the key and forgets it on this node at once. Other nodes trust their cached lookup for at
+    /// most <see cref="KeyCacheTime"/>.
+    /// </summary>
+    /// <returns>False if the tenant has no such active key.</returns>
+    public async Task<bool> RevokeApiKeyAsync(string tenantId, string keyId, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            UPDATE api_keys SET revoked_at = @now WHERE tenant_id = @tenantId AND id = @keyId AND revoked_at IS NULL
+            """;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var revoked = await database.WriteAsync((connection, transaction) => connection.Execute(sql, new { tenantId, keyId, now }, transaction), cancellationToken) == 1;
+        foreach (var (cacheKey, cached) in _verifiedKeys)
+        {
+            if (cached.Identity.KeyId == keyId)
+            {
+                _verifiedKeys.TryRemove(cacheKey, out _);
+            }
+        }
+        return revoked;
     }
 
     public ApiKeyIdentity? FindApiKey(string secret)
@@ -61,8 +119,20 @@ public sealed class TenantStore(Database database, TimeProvider time)
                 _verifiedKeys.Clear();
             }
             _verifiedKeys[cacheKey] = (identity, now + KeyCacheTime);
+            TouchInBackground(identity.KeyId, now);
         }
         return identity;
+    }
+
+    /// <summary>
+    /// "Last used" is refreshed when the key is looked up in the database (at most once per cache period),
+    /// without making the request wait for a write.
+    /// </summary>
+    private void TouchInBackground(string keyId, DateTimeOffset now)
+    {
+        const string sql = "UPDATE api_keys SET last_used_at = @at WHERE id = @keyId";
+        _ = database.WriteAsync((connection, transaction) => connection.Execute(sql, new { keyId, at = now.ToUnixTimeMilliseconds() }, transaction))
+            .ContinueWith(write => _ = write.Exception, TaskContinuationOptions.OnlyOnFaulted);
     }
 
     private IssuedApiKey NewKey(string tenantId, string name)

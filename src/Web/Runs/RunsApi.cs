@@ -99,7 +99,7 @@ public static class RunsApi
         return run is null ? Problems.NotFound("run", id) : TypedResults.Ok(Detailed(run, pipelines, runs));
     }
 
-    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> OutputAsync(string id, CurrentTenant tenant, RunStore runs, SmallBlobs blobs, CancellationToken cancellationToken)
+    internal static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> OutputAsync(string id, CurrentTenant tenant, RunStore runs, SmallBlobs blobs, CancellationToken cancellationToken)
     {
         var run = runs.Find(tenant.Id, id);
         if (run is null)
@@ -115,7 +115,7 @@ public static class RunsApi
         return TypedResults.Stream(await blobs.OpenReadAsync(tenant.Id, run.OutputKey, cancellationToken), contentType, $"{run.Id}.{extension}");
     }
 
-    private static Results<PushStreamHttpResult, ProblemHttpResult> StepOutputAsync(string id, string stepId, CurrentTenant tenant, RunStore runs, PipelineStore pipelines, SmallBlobs blobs)
+    internal static Results<PushStreamHttpResult, ProblemHttpResult> StepOutputAsync(string id, string stepId, CurrentTenant tenant, RunStore runs, PipelineStore pipelines, SmallBlobs blobs)
     {
         var run = runs.Find(tenant.Id, id);
         if (run is null)

@@ -1,0 +1,88 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using MudBlazor.Services;
+using Saas.Pipelines.Tenancy;
+using Saas.Web.Portal.Accounts;
+using Saas.Web.Portal.Email;
+using Saas.Web.Tenancy;
+
+namespace Saas.Web.Portal;
+
+/// <summary>The portal: Blazor (interactive server) with MudBlazor, Identity accounts on the engine's database, cookie sign-in.</summary>
+public static class PortalServiceCollectionExtensions
+{
+    /// <summary>Picks the API key or access token scheme for requests that carry one and the portal cookie for the rest.</summary>
+    public const string SelectorScheme = "FlowgateApiKeyOrCookie";
+
+    public static IServiceCollection AddPortal(this IServiceCollection services)
+    {
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingAccountStateProvider>();
+
+        services.AddAuthentication(authentication =>
+            {
+                // The tenant API keeps its API key default for challenges; the user of a request is read by the selector.
+                authentication.DefaultAuthenticateScheme = SelectorScheme;
+            })
+            .AddPolicyScheme(SelectorScheme, null, selector => selector.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.Count > 0 ? OAuth.OAuthServer.SelectScheme(context) : IdentityConstants.ApplicationScheme)
+            .AddIdentityCookies(cookies => cookies.ApplicationCookie!.Configure(cookie =>
+            {
+                cookie.LoginPath = "/account/signin";
+                cookie.LogoutPath = "/account/signout";
+                cookie.AccessDeniedPath = "/account/access-denied";
+                cookie.Cookie.Name = "flowgate.portal";
+                cookie.Cookie.HttpOnly = true;
+                cookie.Cookie.SameSite = SameSiteMode.Lax;
+                cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                cookie.SlidingExpiration = true;
+                cookie.ExpireTimeSpan = TimeSpan.FromDays(7);
+            }));
+        // A changed role or password reaches signed-in cookies within a minute (the stamp is re-checked).
+        services.Configure<SecurityStampValidatorOptions>(stamp => stamp.ValidationInterval = TimeSpan.FromMinutes(1));
+
+        services.AddIdentityCore<Account>(identity =>
+            {
+                identity.User.RequireUniqueEmail = true;
+                identity.SignIn.RequireConfirmedAccount = false;
+                identity.Password.RequiredLength = 8;
+                identity.Lockout.AllowedForNewUsers = true;
+                identity.Lockout.MaxFailedAccessAttempts = 5;
+                identity.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+            })
+            .AddUserStore<AccountStore>()
+            .AddClaimsPrincipalFactory<AccountClaimsFactory>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+
+        services.AddAuthorizationBuilder()
+            // The tenant API and the gateway accept API keys and OAuth access tokens, never the portal cookie.
+            .SetDefaultPolicy(new AuthorizationPolicyBuilder(OAuth.OAuthServer.TenantScheme).RequireAuthenticatedUser().Build())
+            .AddPolicy(PortalPolicies.Viewer, Role(MemberRoles.Viewer))
+            .AddPolicy(PortalPolicies.Builder, Role(MemberRoles.Builder))
+            .AddPolicy(PortalPolicies.Admin, Role(MemberRoles.Admin))
+            .AddPolicy(PortalPolicies.Owner, Role(MemberRoles.Owner));
+
+        services.AddSingleton<IEmailSender, PickupFolderEmailSender>();
+        return services;
+    }
+
+    private static AuthorizationPolicy Role(string atLeast) =>
+        new AuthorizationPolicyBuilder(IdentityConstants.ApplicationScheme)
+            .RequireAuthenticatedUser()
+            .RequireClaim(PortalUser.TenantClaim)
+            .RequireRole(MemberRoles.All.Where(role => MemberRoles.Includes(role, atLeast)))
+            .Build();
+}
+
+/// <summary>Policy names for <c>[Authorize(Policy = ...)]</c> on portal pages: the least role a page needs.</summary>
+public static class PortalPolicies
+{
+    public const string Viewer = "viewer";
+    public const string Builder = "builder";
+    public const string Admin = "admin";
+    public const string Owner = "owner";
+}
