@@ -35,6 +35,7 @@ public sealed class SecretsTests(FlowgateApp app) : IClassFixture<FlowgateApp>
         Assert.Equal("crm_token", listed["name"]!.GetValue<string>());
         Assert.NotNull(listed["updatedAt"]);
         Assert.Equal("[]", other);
+        Assert.DoesNotContain(Value, await tenant.Http.GetStringAsync("/api/v1/audit"));
         using var db = new SqliteConnection($"Data Source={Path.Combine(app.DataDirectory, "flowgate.db")}");
         db.Open();
         using var command = db.CreateCommand();
@@ -53,6 +54,9 @@ public sealed class SecretsTests(FlowgateApp app) : IClassFixture<FlowgateApp>
 
         Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, second.StatusCode);
+        var audit = await tenant.Http.GetStringAsync("/api/v1/audit");
+        Assert.Contains("secret.set", audit);
+        Assert.Contains("secret.deleted", audit);
     }
 
     [Theory]

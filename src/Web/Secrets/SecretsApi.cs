@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Saas.Pipelines.Audit;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Secrets;
 using Saas.Web.Api;
+using Saas.Web.Audit;
 using Saas.Web.Tenancy;
 
 namespace Saas.Web.Secrets;
@@ -25,14 +27,21 @@ public static class SecretsApi
             .WithSummary("Lists the tenant's secrets: names and when each was last set, never values.");
         group.MapPut("/{name}", PutAsync)
             .WithSummary("Creates or replaces a secret from {\"value\":\"...\"}; the value is encrypted at rest and can never be read back.");
-        group.MapDelete("/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, CurrentTenant tenant, TenantSecrets secrets, CancellationToken ct) =>
-            await secrets.DeleteAsync(tenant.Id, name, ct) ? TypedResults.NoContent() : Problems.NotFound("secret", name))
+        group.MapDelete("/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, HttpContext context, CurrentTenant tenant, TenantSecrets secrets, AuditLog audit, CancellationToken ct) =>
+        {
+            if (!await secrets.DeleteAsync(tenant.Id, name, ct))
+            {
+                return Problems.NotFound("secret", name);
+            }
+            await audit.AppendAsync(tenant.Id, context.Actor(), "secret.deleted", "secret", name, null, ct);
+            return TypedResults.NoContent();
+        })
             .WithSummary("Deletes a secret. Pipelines that use it fail with a message naming it until it is set again.");
         return group;
     }
 
     private static async Task<Results<Ok<SecretDto>, ProblemHttpResult>> PutAsync(
-        string name, SecretRequest request, CurrentTenant tenant, TenantSecrets secrets, CancellationToken cancellationToken)
+        string name, SecretRequest request, HttpContext context, CurrentTenant tenant, TenantSecrets secrets, AuditLog audit, CancellationToken cancellationToken)
     {
         var errors = new List<DefinitionError>();
         if (!TenantSecrets.IsValidName(name))
@@ -51,7 +60,10 @@ public static class SecretsApi
         {
             return Problems.Invalid("Invalid secret", errors);
         }
-        return TypedResults.Ok(ToDto(await secrets.SaveAsync(tenant.Id, name, request.Value!, cancellationToken)));
+        var saved = await secrets.SaveAsync(tenant.Id, name, request.Value!, cancellationToken);
+        // The value never goes to the audit log: who set which secret, and when, is what an auditor needs.
+        await audit.AppendAsync(tenant.Id, context.Actor(), "secret.set", "secret", name, null, cancellationToken);
+        return TypedResults.Ok(ToDto(saved));
     }
 
     private static SecretDto ToDto(SecretInfo secret) => new(secret.Name, DateTimeOffset.FromUnixTimeMilliseconds(secret.UpdatedAt));

@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Saas.Pipelines.Audit;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Formats;
 using Saas.Pipelines.Records;
 using Saas.Pipelines.Tables;
 using Saas.Web.Api;
+using Saas.Web.Audit;
 using Saas.Web.Tenancy;
 
 namespace Saas.Web.Tables;
@@ -30,7 +32,7 @@ public static class TablesApi
     }
 
     private static async Task<Results<Created<TableVersionDto>, ProblemHttpResult>> UploadAsync(
-        string name, HttpRequest request, CurrentTenant tenant, ReferenceTables tables, CancellationToken cancellationToken)
+        string name, HttpRequest request, CurrentTenant tenant, ReferenceTables tables, AuditLog audit, CancellationToken cancellationToken)
     {
         if (!ReferenceTables.IsValidName(name))
         {
@@ -51,6 +53,7 @@ public static class TablesApi
         try
         {
             var version = await tables.UploadAsync(tenant.Id, name, format.Value, request.Body, cancellationToken);
+            await audit.AppendAsync(tenant.Id, request.HttpContext.Actor(), "table.uploaded", "reference_table", name, new { version.Version, version.Rows, version.Bytes }, cancellationToken);
             return TypedResults.Created($"/api/v1/tables/{name}", ToDto(version));
         }
         catch (RecordException malformed)
