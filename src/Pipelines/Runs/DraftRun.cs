@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Formats;
 using Saas.Pipelines.Records;
+using Saas.Pipelines.Steps;
 
 namespace Saas.Pipelines.Runs;
 
@@ -37,13 +38,15 @@ public sealed record DraftStepResult(
 /// <summary>
 /// Runs an unpublished definition on a sample, in memory: the same parser, readers and compiled steps as a
 /// real run, but no run row, no blobs, no work items and no usage events, so nothing is stored or billed.
+/// Steps get a draft <see cref="StepContext"/> with the engine's services, so steps that call out still work;
+/// the usage they report is dropped with the context.
 /// </summary>
-public sealed class DraftRunner
+public sealed class DraftRunner(IServiceProvider services)
 {
     public const int MaxRecords = 1_000;
     public const int PreviewRecords = 50;
 
-    public async Task<DraftResult> RunAsync(string definitionJson, Stream sample, DraftSampleFormat? format, CancellationToken cancellationToken)
+    public async Task<DraftResult> RunAsync(string tenantId, string definitionJson, Stream sample, DraftSampleFormat? format, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sample);
         var parsed = DefinitionParser.Parse(definitionJson);
@@ -73,7 +76,7 @@ public sealed class DraftRunner
         var timeout = TimeSpan.FromSeconds(pipeline.Definition.Settings.StepTimeoutSeconds);
         foreach (var step in pipeline.Steps)
         {
-            var result = await ExecuteAsync(step, current, timeout, cancellationToken);
+            var result = await ExecuteAsync(StepContext.Draft(tenantId, step.Id, services), step, current, timeout, cancellationToken);
             steps.Add(result.Step);
             if (result.Step.Error is not null)
             {
@@ -85,7 +88,7 @@ public sealed class DraftRunner
     }
 
     private static async Task<(DraftStepResult Step, List<Record> Output)> ExecuteAsync(
-        CompiledStep step, IReadOnlyList<Record> input, TimeSpan timeout, CancellationToken cancellationToken)
+        StepContext context, CompiledStep step, IReadOnlyList<Record> input, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var output = new List<Record>();
         long recordsIn = 0;
@@ -97,7 +100,7 @@ public sealed class DraftRunner
         var stopwatch = Stopwatch.StartNew();
         try
         {
-            await foreach (var record in step.Step.ExecuteAsync(Counted(input, () => recordsIn++), deadline.Token))
+            await foreach (var record in step.Step.ExecuteAsync(Counted(input, () => recordsIn++), context, deadline.Token))
             {
                 output.Add(record);
             }

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Saas.Pipelines.Formats;
 using Saas.Pipelines.Runs;
 
@@ -15,6 +16,8 @@ public sealed class DraftRunTests
          "sink":{"type":"blob","format":"csv"}}
         """;
 
+    private static readonly DraftRunner Runner = new(new ServiceCollection().BuildServiceProvider());
+
     private static Stream Text(string text) => new MemoryStream(Encoding.UTF8.GetBytes(text));
 
     [Fact]
@@ -22,7 +25,7 @@ public sealed class DraftRunTests
     {
         var csv = "order;qty;price\nA-1;2;75\nA-2;1;20\n\"A;3\";10;12.5\n";
 
-        var result = await new DraftRunner().RunAsync(CsvPipeline, Text(csv), null, CancellationToken.None);
+        var result = await Runner.RunAsync("t", CsvPipeline, Text(csv), null, CancellationToken.None);
 
         Assert.True(result.Succeeded, result.SampleError);
         Assert.Equal(3, result.Input!.Records);
@@ -48,7 +51,7 @@ public sealed class DraftRunTests
               {"id":"after","type":"select","fields":["c"]}]}
             """;
 
-        var result = await new DraftRunner().RunAsync(pipeline, Text("""[{"country":"de"},{"country":"fr"},{"name":"no country"}]"""), null, CancellationToken.None);
+        var result = await Runner.RunAsync("t", pipeline, Text("""[{"country":"de"},{"country":"fr"},{"name":"no country"}]"""), null, CancellationToken.None);
 
         Assert.False(result.Succeeded);
         var failed = Assert.Single(result.Steps);
@@ -66,7 +69,7 @@ public sealed class DraftRunTests
         var jsonl = string.Concat(Enumerable.Range(1, 2_500).Select(n => $$"""{"n":{{n}}}""" + "\n"));
         const string pipeline = """{"name":"p","trigger":{"type":"upload","format":"jsonl"},"steps":[{"id":"a","type":"map","fields":{"m":"record.n * 2"}}]}""";
 
-        var result = await new DraftRunner().RunAsync(pipeline, Text(jsonl), null, CancellationToken.None);
+        var result = await Runner.RunAsync("t", pipeline, Text(jsonl), null, CancellationToken.None);
 
         Assert.Equal(DraftRunner.MaxRecords, result.Input!.Records);
         Assert.True(result.Input.Truncated);
@@ -81,7 +84,7 @@ public sealed class DraftRunTests
         var jsonl = string.Concat(Enumerable.Range(1, 1_000).Select(n => $$"""{"n":{{n}}}""" + "\n"));
         const string pipeline = """{"name":"p","trigger":{"type":"queue","queue":"q"},"steps":[{"id":"a","type":"drop","fields":["x"]}]}""";
 
-        var result = await new DraftRunner().RunAsync(pipeline, Text(jsonl), new DraftSampleFormat(InputFormat.Jsonl), CancellationToken.None);
+        var result = await Runner.RunAsync("t", pipeline, Text(jsonl), new DraftSampleFormat(InputFormat.Jsonl), CancellationToken.None);
 
         Assert.Equal(1_000, result.Input!.Records);
         Assert.False(result.Input.Truncated);
@@ -93,7 +96,7 @@ public sealed class DraftRunTests
         await using var engine = new Engine();
         var (tenant, pipeline) = await engine.CreatePipelineAsync(CsvPipeline);
 
-        var result = await engine.Get<DraftRunner>().RunAsync(CsvPipeline, Text("order;qty;price\nA-1;2;75\n"), null, CancellationToken.None);
+        var result = await engine.Get<DraftRunner>().RunAsync(tenant, CsvPipeline, Text("order;qty;price\nA-1;2;75\n"), null, CancellationToken.None);
 
         Assert.True(result.Succeeded);
         Assert.Equal(0, engine.Scalar("SELECT COUNT(*) FROM runs"));
@@ -109,10 +112,10 @@ public sealed class DraftRunTests
     public async Task A_lone_json_object_is_one_record_and_a_json_array_is_its_elements()
     {
         const string pipeline = """{"name":"p","trigger":{"type":"http"},"steps":[{"id":"a","type":"map","fields":{"y":"record.x + 1"}}]}""";
-        var runner = new DraftRunner();
+        var runner = Runner;
 
-        var one = await runner.RunAsync(pipeline, Text("""  { "x": 1 }  """), null, CancellationToken.None);
-        var many = await runner.RunAsync(pipeline, Text("""[ {"x": 1}, {"x": 2} ]"""), null, CancellationToken.None);
+        var one = await runner.RunAsync("t", pipeline, Text("""  { "x": 1 }  """), null, CancellationToken.None);
+        var many = await runner.RunAsync("t", pipeline, Text("""[ {"x": 1}, {"x": 2} ]"""), null, CancellationToken.None);
 
         Assert.Equal(2d, Assert.Single(one.Steps[0].Preview)["y"]);
         Assert.Equal([2d, 3d], many.Steps[0].Preview.Select(r => r["y"]));
@@ -121,7 +124,7 @@ public sealed class DraftRunTests
     [Fact]
     public async Task A_sample_that_does_not_parse_says_where_and_runs_nothing()
     {
-        var result = await new DraftRunner().RunAsync(CsvPipeline, Text("order;qty;price\nA-1;2\n"), null, CancellationToken.None);
+        var result = await Runner.RunAsync("t", CsvPipeline, Text("order;qty;price\nA-1;2\n"), null, CancellationToken.None);
 
         Assert.Equal("the sample does not parse as csv: line 2, column 6: expected 3 fields (as in the header) but found 2", result.SampleError);
         Assert.Empty(result.Steps);
@@ -132,7 +135,7 @@ public sealed class DraftRunTests
     {
         const string pipeline = """{"name":"p","trigger":{"type":"http"},"steps":[{"id":"a","type":"map","fields":{"y":"record.x +"}}]}""";
 
-        var result = await new DraftRunner().RunAsync(pipeline, Text("[]"), null, CancellationToken.None);
+        var result = await Runner.RunAsync("t", pipeline, Text("[]"), null, CancellationToken.None);
 
         var error = Assert.Single(result.Errors);
         Assert.Equal("steps[0].fields.y", error.Path);
