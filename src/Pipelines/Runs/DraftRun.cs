@@ -63,7 +63,7 @@ public sealed class DraftRunner(IServiceProvider services)
         bool truncated;
         try
         {
-            (records, truncated) = await ReadSampleAsync(sample, format, cancellationToken);
+            (records, truncated) = await ReadRecordsAsync(sample, format, cancellationToken);
         }
         catch (RecordException error)
         {
@@ -85,6 +85,14 @@ public sealed class DraftRunner(IServiceProvider services)
             current = result.Output;
         }
         return new DraftResult([], null, input, steps);
+    }
+
+    /// <summary>Reads a sample without running anything: its records and fields, for the builder's suggestions.</summary>
+    /// <exception cref="RecordException">The sample does not parse.</exception>
+    public static async Task<DraftInput> ReadSampleAsync(Stream sample, DraftSampleFormat format, CancellationToken cancellationToken)
+    {
+        var (records, truncated) = await ReadRecordsAsync(sample, format, cancellationToken);
+        return new DraftInput(records.Count, truncated, FieldsOf(records), Copy(records.Take(PreviewRecords)));
     }
 
     private static async Task<(DraftStepResult Step, List<Record> Output)> ExecuteAsync(
@@ -130,7 +138,7 @@ public sealed class DraftRunner(IServiceProvider services)
     /// writes the first chunk, the chunk reader turns it into records. A lone JSON object is one record, as a
     /// JSON run or queue message accepts it.
     /// </summary>
-    private static async Task<(List<Record> Records, bool Truncated)> ReadSampleAsync(Stream sample, DraftSampleFormat format, CancellationToken cancellationToken)
+    private static async Task<(List<Record> Records, bool Truncated)> ReadRecordsAsync(Stream sample, DraftSampleFormat format, CancellationToken cancellationToken)
     {
         var (stream, loneObject) = format.Format == InputFormat.Json ? await PeekLoneObjectAsync(sample, cancellationToken) : (sample, false);
         if (loneObject)
