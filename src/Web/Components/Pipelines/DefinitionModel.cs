@@ -45,7 +45,11 @@ public sealed class DefinitionModel
 
     public JsonObject Trigger => Object("trigger");
 
-    public JsonObject Sink => Object("sink");
+    /// <summary>Null when the definition leaves it out (the engine then writes JSON lines).</summary>
+    public JsonObject? Sink => Root["sink"] as JsonObject;
+
+    /// <summary>The sink, created as the default blob sink if the definition has none.</summary>
+    public JsonObject EnsureSink() => Sink ?? (JsonObject)(Root["sink"] = new JsonObject { ["type"] = "blob" });
 
     public JsonArray Steps
     {
