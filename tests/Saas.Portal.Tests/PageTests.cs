@@ -44,6 +44,8 @@ public sealed class PageTests : PageContext
 
         Assert.Contains(">= 150", Pipelines.FindVersion(tenant, pipeline.Id, 2)!.Definition);
         Assert.Equal(PipelineStatus.Paused, Pipelines.Find(tenant, pipeline.Id)!.Status);
+        Assert.Equal(["pipeline.published", "pipeline.paused"],
+            Services.GetRequiredService<Saas.Pipelines.Audit.AuditLog>().Export(tenant, 0, long.MaxValue).Select(e => e.Action));
     }
 
     [Fact]

@@ -63,6 +63,9 @@ public sealed class VersionTests : PageContext
         Assert.Equal(3, Pipelines.Find(tenant, pipeline.Id)!.CurrentVersion);
         Assert.Contains("version 3 has the definition of version 1", page.Find(".fg-rollback-result").TextContent);
         Assert.Contains("0 lines added, 0 removed", page.Find(".fg-diff-summary").TextContent);
+        var audit = Assert.Single(Services.GetRequiredService<Saas.Pipelines.Audit.AuditLog>().Export(tenant, 0, long.MaxValue), e => e.Action == "pipeline.rolled_back");
+        Assert.Equal(("user", "user-1", pipeline.Id), (audit.ActorType, audit.ActorId, audit.TargetId));
+        Assert.Equal("""{"version":3,"from":1}""", audit.Details);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
+using Saas.Pipelines.Audit;
 
 namespace Saas.Web.Components.Pipelines;
 
@@ -17,6 +18,8 @@ internal sealed record BuilderUser(string TenantId, string UserId, string? Email
 
     /// <summary>What a version records as its publisher: the e-mail people recognise, else the user id.</summary>
     public string PublishedBy => Email ?? UserId;
+
+    public AuditActor Actor => new(AuditActorTypes.User, UserId);
 
     /// <returns>null when the principal carries no tenant (not signed in to a tenant).</returns>
     public static async Task<BuilderUser?> FromAsync(Task<AuthenticationState>? state)

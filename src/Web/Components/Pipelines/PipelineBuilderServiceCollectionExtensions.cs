@@ -6,11 +6,12 @@ public static class PipelineBuilderServiceCollectionExtensions
 {
     /// <summary>
     /// The pipeline builder's pages (/pipelines...). They call the engine's services directly (PipelineStore,
-    /// RunStore, DraftRunner, from AddPipelines); the host adds Razor components and MudBlazor (AddPortal).
+    /// RunStore, DraftRunner, AuditLog, from AddPipelines); the host adds Razor components and MudBlazor.
     /// </summary>
     public static IServiceCollection AddPipelineBuilder(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<PipelinePublisher>();
         return services;
     }
 }
