@@ -35,6 +35,9 @@ public abstract class PageContext : PortalContext
          "sink":{"type":"blob","format":"csv"}}
         """;
 
+    /// <summary>A valid two-step CSV pipeline with this name.</summary>
+    public static string Definition(string name) => Csv.Replace("\"orders\"", System.Text.Json.JsonSerializer.Serialize(name));
+
     protected PipelineStore Pipelines => Services.GetRequiredService<PipelineStore>();
 
     protected async Task<string> TenantAsync(string name = "acme") =>

@@ -1,7 +1,5 @@
-using Bunit.TestDoubles;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
-using Microsoft.AspNetCore.Http;
 using Saas.Pipelines.Pipelines;
 using Saas.Web.Components.Pipelines;
 
@@ -64,16 +62,6 @@ public sealed class PageTests : PageContext
         Assert.DoesNotContain("orders", builder.Markup);
         Assert.NotNull(versions.Find(".fg-not-found"));
         Assert.DoesNotContain("orders", list.Markup);
-    }
-
-    [Fact]
-    public void The_not_found_state_answers_404_while_prerendering()
-    {
-        var http = new DefaultHttpContext();
-
-        Render<CascadingValue<HttpContext>>(p => p.Add(c => c.Value, http).AddChildContent<NotFoundState>());
-
-        Assert.Equal(404, http.Response.StatusCode);
     }
 
     [Fact]
