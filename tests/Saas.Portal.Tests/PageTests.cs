@@ -111,6 +111,21 @@ public sealed class PageTests : PageContext
     }
 
     [Fact]
+    public async Task An_uploaded_sample_offers_its_columns_before_any_test_run_and_runs_like_a_pasted_one()
+    {
+        var tenant = await TenantAsync();
+        var pipeline = await PipelineAsync(tenant);
+        SignIn(tenant);
+        var page = Render<PipelineBuilderPage>(p => p.Add(x => x.Id, pipeline.Id));
+
+        page.FindComponent<Microsoft.AspNetCore.Components.Forms.InputFile>().UploadFiles(InputFileContent.CreateFromText("order,qty,price\nA-1,2,75\nA-2,1,20\n", "orders.csv"));
+        Assert.NotNull(page.Find("[data-step='total'] button[aria-label='Insert field price']"));
+        await page.Find("button.fg-run-test").ClickAsync(new MouseEventArgs());
+
+        Assert.Contains("2 in → 1 out", page.Find(".fg-draft [data-step='big']").TextContent);
+    }
+
+    [Fact]
     public async Task The_list_shows_the_tenants_pipelines_with_trigger_version_and_status_and_pauses_them()
     {
         var tenant = await TenantAsync();
