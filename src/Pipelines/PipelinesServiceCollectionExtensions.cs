@@ -37,6 +37,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<RunStore>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunStarter>();
+        services.AddSingleton<DraftRunner>();
         services.AddSingleton<QueueMessages>();
         services.AddSingleton<Scheduler>();
         services.AddSingleton<UsageLedger>();

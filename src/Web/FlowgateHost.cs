@@ -5,6 +5,7 @@ using OpenTelemetry.Trace;
 using Saas.Pipelines.Runs;
 using Saas.Pipelines.Telemetry;
 using Saas.Web.Ai;
+using Saas.Web.Components.Pipelines;
 using Saas.Web.Audit;
 using Saas.Web.Api;
 using Saas.Web.Files;
@@ -46,6 +47,7 @@ public static class FlowgateHost
         builder.Services.AddFlowgateTelemetry(builder.Configuration, otel => otel.UseAzureMonitor(),
             otel => otel.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation()).WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation()));
         builder.Services.AddPortal();
+        builder.Services.AddPipelineBuilder();
 
         var app = builder.Build();
         app.UseExceptionHandler();

@@ -72,7 +72,7 @@ public sealed class FunctionsApp : IAsyncDisposable
         var (tenant, key) = await Get<TenantStore>().CreateTenantAsync(tenantName, CancellationToken.None);
         var compiled = DefinitionParser.Parse(definition);
         Assert.True(compiled.IsValid, string.Join("; ", compiled.Errors));
-        var pipeline = await Get<PipelineStore>().CreateAsync(tenant.Id, definition, compiled.Pipeline!, CancellationToken.None);
+        var pipeline = await Get<PipelineStore>().CreateAsync(tenant.Id, definition, compiled.Pipeline!, publishedBy: null, CancellationToken.None);
         return (tenant.Id, key.Secret, pipeline);
     }
 

@@ -48,7 +48,7 @@ public sealed class Engine : IAsyncDisposable
         var (tenant, _) = await Get<TenantStore>().CreateTenantAsync(tenantName, CancellationToken.None);
         var compiled = DefinitionParser.Parse(definition);
         Assert.True(compiled.IsValid, string.Join("; ", compiled.Errors));
-        var pipeline = await Get<PipelineStore>().CreateAsync(tenant.Id, definition, compiled.Pipeline!, CancellationToken.None);
+        var pipeline = await Get<PipelineStore>().CreateAsync(tenant.Id, definition, compiled.Pipeline!, null, CancellationToken.None);
         return (tenant.Id, pipeline);
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Saas.Pipelines.Tenancy;
 
 namespace Saas.Web.Tests;
 
@@ -124,6 +125,20 @@ public sealed class ValidationTests(FlowgateApp app) : IClassFixture<FlowgateApp
         Assert.Equal(HttpStatusCode.Conflict, (await tenant.Http.PostAsJsonAsync($"/api/v1/pipelines/{pipeline}/runs", new { a = 1 })).StatusCode);
         await tenant.Http.PostAsync($"/api/v1/pipelines/{pipeline}/resume", null);
         Assert.Equal(HttpStatusCode.Accepted, (await tenant.Http.PostAsJsonAsync($"/api/v1/pipelines/{pipeline}/runs", new { a = 1 })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Versions_published_with_an_api_key_say_which_key_published_them()
+    {
+        var (created, key) = await app.Services.GetRequiredService<TenantStore>().CreateTenantAsync("keyed", CancellationToken.None);
+        var tenant = new TenantClient(created.Id, app.Client(key.Secret));
+        var definition = new { name = "p", trigger = new { type = "http" }, steps = new object[] { new { id = "s", type = "select", fields = new[] { "a" } } } };
+        var pipeline = await tenant.CreatePipelineAsync(definition);
+        await tenant.Http.PutAsJsonAsync($"/api/v1/pipelines/{pipeline}", definition);
+
+        var versions = JsonNode.Parse(await tenant.Http.GetStringAsync($"/api/v1/pipelines/{pipeline}/versions"))!.AsArray();
+
+        Assert.Equal([key.Id, key.Id], versions.Select(v => v!["publishedBy"]!.GetValue<string>()));
     }
 
     [Fact]

@@ -10,7 +10,8 @@ public sealed record PipelineRow(
     string TenantId, string Id, string Name, long CurrentVersion, string Status,
     string TriggerType, string? TriggerQueue, long CreatedAt, long UpdatedAt);
 
-public sealed record PipelineVersionRow(string PipelineId, long Version, string Definition, long CreatedAt);
+/// <param name="PublishedBy">A portal user's e-mail or id, an API key's id, or null (published before this was recorded).</param>
+public sealed record PipelineVersionRow(string PipelineId, long Version, string Definition, long CreatedAt, string? PublishedBy);
 
 public static class PipelineStatus
 {
@@ -25,7 +26,7 @@ public sealed class PipelineStore(Database database, TimeProvider time)
 
     private const string PipelineColumns = "tenant_id, id, name, current_version, status, trigger_type, trigger_queue, created_at, updated_at";
 
-    public async Task<PipelineRow> CreateAsync(string tenantId, string definitionJson, CompiledPipeline pipeline, CancellationToken cancellationToken)
+    public async Task<PipelineRow> CreateAsync(string tenantId, string definitionJson, CompiledPipeline pipeline, string? publishedBy, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var trigger = pipeline.Definition.Trigger;
@@ -37,14 +38,14 @@ public sealed class PipelineStore(Database database, TimeProvider time)
                 VALUES (@TenantId, @Id, @Name, @CurrentVersion, @Status, @TriggerType, @TriggerQueue, @CreatedAt, @UpdatedAt)
                 """;
             connection.Execute(sql, row, transaction);
-            InsertVersion(connection, transaction, tenantId, row.Id, 1, definitionJson, now);
+            InsertVersion(connection, transaction, tenantId, row.Id, 1, definitionJson, publishedBy, now);
         }, cancellationToken);
         _compiled[(tenantId, row.Id, 1)] = pipeline;
         return row;
     }
 
     /// <returns>The pipeline at its new version, or null if the tenant has no such pipeline.</returns>
-    public async Task<PipelineRow?> PublishAsync(string tenantId, string pipelineId, string definitionJson, CompiledPipeline pipeline, CancellationToken cancellationToken)
+    public async Task<PipelineRow?> PublishAsync(string tenantId, string pipelineId, string definitionJson, CompiledPipeline pipeline, string? publishedBy, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var trigger = pipeline.Definition.Trigger;
@@ -59,7 +60,7 @@ public sealed class PipelineStore(Database database, TimeProvider time)
             var updated = connection.QuerySingleOrDefault<PipelineRow>(sql, new { tenantId, pipelineId, pipeline.Definition.Name, TriggerType = trigger.Type, TriggerQueue = trigger.Queue, now }, transaction);
             if (updated is not null)
             {
-                InsertVersion(connection, transaction, tenantId, pipelineId, updated.CurrentVersion, definitionJson, now);
+                InsertVersion(connection, transaction, tenantId, pipelineId, updated.CurrentVersion, definitionJson, publishedBy, now);
             }
             return updated;
         }, cancellationToken);
@@ -135,7 +136,7 @@ public sealed class PipelineStore(Database database, TimeProvider time)
     public IReadOnlyList<PipelineVersionRow> ListVersions(string tenantId, string pipelineId)
     {
         const string sql = """
-            SELECT pipeline_id, version, definition, created_at FROM pipeline_versions
+            SELECT pipeline_id, version, definition, created_at, published_by FROM pipeline_versions
             WHERE tenant_id = @tenantId AND pipeline_id = @pipelineId ORDER BY version DESC
             """;
         using var connection = database.OpenConnection();
@@ -145,7 +146,7 @@ public sealed class PipelineStore(Database database, TimeProvider time)
     public PipelineVersionRow? FindVersion(string tenantId, string pipelineId, long version)
     {
         const string sql = """
-            SELECT pipeline_id, version, definition, created_at FROM pipeline_versions
+            SELECT pipeline_id, version, definition, created_at, published_by FROM pipeline_versions
             WHERE tenant_id = @tenantId AND pipeline_id = @pipelineId AND version = @version
             """;
         using var connection = database.OpenConnection();
@@ -167,12 +168,12 @@ public sealed class PipelineStore(Database database, TimeProvider time)
         return _compiled.GetOrAdd((tenantId, pipelineId, version), pipeline);
     }
 
-    private static void InsertVersion(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string pipelineId, long version, string definition, long now)
+    private static void InsertVersion(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string pipelineId, long version, string definition, string? publishedBy, long now)
     {
         const string sql = """
-            INSERT INTO pipeline_versions (tenant_id, pipeline_id, version, definition, created_at)
-            VALUES (@tenantId, @pipelineId, @version, @definition, @now)
+            INSERT INTO pipeline_versions (tenant_id, pipeline_id, version, definition, created_at, published_by)
+            VALUES (@tenantId, @pipelineId, @version, @definition, @now, @publishedBy)
             """;
-        connection.Execute(sql, new { tenantId, pipelineId, version, definition, now }, transaction);
+        connection.Execute(sql, new { tenantId, pipelineId, version, definition, now, publishedBy }, transaction);
     }
 }

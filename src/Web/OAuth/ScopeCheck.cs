@@ -61,7 +61,7 @@ public static class ScopeCheck
         }
         path = path["api/v1/".Length..];
         if (path.StartsWith("pipelines/{id}/runs", StringComparison.Ordinal) || path.StartsWith("pipelines/{id}/uploads", StringComparison.Ordinal)
-            || path.StartsWith("runs", StringComparison.Ordinal) || path.StartsWith("queues", StringComparison.Ordinal))
+            || path.StartsWith("runs", StringComparison.Ordinal) || path.StartsWith("queues", StringComparison.Ordinal) || (path.StartsWith("files", StringComparison.Ordinal) && read))
         {
             return read ? Scopes.RunsRead : Scopes.RunsWrite;
         }

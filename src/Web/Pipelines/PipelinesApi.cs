@@ -15,7 +15,7 @@ public sealed record PipelineDto(
 
 public sealed record PipelineTriggerDto(string Type, string? Queue);
 
-public sealed record PipelineVersionDto(long Version, DateTimeOffset CreatedAt, JsonElement Definition);
+public sealed record PipelineVersionDto(long Version, DateTimeOffset CreatedAt, string? PublishedBy, JsonElement Definition);
 
 public sealed record PipelineListDto(IReadOnlyList<PipelineDto> Items);
 
@@ -46,7 +46,7 @@ public static class PipelinesApi
         {
             return problem;
         }
-        var row = await pipelines.CreateAsync(tenant.Id, definition!.Value.Json, definition.Value.Pipeline, cancellationToken);
+        var row = await pipelines.CreateAsync(tenant.Id, definition!.Value.Json, definition.Value.Pipeline, tenant.KeyId, cancellationToken);
         await audit.AppendAsync(tenant.Id, request.HttpContext.Actor(), "pipeline.created", "pipeline", row.Id, new { row.Name, version = row.CurrentVersion }, cancellationToken);
         return TypedResults.Created($"/api/v1/pipelines/{row.Id}", row.ToDto(definition.Value.Json));
     }
@@ -63,7 +63,7 @@ public static class PipelinesApi
         {
             return problem;
         }
-        var row = await pipelines.PublishAsync(tenant.Id, id, definition!.Value.Json, definition.Value.Pipeline, cancellationToken);
+        var row = await pipelines.PublishAsync(tenant.Id, id, definition!.Value.Json, definition.Value.Pipeline, tenant.KeyId, cancellationToken);
         if (row is null)
         {
             return Problems.NotFound("pipeline", id);
@@ -157,5 +157,5 @@ public static class PipelinesApi
         definition is null ? null : JsonSerializer.Deserialize<JsonElement>(definition));
 
     private static PipelineVersionDto ToDto(this PipelineVersionRow row) => new(
-        row.Version, DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt), JsonSerializer.Deserialize<JsonElement>(row.Definition));
+        row.Version, DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt), row.PublishedBy, JsonSerializer.Deserialize<JsonElement>(row.Definition));
 }
