@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Saas.Pipelines.Ai;
+using Saas.Pipelines.Billing;
 using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Metering;
 using Saas.Pipelines.Network;
@@ -39,6 +40,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<AiRequestLog>();
         services.AddSingleton<AiBudgets>();
         services.AddSingleton<LocalEmbeddings>();
+        services.AddBilling();
         services.AddNetworkGuard();
         return services;
     }

@@ -1,8 +1,10 @@
 using Saas.Pipelines;
 using Saas.Web.Ai;
 using Saas.Web.Api;
+using Saas.Web.Billing;
 using Saas.Web.Gateway;
 using Saas.Web.Pipelines;
+using Saas.Web.Platform;
 using Saas.Web.Queues;
 using Saas.Web.Runs;
 using Saas.Web.Runtime;
@@ -22,6 +24,7 @@ public static class FlowgateHost
             flowgate.DataDirectory = Path.Combine(builder.Environment.ContentRootPath, flowgate.DataDirectory));
         builder.Services.AddTenantApi();
         builder.Services.AddGatewayLimits();
+        builder.Services.AddBillingApi();
         builder.Services.AddTenantSecrets(Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data", "keys"));
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
 
@@ -41,6 +44,8 @@ public static class FlowgateHost
         api.MapQueuesApi();
         api.MapUsageApi();
         api.MapAiSettingsApi();
+        api.MapBillingApi();
+        app.MapPlatformApi();
         app.MapGatewayApi();
         return app;
     }

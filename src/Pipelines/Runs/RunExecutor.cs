@@ -29,6 +29,7 @@ public sealed partial class RunExecutor(
     WorkDispatcher dispatcher,
     RunSignals signals,
     RunStore runs,
+    Billing.SpendingGuard spending,
     TimeProvider time,
     IServiceProvider services,
     IOptions<FlowgateOptions> options,
@@ -224,13 +225,16 @@ public sealed partial class RunExecutor(
         var last = executed[^1];
         var chunkDone = last.Index == pipeline.Steps.Count - 1;
         var sinkIsLastOutput = pipeline.Definition.Sink.Format == SinkFormat.Jsonl && run.ChunksTotal == 1;
-        return await database.WriteAsync((connection, transaction) =>
+        var committed = false;
+        var outcome = await database.WriteAsync((connection, transaction) =>
         {
+            committed = false;
             if (!CanCommit(connection, transaction, item))
             {
                 queue.Complete(connection, transaction, item);
                 return Outcome.Nothing;
             }
+            committed = true;
             var now = Now;
             foreach (var step in executed)
             {
@@ -274,6 +278,12 @@ public sealed partial class RunExecutor(
                 ? new Outcome([queue.Enqueue(connection, transaction, run.TenantId, run.Id, WorkKinds.Sink, 0, 0)], false, null)
                 : Outcome.Nothing;
         }, cancellationToken);
+        if (committed)
+        {
+            spending.Committed(run.TenantId, run.Id, executed.SelectMany(step =>
+                step.Usage.Totals.Select(u => new UsageQuantity(u.Meter, u.Model, u.Quantity)).Prepend(new UsageQuantity(Meters.StepExecutions, null, 1))));
+        }
+        return outcome;
     }
 
     private sealed record ExecutedStep(

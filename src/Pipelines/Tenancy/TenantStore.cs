@@ -32,6 +32,7 @@ public sealed class TenantStore(Database database, TimeProvider time)
                 """;
             connection.Execute(sql, tenant, transaction);
             InsertKey(connection, transaction, key);
+            Billing.BillingOutbox.Enqueue(connection, transaction, tenant.Id, Billing.BillingOutbox.CreateCustomer, time.GetUtcNow());
         }, cancellationToken);
         return (tenant, key);
     }
@@ -80,9 +81,9 @@ public sealed class TenantStore(Database database, TimeProvider time)
         connection.Execute(sql, new { key.Id, key.TenantId, key.Name, Hash = Hash(key.Secret), key.Prefix, CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction);
     }
 
-    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+    internal static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 
-    private static string Base62(byte[] bytes)
+    internal static string Base62(byte[] bytes)
     {
         const string alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         var value = new System.Numerics.BigInteger(bytes, isUnsigned: true);
