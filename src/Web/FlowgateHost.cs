@@ -46,6 +46,7 @@ public static class FlowgateHost
         api.MapAiSettingsApi();
         api.MapBillingApi();
         app.MapPlatformApi();
+        app.MapStripeWebhookApi();
         app.MapGatewayApi();
         return app;
     }

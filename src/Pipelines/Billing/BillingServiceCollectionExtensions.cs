@@ -14,6 +14,7 @@ public static class BillingServiceCollectionExtensions
         services.AddSingleton<SpendingGuard>();
         services.AddSingleton<PickupFolderMail>();
         services.AddSingleton<BillingOutbox>();
+        services.AddSingleton<StripeUsageExport>();
         services.AddSingleton<PlatformKeyStore>();
         return services;
     }

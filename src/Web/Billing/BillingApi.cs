@@ -8,6 +8,8 @@ using Saas.Web.Tenancy;
 
 namespace Saas.Web.Billing;
 
+public sealed record StripeSessionDto(string Url);
+
 public static class BillingApi
 {
     public const string ProjectionMethod = "linear: each meter's quantity so far × (length of the month / time elapsed), priced with the plan, plus the whole base fee";
@@ -17,6 +19,8 @@ public static class BillingApi
         var group = app.MapGroup("/billing").WithTags("Billing");
         group.MapGet("/", Get);
         group.MapPut("/cap", SetCapAsync);
+        group.MapPost("/portal-session", PortalSessionAsync);
+        group.MapPost("/checkout-session", CheckoutSessionAsync);
         return group;
     }
 
@@ -114,6 +118,48 @@ public static class BillingApi
             await billing.SetCapAsync(tenant.Id, cap, thresholds, email, cancellationToken);
             return TypedResults.Ok(Describe(tenant.Id, billing, pricing, spending, stripe.Value, time));
         }
+    }
+
+    /// <summary>Stripe's customer portal (payment methods, invoices) for the tenant's customer.</summary>
+    private static async Task<Results<Ok<StripeSessionDto>, ProblemHttpResult>> PortalSessionAsync(
+        CurrentTenant tenant, TenantBillingStore billing, StripeBilling stripe, IOptions<BillingOptions> options, CancellationToken cancellationToken)
+    {
+        if (StripeReady(tenant.Id, billing, stripe) is { } problem)
+        {
+            return problem;
+        }
+        return TypedResults.Ok(new StripeSessionDto(await stripe.PortalSessionUrlAsync(billing.Get(tenant.Id).StripeCustomerId!, options.Value.ReturnUrl, cancellationToken)));
+    }
+
+    /// <summary>Stripe Checkout for the first subscription, with the plan's prices.</summary>
+    private static async Task<Results<Ok<StripeSessionDto>, ProblemHttpResult>> CheckoutSessionAsync(
+        CurrentTenant tenant, TenantBillingStore billing, StripeBilling stripe, IOptions<BillingOptions> options, CancellationToken cancellationToken)
+    {
+        if (StripeReady(tenant.Id, billing, stripe) is { } problem)
+        {
+            return problem;
+        }
+        var settings = billing.Get(tenant.Id);
+        if (settings.PlanId is null)
+        {
+            return Problems.Conflict("No plan", "This tenant has no plan yet; the platform administrators assign one (PUT /api/platform/v1/tenants/{id}/plan).");
+        }
+        if (settings.StripeSubscriptionId is not null)
+        {
+            return Problems.Conflict("Already subscribed", "This tenant has a subscription; manage it in the customer portal (POST /api/v1/billing/portal-session).");
+        }
+        return TypedResults.Ok(new StripeSessionDto(await stripe.CheckoutSessionUrlAsync(tenant.Id, settings.StripeCustomerId!, options.Value.ReturnUrl, cancellationToken)));
+    }
+
+    private static ProblemHttpResult? StripeReady(string tenantId, TenantBillingStore billing, StripeBilling stripe)
+    {
+        if (!stripe.Enabled)
+        {
+            return Problems.Conflict("Ledger-only mode", StripeOptions.LedgerOnlyReason);
+        }
+        return billing.Get(tenantId).StripeCustomerId is null
+            ? Problems.Conflict("No Stripe customer yet", "The tenant's Stripe customer is being created (it is queued at sign-up and sent when Stripe answers); try again in a minute.")
+            : null;
     }
 
     private static int[]? ReadThresholds(JsonElement value, List<DefinitionError> errors)

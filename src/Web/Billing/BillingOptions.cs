@@ -38,6 +38,14 @@ public sealed class BillingOptions
     [Range(10, 600_000)]
     public int RelayIntervalMilliseconds { get; set; } = 2_000;
 
+    /// <summary>First wait after Stripe answers 429 or 5xx; it doubles per failure in a row, up to a minute.</summary>
+    [Range(1, 600_000)]
+    public int RetryBaseMilliseconds { get; set; } = 1_000;
+
+    /// <summary>How often the ledger is reconciled with Stripe's meter event summaries (current month).</summary>
+    [Range(1, 10_080)]
+    public int ReconcileIntervalMinutes { get; set; } = 60;
+
     /// <summary>Where Stripe sends customers back after Checkout or the customer portal.</summary>
     public string ReturnUrl { get; set; } = "http://localhost:5000/";
 }

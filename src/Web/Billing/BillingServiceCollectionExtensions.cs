@@ -11,6 +11,8 @@ public static class BillingServiceCollectionExtensions
         services.AddOptions<StripeOptions>().BindConfiguration(StripeOptions.Section);
         services.AddOptions<BillingOptions>().BindConfiguration(BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddExceptionHandler<SpendingRefusedHandler>();
+        services.AddSingleton<StripeBilling>();
+        services.AddHostedService<StripeRelay>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, PlatformKeyAuthentication>(PlatformKeyAuthentication.SchemeName, null);
         services.AddAuthorizationBuilder()

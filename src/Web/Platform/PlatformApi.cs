@@ -35,6 +35,8 @@ public static class PlatformApi
         group.MapPut("/tenants/{id}/plan", AssignPlanAsync);
         group.MapPost("/tenants/{id}/suspend", SuspendAsync);
         group.MapPost("/tenants/{id}/resume", ResumeAsync);
+        group.MapGet("/reconciliation", Reconciliation);
+        group.MapPost("/reconciliation", ReconcileAsync);
         return group;
     }
 
@@ -205,6 +207,24 @@ public static class PlatformApi
         }
         await billing.SetSuspensionAsync(id, null, cancellationToken);
         return GetTenant(id, billing, pricing, plans, time);
+    }
+
+    /// <summary>The latest comparison of the ledger with Stripe's meter event summaries.</summary>
+    private static Results<ContentHttpResult, ProblemHttpResult> Reconciliation(StripeUsageExport export) =>
+        export.LatestReconciliation() is { } report
+            ? TypedResults.Text(report, "application/json")
+            : Problems.NotFound("reconciliation report", "latest");
+
+    /// <summary>Reconciles the current month now (the relay also does it on its own, every Flowgate:Billing:ReconcileIntervalMinutes).</summary>
+    private static async Task<Results<ContentHttpResult, ProblemHttpResult>> ReconcileAsync(StripeBilling stripe, StripeUsageExport export, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!stripe.Enabled)
+        {
+            return Problems.Conflict("Ledger-only mode", StripeOptions.LedgerOnlyReason);
+        }
+        var now = time.GetUtcNow();
+        var (_, report) = await stripe.ReconcileAsync(export, Pricing.MonthStart(now), now, cancellationToken);
+        return TypedResults.Text(report, "application/json");
     }
 
     private static TenantBillingSummaryDto Summary(string id, string name, TenantBilling billing, Pricing pricing, PlanStore plans, TimeProvider time)
