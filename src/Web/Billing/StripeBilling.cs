@@ -38,6 +38,31 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
         await billing.SetStripeIdsAsync(tenantId, customer.Id, null, cancellationToken);
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _meterIds = new(StringComparer.Ordinal);
+
+    /// <summary>The Stripe meter of a ledger meter (Stripe refuses events of a meter it does not have): found by event name, created when missing.</summary>
+    private async Task<string> MeterIdAsync(string meter, CancellationToken cancellationToken)
+    {
+        var eventName = EventName(meter);
+        if (_meterIds.TryGetValue(eventName, out var known))
+        {
+            return known;
+        }
+        var service = new Stripe.Billing.MeterService(Client);
+        var meters = await service.ListAsync(new Stripe.Billing.MeterListOptions { Limit = 100 }, cancellationToken: cancellationToken);
+        var id = meters.Data.FirstOrDefault(m => m.EventName == eventName)?.Id
+            ?? (await service.CreateAsync(new Stripe.Billing.MeterCreateOptions
+            {
+                DisplayName = $"Flowgate {meter}",
+                EventName = eventName,
+                DefaultAggregation = new Stripe.Billing.MeterDefaultAggregationOptions { Formula = "sum" },
+                CustomerMapping = new Stripe.Billing.MeterCustomerMappingOptions { EventPayloadKey = "stripe_customer_id", Type = "by_id" },
+                ValueSettings = new Stripe.Billing.MeterValueSettingsOptions { EventPayloadKey = "value" },
+            }, new RequestOptions { IdempotencyKey = $"meter-{eventName}" }, cancellationToken)).Id;
+        _meterIds[eventName] = id;
+        return id;
+    }
+
     /// <summary>
     /// Sends a batch of usage events as meter events, each with its ledger identifier (and the same
     /// Idempotency-Key), one after the other. Stops at the first failure.
@@ -45,6 +70,10 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
     /// <returns>The events Stripe accepted, and the failure that stopped the batch, if any.</returns>
     public async Task<(List<PendingMeterEvent> Sent, StripeException? Failure)> SendMeterEventsAsync(IReadOnlyList<PendingMeterEvent> batch, CancellationToken cancellationToken)
     {
+        foreach (var meter in batch.Select(e => e.Meter).Distinct())
+        {
+            await MeterIdAsync(meter, cancellationToken);
+        }
         var service = new Stripe.Billing.MeterEventService(Client);
         var sent = new List<PendingMeterEvent>(batch.Count);
         foreach (var usage in batch)
@@ -155,32 +184,22 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
         }
         var version = plan.VersionFor(Pricing.MonthStart(DateTimeOffset.UtcNow));
         var priceService = new PriceService(Client);
-        var meters = await new Stripe.Billing.MeterService(Client).ListAsync(new Stripe.Billing.MeterListOptions { Limit = 100 }, cancellationToken: cancellationToken);
         var result = new List<(string, bool)>();
         var wanted = new List<(string LookupKey, PriceCreateOptions Create, bool Metered)>
         {
             ($"flowgate_{plan.Id}_v{version.Version}_base", new PriceCreateOptions
             {
-                Currency = plan.Currency, UnitAmountDecimal = version.Prices.BaseFeeUsd * 100, Recurring = new PriceRecurringOptions { Interval = "month" },
+                Currency = plan.Currency, UnitAmountDecimal = Cents(version.Prices.BaseFeeUsd), Recurring = new PriceRecurringOptions { Interval = "month" },
                 ProductData = new PriceProductDataOptions { Name = $"{plan.Name} (base fee)" },
             }, false),
         };
         foreach (var (meter, price) in version.Prices.Meters)
         {
-            var eventName = EventName(meter);
-            var meterId = meters.Data.FirstOrDefault(m => m.EventName == eventName)?.Id
-                ?? (await new Stripe.Billing.MeterService(Client).CreateAsync(new Stripe.Billing.MeterCreateOptions
-                {
-                    DisplayName = $"Flowgate {meter}",
-                    EventName = eventName,
-                    DefaultAggregation = new Stripe.Billing.MeterDefaultAggregationOptions { Formula = "sum" },
-                    CustomerMapping = new Stripe.Billing.MeterCustomerMappingOptions { EventPayloadKey = "stripe_customer_id", Type = "by_id" },
-                    ValueSettings = new Stripe.Billing.MeterValueSettingsOptions { EventPayloadKey = "value" },
-                }, cancellationToken: cancellationToken)).Id;
+            var meterId = await MeterIdAsync(meter, cancellationToken);
             wanted.Add(($"flowgate_{plan.Id}_v{version.Version}_{meter}", new PriceCreateOptions
             {
                 Currency = plan.Currency,
-                UnitAmountDecimal = price.UnitPriceUsd * 100 / PlanPrices.UnitSize(meter),
+                UnitAmountDecimal = Cents(price.UnitPriceUsd / PlanPrices.UnitSize(meter)),
                 Recurring = new PriceRecurringOptions { Interval = "month", UsageType = "metered", Meter = meterId },
                 ProductData = new PriceProductDataOptions { Name = $"{plan.Name} ({meter})" },
             }, true));
@@ -198,6 +217,12 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
         }
         return result;
     }
+
+    /// <summary>Stripe summarises meter events over whole minutes, so a reconciled period ends on the next minute boundary.</summary>
+    public static DateTimeOffset NextMinute(DateTimeOffset at) => new DateTimeOffset(at.Ticks - at.Ticks % TimeSpan.TicksPerMinute, TimeSpan.Zero).AddMinutes(1);
+
+    /// <summary>Stripe's unit amounts are in cents; trailing zeros are dropped so equal prices look equal.</summary>
+    private static decimal Cents(decimal usd) => usd * 100 / 1.000000000000000000000000000000000m;
 
     /// <summary>The reconciliation: the ledger against Stripe's meter event summaries, per customer and meter.</summary>
     public async Task<(int Differences, string Report)> ReconcileAsync(StripeUsageExport export, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)

@@ -37,7 +37,7 @@ public sealed partial class StripeRelay(
                 {
                     _nextReconciliation = time.GetUtcNow().AddMinutes(options.Value.ReconcileIntervalMinutes);
                     var now = time.GetUtcNow();
-                    await stripe.ReconcileAsync(export, Pricing.MonthStart(now), now, stoppingToken);
+                    await stripe.ReconcileAsync(export, Pricing.MonthStart(now), StripeBilling.NextMinute(now), stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -223,7 +223,7 @@ public static class PlatformApi
             return Problems.Conflict("Ledger-only mode", StripeOptions.LedgerOnlyReason);
         }
         var now = time.GetUtcNow();
-        var (_, report) = await stripe.ReconcileAsync(export, Pricing.MonthStart(now), now, cancellationToken);
+        var (_, report) = await stripe.ReconcileAsync(export, Pricing.MonthStart(now), StripeBilling.NextMinute(now), cancellationToken);
         return TypedResults.Text(report, "application/json");
     }
 
