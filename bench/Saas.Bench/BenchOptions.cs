@@ -6,13 +6,14 @@ public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, 
     public const string Runs = "runs";
     public const string Csv = "csv";
     public const string NodeRed = "nodered";
+    public const string Gateway = "gateway";
 
     public const string Usage = """
-        usage: bench/run.sh [--only runs|csv|nodered[,...]] [--csv-mb 1024] [--chunk-size 50000]
+        usage: bench/run.sh [--only runs|csv|nodered|gateway[,...]] [--csv-mb 1024] [--chunk-size 50000]
                             [--duration 15] [--warmup 10] [--connections 32] [--threads 2] [--workers N]
         """;
 
-    private static readonly string[] AllParts = [Runs, Csv, NodeRed];
+    private static readonly string[] AllParts = [Runs, Csv, NodeRed, Gateway];
 
     public bool Includes(string part) => Parts.Contains(part);
 

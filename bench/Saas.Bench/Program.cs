@@ -1,11 +1,18 @@
 using Saas.Bench;
 using Saas.Bench.Csv;
 using Saas.Bench.Flowgate;
+using Saas.Bench.Gateway;
 using Saas.Bench.Load;
 using Saas.Bench.NodeRed;
 using Saas.Bench.Processes;
 using Saas.Bench.Report;
 using Saas.Bench.Runs;
+
+// The gateway part's upstream runs as a child process of this same executable.
+if (args is [UpstreamServer.Mode, "--port", var upstreamPort])
+{
+    return await UpstreamServer.ServeAsync(int.Parse(upstreamPort));
+}
 
 BenchOptions options;
 try
@@ -21,12 +28,12 @@ catch (ArgumentException error)
 var paths = BenchPaths.Find();
 using var children = new ChildProcesses(paths.Logs);
 using var cancel = new CancellationTokenSource();
-var summary = new SummaryTable(options.Connections);
+var summary = new SummaryTable(options.Connections, options.Parts);
 
 await Part("setup", async () =>
 {
     await Wrk.EnsureInstalledAsync(children);
-    if (options.Includes(BenchOptions.Runs) || options.Includes(BenchOptions.Csv))
+    if (options.Includes(BenchOptions.Runs) || options.Includes(BenchOptions.Csv) || options.Includes(BenchOptions.Gateway))
     {
         await FlowgateServer.BuildAsync(children, paths);
     }
@@ -45,6 +52,17 @@ if (summary.Failures.Count == 0)
     if (options.Includes(BenchOptions.NodeRed))
     {
         await Part("nodered", async () => summary.NodeRed = await NodeRedBenchmark.RunAsync(context, cancel.Token));
+    }
+    if (options.Includes(BenchOptions.Gateway))
+    {
+        await Part("gateway", async () =>
+        {
+            summary.Gateway = await GatewayBenchmark.RunAsync(context, cancel.Token);
+            if (summary.Gateway.Metering.Problem is { } problem)
+            {
+                summary.Failures.Add($"gateway metering: {problem}");
+            }
+        });
     }
 }
 summary.Print();

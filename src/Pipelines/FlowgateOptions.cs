@@ -64,6 +64,13 @@ public sealed class RuntimeOptions
     [Range(0, 60_000)]
     public int UncommittedChainMilliseconds { get; set; } = 50;
 
+    /// <summary>
+    /// The most a step may make of one record, serialized as JSON: an enrichment that explodes a record
+    /// fails the run instead of filling memory and storage.
+    /// </summary>
+    [Range(1_024, int.MaxValue)]
+    public int MaxRecordBytes { get; set; } = 1024 * 1024;
+
     /// <summary>The first retry waits about this long; each further attempt doubles it (with jitter).</summary>
     [Range(1, 600_000)]
     public int RetryBaseDelayMilliseconds { get; set; } = 1_000;

@@ -1,13 +1,18 @@
 using Saas.Pipelines;
 using Saas.Web.Ai;
+using Saas.Web.Audit;
 using Saas.Web.Api;
 using Saas.Web.Billing;
+using Saas.Web.Files;
 using Saas.Web.Gateway;
+using Saas.Web.OAuth;
 using Saas.Web.Pipelines;
 using Saas.Web.Platform;
 using Saas.Web.Queues;
 using Saas.Web.Runs;
 using Saas.Web.Runtime;
+using Saas.Web.Secrets;
+using Saas.Web.Tables;
 using Saas.Web.Tenancy;
 using Saas.Web.Usage;
 
@@ -24,14 +29,17 @@ public static class FlowgateHost
             flowgate.DataDirectory = Path.Combine(builder.Environment.ContentRootPath, flowgate.DataDirectory));
         builder.Services.AddTenantApi();
         builder.Services.AddGatewayLimits();
+        var dataDirectory = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data");
+        builder.Services.AddTenantSecrets(Path.Combine(dataDirectory, "keys"));
+        builder.Services.AddOAuthServer(Path.Combine(dataDirectory, "oauth-keys"));
         builder.Services.AddBillingApi();
-        builder.Services.AddTenantSecrets(Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data", "keys"));
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseOAuthClientChecks();
         app.UseAuthorization();
         app.UseRateLimiter();
 
@@ -44,6 +52,11 @@ public static class FlowgateHost
         api.MapQueuesApi();
         api.MapUsageApi();
         api.MapAiSettingsApi();
+        api.MapSecretsApi();
+        api.MapFilesApi();
+        api.MapTablesApi();
+        api.MapAuditApi();
+        api.MapOAuthClientsApi();
         api.MapBillingApi();
         app.MapPlatformApi();
         app.MapStripeWebhookApi();

@@ -20,6 +20,7 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
         var definition = new { name = "secret", trigger = new { type = "http" }, steps = new object[] { new { id = "s", type = "select", fields = new[] { "x" } } } };
         var pipeline = await a.CreatePipelineAsync(definition);
         var run = (await a.RunAndWaitAsync(pipeline, new { x = "a's data" }))["id"]!.GetValue<string>();
+        var client = System.Text.Json.Nodes.JsonNode.Parse(await (await a.Http.PostAsJsonAsync("/api/v1/oauth/clients", new { name = "a's app", scopes = new[] { "runs:read" } })).Content.ReadAsStringAsync())!["clientId"]!.GetValue<string>();
 
         var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText!.StartsWith("/api/v1", StringComparison.Ordinal) || e.RoutePattern.RawText!.StartsWith("/v1", StringComparison.Ordinal)
@@ -39,7 +40,9 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
                 .Replace("{name}", "openai")
                 .Replace("{alias}", "fast")
                 .Replace("plans/{id}", "plans/plan_none")
-                .Replace("tenants/{id}", $"tenants/{a.TenantId}");
+                .Replace("tenants/{id}", $"tenants/{a.TenantId}")
+                .Replace("{**path}", "exports/a.csv")
+                .Replace("{clientId}", client);
             Assert.False(path.Contains('{'), $"{method} {pattern}: the test does not know what to put in this route's parameters; add it above");
 
             var anonymous = await app.Client().SendAsync(Request(method, path));
@@ -50,7 +53,7 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
                 var tenantKey = await a.Http.SendAsync(Request(method, path));
                 Assert.True(tenantKey.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} (platform API) with a tenant key answered {(int)tenantKey.StatusCode}");
             }
-            else if (pattern.Contains("{id}", StringComparison.Ordinal))
+            else if (pattern.Contains("{id}", StringComparison.Ordinal) || pattern.Contains("{clientId}", StringComparison.Ordinal))
             {
                 var foreign = await b.Http.SendAsync(Request(method, path));
                 var body = await foreign.Content.ReadAsStringAsync();

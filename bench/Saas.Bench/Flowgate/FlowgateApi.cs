@@ -17,6 +17,10 @@ public sealed record RunPageView(IReadOnlyList<RunView> Items, string? NextCurso
 
 public sealed record OutputSize(long Bytes, long Lines);
 
+public sealed record UsageTotalView(string Meter, long Quantity);
+
+public sealed record UsageView(IReadOnlyList<UsageTotalView> Items);
+
 /// <summary>The tenant API, as one tenant (its API key in every request).</summary>
 public sealed class FlowgateApi : IDisposable
 {
@@ -61,6 +65,20 @@ public sealed class FlowgateApi : IDisposable
         using var response = await _http.PostAsync($"/api/v1/pipelines/{pipelineId}/uploads", content, cancellationToken);
         using var run = await ReadAsync(response, "uploading the file", cancellationToken);
         return run.RootElement.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>Creates or replaces a resource by name, e.g. <c>/api/v1/ai/providers/up</c>.</summary>
+    public async Task PutAsync(string path, string json, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PutAsync(path, Json(json), cancellationToken);
+        using var saved = await ReadAsync(response, $"PUT {path}", cancellationToken);
+    }
+
+    /// <summary>This month's usage per meter, from the ledger (<c>GET /api/v1/usage?groupBy=meter</c>).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> UsageByMeterAsync(CancellationToken cancellationToken)
+    {
+        var usage = (await _http.GetFromJsonAsync<UsageView>("/api/v1/usage?groupBy=meter", JsonSerializerOptions.Web, cancellationToken))!;
+        return usage.Items.ToDictionary(i => i.Meter, i => i.Quantity);
     }
 
     public async Task<RunView> GetRunAsync(string runId, CancellationToken cancellationToken) =>

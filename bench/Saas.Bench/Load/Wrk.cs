@@ -29,24 +29,25 @@ public sealed class Wrk(ChildProcesses children, BenchPaths paths, BenchOptions 
         }
     }
 
-    /// <summary>The warm-up: <see cref="BenchOptions.Connections"/> for <see cref="BenchOptions.Warmup"/>, result discarded.</summary>
-    public Task WarmUpAsync(Uri url, string body, string? apiKey, CancellationToken cancellationToken) =>
-        LoadAsync(url, body, apiKey, options.Connections, options.Warmup, cancellationToken);
+    /// <summary>The warm-up: <see cref="BenchOptions.Connections"/> for <see cref="BenchOptions.Warmup"/>; only its answers count (the gateway's metering check).</summary>
+    public Task<WrkResult> WarmUpAsync(LoadTarget target, CancellationToken cancellationToken) =>
+        LoadAsync(target, options.Connections, options.Warmup, cancellationToken);
 
     /// <summary>A measurement for <see cref="BenchOptions.Duration"/>; wrk needs no more threads than connections.</summary>
-    public Task<WrkResult> LoadAsync(Uri url, string body, string? apiKey, int connections, CancellationToken cancellationToken) =>
-        LoadAsync(url, body, apiKey, connections, options.Duration, cancellationToken);
+    public Task<WrkResult> LoadAsync(LoadTarget target, int connections, CancellationToken cancellationToken) =>
+        LoadAsync(target, connections, options.Duration, cancellationToken);
 
     public int ThreadsFor(int connections) => Math.Min(options.Threads, connections);
 
-    private async Task<WrkResult> LoadAsync(Uri url, string body, string? apiKey, int connections, TimeSpan duration, CancellationToken cancellationToken)
+    private async Task<WrkResult> LoadAsync(LoadTarget target, int connections, TimeSpan duration, CancellationToken cancellationToken)
     {
         string[] arguments =
         [
             "-t", ThreadsFor(connections).ToString(), "-c", connections.ToString(), "-d", $"{duration.TotalSeconds:0}s",
-            "--timeout", "10s", "--latency", "-s", paths.WrkScript, url.ToString(),
+            "--timeout", "10s", "--latency", "-s", paths.WrkScript, target.Url.ToString(),
         ];
-        var environment = new Dictionary<string, string> { ["BENCH_BODY"] = body, ["BENCH_AUTH"] = apiKey ?? "" };
+        var headers = string.Join('\n', target.Headers.Select(h => $"{h.Key}: {h.Value}"));
+        var environment = new Dictionary<string, string> { ["BENCH_BODY"] = target.Body, ["BENCH_HEADERS"] = headers };
         var run = await children.RunAsync(Executable, arguments, duration + TimeSpan.FromSeconds(30), environment, cancellationToken: cancellationToken);
         var line = run.Output.Split('\n').FirstOrDefault(l => l.StartsWith(ResultPrefix, StringComparison.Ordinal));
         if (run.ExitCode != 0 || line is null)

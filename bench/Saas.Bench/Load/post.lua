@@ -1,11 +1,10 @@
--- One POST per request with the same small JSON body; BENCH_BODY and BENCH_AUTH come from the environment
--- so that Flowgate and Node-RED are loaded by exactly the same script.
+-- One POST per request with the same JSON body; BENCH_BODY and BENCH_HEADERS ("Name: value" lines) come from the
+-- environment, so that every target (Flowgate, Node-RED, the gateways) is loaded by exactly the same script.
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY")
 wrk.headers["Content-Type"] = "application/json"
-local key = os.getenv("BENCH_AUTH")
-if key ~= nil and key ~= "" then
-  wrk.headers["Authorization"] = "Bearer " .. key
+for name, value in string.gmatch(os.getenv("BENCH_HEADERS") or "", "([^:\n]+):%s*([^\n]*)") do
+  wrk.headers[name] = value
 end
 
 -- A machine-readable line for the benchmark, after wrk's own report. errors.status counts responses >= 400.

@@ -27,9 +27,9 @@ public static class NodeRedBenchmark
                 throw new InvalidOperationException($"the correctness check failed: Node-RED answered {answer ?? "an error"}, expected {NodeRedFlow.ExpectedResponse}");
             }
             Console.WriteLine($"Correctness check: {answer}");
+            var target = new LoadTarget("nodered", "Node-RED", server.Pid, "req", server.RunUrl, PipelineDefinitions.SmallRecord, LoadTarget.Bearer(null));
             Console.WriteLine($"Warming up for {context.Options.Warmup.TotalSeconds:0} s ({LoadMeasurement.Count(context.Options.Connections, "connection")})...");
-            await context.Wrk.WarmUpAsync(server.RunUrl, PipelineDefinitions.SmallRecord, null, cancellationToken);
-            var target = new LoadTarget("nodered", "Node-RED", server.Pid, "req", server.RunUrl, PipelineDefinitions.SmallRecord, null);
+            await context.Wrk.WarmUpAsync(target, cancellationToken);
             var loads = await LoadMeasurement.RunEachAsync(context, target, Connections(context.Options), cancellationToken);
             return new NodeRedResult(loads);
         }

@@ -1,4 +1,5 @@
 using Saas.Bench.Csv;
+using Saas.Bench.Gateway;
 using Saas.Bench.Load;
 using Saas.Bench.NodeRed;
 using Saas.Bench.Runs;
@@ -6,16 +7,18 @@ using Saas.Bench.Runs;
 namespace Saas.Bench.Report;
 
 /// <summary>
-/// The final table: Flowgate against Node-RED and against the targets. A part that did not run shows "-".
-/// The runs/s target is judged at <paramref name="throughputConnections"/>, the p50 target at 1 connection.
+/// The final table: Flowgate against Node-RED and against the targets, then the gateway's. A part that did not run shows "-".
+/// The runs/s target is judged at <paramref name="throughputConnections"/>, the p50 target at 1 connection. Only the tables of the
+/// <paramref name="parts"/> that were asked for are printed.
 /// </summary>
-public sealed class SummaryTable(int throughputConnections)
+public sealed class SummaryTable(int throughputConnections, IReadOnlySet<string> parts)
 {
     private readonly List<(string Metric, string Flowgate, string NodeRed, string Ratio, string Target, string Verdict)> _rows = [];
 
     public ThreeStepRunsResult? Runs { get; set; }
     public CsvThroughputResult? Csv { get; set; }
     public NodeRedResult? NodeRed { get; set; }
+    public GatewayResult? Gateway { get; set; }
     public List<string> Failures { get; } = [];
     public List<string> Warnings { get; } = [];
 
@@ -48,17 +51,19 @@ public sealed class SummaryTable(int throughputConnections)
             _rows.Add(("CSV counts verified", verified ? "yes" : "no", "-", "", "yes", verified ? "PASS" : "MISS"));
         }
 
-        Console.WriteLine("\n== Summary ==");
-        string[] header = ["", "Flowgate", "Node-RED", "Flowgate/Node-RED", "target", ""];
-        var table = _rows.Select(r => new[] { r.Metric, r.Flowgate, r.NodeRed, r.Ratio, r.Target, r.Verdict }).Prepend(header).ToList();
-        var widths = Enumerable.Range(0, header.Length).Select(c => table.Max(r => r[c].Length)).ToArray();
-        foreach (var row in table)
+        if (parts.Overlaps([BenchOptions.Runs, BenchOptions.Csv, BenchOptions.NodeRed]))
         {
-            Console.WriteLine(string.Join("  ", row.Select((cell, c) => c == 0 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd());
+            Console.WriteLine("\n== Summary ==");
+            TextTable.Print(["", "Flowgate", "Node-RED", "Flowgate/Node-RED", "target", ""],
+                _rows.Select(r => new[] { r.Metric, r.Flowgate, r.NodeRed, r.Ratio, r.Target, r.Verdict }));
         }
         if (Csv is not null)
         {
             Console.WriteLine($"CSV: {Csv.Input.Rows:N0} rows ({Csv.Input.Bytes / 1048576.0:N0} MB) in {Csv.Wall.TotalSeconds:0.0} s = upload {Csv.Upload.TotalSeconds:0.0} s + processing {Csv.Processing.TotalSeconds:0.0} s");
+        }
+        if (Gateway is not null)
+        {
+            GatewayTable.Print(Gateway, throughputConnections);
         }
         foreach (var warning in Warnings)
         {

@@ -10,4 +10,10 @@ public static class Targets
     public const int LatencyConnections = 1;
     public const double CsvRecordsPerSecond = 300_000;
     public const double PeakMemoryMegabytes = 300;
+
+    /// <summary>The AI gateway: chat completions per second through Flowgate at the throughput load.</summary>
+    public const double GatewayRequestsPerSecond = 10_000;
+
+    /// <summary>The AI gateway: p50 through Flowgate minus p50 of the upstream called directly, at 1 connection.</summary>
+    public const double GatewayAddedP50Ms = 0.5;
 }

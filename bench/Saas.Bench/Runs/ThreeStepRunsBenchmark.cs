@@ -28,10 +28,9 @@ public static class ThreeStepRunsBenchmark
             }
             Console.WriteLine($"Correctness check: run {check.Id} {check.Status}, records in {check.RecordsIn}, out {check.RecordsOut}.");
 
-            var url = api.RunsUrl(pipelineId);
+            var target = new LoadTarget("runs", "Flowgate", server.Pid, "runs", api.RunsUrl(pipelineId), PipelineDefinitions.SmallRecord, LoadTarget.Bearer(api.ApiKey));
             Console.WriteLine($"Warming up for {context.Options.Warmup.TotalSeconds:0} s ({LoadMeasurement.Count(context.Options.Connections, "connection")})...");
-            await context.Wrk.WarmUpAsync(url, PipelineDefinitions.SmallRecord, api.ApiKey, cancellationToken);
-            var target = new LoadTarget("runs", "Flowgate", server.Pid, "runs", url, PipelineDefinitions.SmallRecord, api.ApiKey);
+            await context.Wrk.WarmUpAsync(target, cancellationToken);
             var loads = await LoadMeasurement.RunEachAsync(context, target, Connections(context.Options), cancellationToken);
 
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken); // runs whose requests wrk cut off at the end still finish

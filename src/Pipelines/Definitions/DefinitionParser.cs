@@ -20,8 +20,6 @@ public sealed record CompiledStep(int Index, string Id, string Type, IStep Step)
 /// <summary>Parses and validates pipeline definitions, reporting every problem with its path.</summary>
 public static partial class DefinitionParser
 {
-    private static readonly string[] SinkTypes = ["blob"];
-
     public static DefinitionResult Parse(string json)
     {
         try
@@ -201,15 +199,16 @@ public static partial class DefinitionParser
         {
             return null;
         }
-        var type = sink.OneOf("type", SinkTypes, required: true);
+        var type = sink.OneOf("type", SinkTypes.All, required: true);
         var format = sink.OneOf("format", ["jsonl", "csv", "json"], required: false, fallback: "jsonl");
         var delimiter = sink.Delimiter("delimiter");
+        var options = type is null ? null : Sinks.SinkOptions.Read(sink, type);
         sink.RejectUnknownProperties();
-        if (type is null || format is null)
+        if (type is null || format is null || options is null)
         {
             return null;
         }
-        return new SinkDefinition(type, format switch { "csv" => SinkFormat.Csv, "json" => SinkFormat.Json, _ => SinkFormat.Jsonl }, delimiter);
+        return options with { Format = format switch { "csv" => SinkFormat.Csv, "json" => SinkFormat.Json, _ => SinkFormat.Jsonl }, Delimiter = delimiter };
     }
 
     private static PipelineSettings ReadSettings(JsonObjectReader pipeline, List<DefinitionError> errors)

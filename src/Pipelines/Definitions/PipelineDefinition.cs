@@ -32,7 +32,32 @@ public sealed record TriggerDefinition(
 /// <summary>A step as written in the definition; <see cref="Config"/> is the whole step object.</summary>
 public sealed record StepDefinition(string Id, string Type, bool Disabled, JsonElement Config);
 
-public sealed record SinkDefinition(string Type, SinkFormat Format, char Delimiter);
+public static class SinkTypes
+{
+    public const string Blob = "blob";
+    public const string Webhook = "webhook";
+    public const string Queue = "queue";
+    public static readonly string[] All = [Blob, Webhook, Queue];
+}
+
+/// <param name="Type">One of <see cref="SinkTypes"/>.</param>
+public sealed record SinkDefinition(string Type, SinkFormat Format, char Delimiter)
+{
+    /// <summary>blob: where the file goes, a template over run and pipeline (<c>exports/{{run.date}}/{{run.id}}.csv</c>); null for the run's own output.</summary>
+    public string? Path { get; init; }
+
+    /// <summary>webhook: the URL batches are POSTed to.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>webhook: the name of the tenant secret that signs each delivery.</summary>
+    public string? Secret { get; init; }
+
+    /// <summary>queue: the Flowgate queue the records are posted to.</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>webhook and queue: records per request or per message.</summary>
+    public int BatchSize { get; init; } = 100;
+}
 
 public sealed record PipelineSettings(int MaxAttempts, int ChunkSize, int StepTimeoutSeconds)
 {

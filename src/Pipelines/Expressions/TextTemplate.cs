@@ -73,16 +73,18 @@ public sealed class TextTemplate
                 text.Append(literal);
                 continue;
             }
-            var value = ((CompiledExpression)part).Evaluate(record);
-            var rendered = value switch
-            {
-                null => "",
-                string s => s,
-                Record or List<object?> => RecordJson.ValueToString(value),
-                _ => JsSemantics.ToString(value),
-            };
+            var rendered = ToText(((CompiledExpression)part).Evaluate(record));
             text.Append(encode is null ? rendered : encode(rendered));
         }
         return text.ToString();
     }
+
+    /// <summary>How a record value reads as text: strings as they are, objects and arrays as compact JSON, null as nothing.</summary>
+    public static string ToText(object? value) => value switch
+    {
+        null => "",
+        string s => s,
+        Record or List<object?> => RecordJson.ValueToString(value),
+        _ => JsSemantics.ToString(value),
+    };
 }

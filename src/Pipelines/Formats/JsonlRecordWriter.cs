@@ -17,8 +17,12 @@ public sealed class JsonlRecordWriter : IAsyncDisposable
     private readonly EncodedNameCache names = new();
     private bool disposed;
 
-    public JsonlRecordWriter(Stream destination)
+    private readonly long maxRecordBytes;
+
+    /// <param name="maxRecordBytes">A record that serializes to more is refused with <see cref="RecordTooLargeException"/>.</param>
+    public JsonlRecordWriter(Stream destination, long maxRecordBytes = long.MaxValue)
     {
+        this.maxRecordBytes = maxRecordBytes;
         ArgumentNullException.ThrowIfNull(destination);
         this.destination = destination;
         json = new Utf8JsonWriter(buffer, RecordJson.WriterOptions);
@@ -45,6 +49,12 @@ public sealed class JsonlRecordWriter : IAsyncDisposable
         }
         // Without a reset the writer would put a ',' before the next top-level object.
         json.Reset();
+        if (buffer.Count - mark > maxRecordBytes)
+        {
+            var size = buffer.Count - mark;
+            buffer.Truncate(mark);
+            throw new RecordTooLargeException(Count + 1, size, maxRecordBytes);
+        }
         buffer.Write((byte)'\n');
         Count++;
         return buffer.Count >= FlushThreshold ? FlushAsync(ct) : ValueTask.CompletedTask;
@@ -79,3 +89,7 @@ public sealed class JsonlRecordWriter : IAsyncDisposable
         buffer.Clear();
     }
 }
+
+/// <summary>A step made a record bigger than <c>Flowgate:Runtime:MaxRecordBytes</c>.</summary>
+public sealed class RecordTooLargeException(long recordNumber, long bytes, long limit)
+    : RecordException($"output record {recordNumber} is {bytes:N0} bytes, over the limit of {limit:N0} bytes per record (Flowgate:Runtime:MaxRecordBytes)");

@@ -61,6 +61,26 @@ public static class RecordJson
         }
     }
 
+    /// <summary>Parses any JSON value (an HTTP answer): object, array, string, number, true, false or null.</summary>
+    /// <exception cref="JsonException">The text is not one JSON value.</exception>
+    public static object? ParseValue(ReadOnlySpan<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
+        if (!reader.Read())
+        {
+            throw new JsonException("empty");
+        }
+        var value = ReadValue(ref reader);
+        if (reader.Read())
+        {
+            throw new JsonException("unexpected content after the JSON value");
+        }
+        return value;
+    }
+
+    /// <summary>Writes one record value (string, double, bool, null, record or list) as JSON.</summary>
+    public static void WriteValue(Utf8JsonWriter writer, object? value) => WriteValue(writer, value, "value");
+
     public static byte[] ToUtf8(Record record)
     {
         ArgumentNullException.ThrowIfNull(record);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Saas.Pipelines.Blobs;
@@ -9,6 +10,7 @@ using Saas.Pipelines.Formats;
 using Saas.Pipelines.Metering;
 using Saas.Pipelines.Pipelines;
 using Saas.Pipelines.Records;
+using Saas.Pipelines.Sinks;
 using Saas.Pipelines.Steps;
 using Saas.Pipelines.Storage;
 
@@ -204,7 +206,7 @@ public sealed partial class RunExecutor(
             var records = index == 0 && InputFormatNames.Parse(run.InputFormat) == InputFormat.Csv
                 ? ChunkReader.ReadCsvAsync(input, pipeline.Definition.Trigger.Delimiter, cancellationToken)
                 : ChunkReader.ReadJsonlAsync(input, cancellationToken);
-            await using var writer = new JsonlRecordWriter(output);
+            await using var writer = new JsonlRecordWriter(output, options.Value.Runtime.MaxRecordBytes);
             await foreach (var record in step.Step.ExecuteAsync(Count(records, () => recordsIn++), context, cancellationToken))
             {
                 await writer.WriteAsync(record, cancellationToken);
@@ -224,7 +226,8 @@ public sealed partial class RunExecutor(
     {
         var last = executed[^1];
         var chunkDone = last.Index == pipeline.Steps.Count - 1;
-        var sinkIsLastOutput = pipeline.Definition.Sink.Format == SinkFormat.Jsonl && run.ChunksTotal == 1;
+        var sink = pipeline.Definition.Sink;
+        var sinkIsLastOutput = sink is { Type: SinkTypes.Blob, Path: null, Format: SinkFormat.Jsonl } && run.ChunksTotal == 1;
         var committed = false;
         var outcome = await database.WriteAsync((connection, transaction) =>
         {
@@ -300,14 +303,19 @@ public sealed partial class RunExecutor(
         var sink = pipeline.Definition.Sink;
         var lastStep = pipeline.Steps.Count - 1;
         var extension = sink.Format.ToString().ToLowerInvariant();
-        var outputKey = BlobKeys.RunOutput(run.TenantId, run.Id, extension);
+        var outputKey = sink.Path is { } path
+            ? ExportPath.Key(run.TenantId, ExportPath.Render(path, run.Id, DateTimeOffset.FromUnixTimeMilliseconds(run.CreatedAt), run.PipelineId, run.Version))
+            : BlobKeys.RunOutput(run.TenantId, run.Id, extension);
         var chunks = Enumerable.Range(0, (int)run.ChunksTotal!.Value)
             .Select(chunk => (Func<CancellationToken, Task<Stream>>)(ct => smallBlobs.OpenReadAsync(run.TenantId, BlobKeys.StepOutput(run.TenantId, run.Id, chunk, lastStep), ct)))
             .ToList();
         var output = smallBlobs.OpenWrite(outputKey);
         var records = await SinkWriter.WriteAsync(chunks, sink.Format, sink.Delimiter, output, cancellationToken);
         await output.CompleteAsync();
-        return await database.WriteAsync((connection, transaction) =>
+        var delivery = sink.Type == SinkTypes.Blob ? null : services.GetRequiredService<SinkDelivery>();
+        var inCommit = delivery is null ? null
+            : await delivery.DeliverAsync(run, sink, async ct => output.Inline is { } bytes ? new ReadOnlyMemoryStream(bytes) : await smallBlobs.OpenReadAsync(run.TenantId, outputKey, ct), cancellationToken);
+        var outcome = await database.WriteAsync((connection, transaction) =>
         {
             if (output.Inline is { } data)
             {
@@ -318,9 +326,12 @@ public sealed partial class RunExecutor(
             {
                 return Outcome.Nothing;
             }
+            inCommit?.Invoke(connection, transaction);
             FinishRun(connection, transaction, run, RunStatus.Succeeded, records, outputKey, null, Now);
             return new Outcome([], true, null);
         }, cancellationToken);
+        delivery?.Committed(sink);
+        return outcome;
     }
 
     private async Task FailOrRetryAsync(WorkItem item, RunRow run, CompiledPipeline pipeline, Exception error, string message, DateTimeOffset started, TimeSpan duration, CancellationToken cancellationToken)

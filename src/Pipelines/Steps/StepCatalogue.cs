@@ -1,4 +1,5 @@
 using Saas.Pipelines.Definitions;
+using Saas.Pipelines.Steps.Enrich;
 using Saas.Pipelines.Steps.Ai;
 using Saas.Pipelines.Steps.Transform;
 
@@ -14,6 +15,8 @@ public static class StepCatalogue
         ["select"] = SelectStep.Compile,
         ["rename"] = RenameStep.Compile,
         ["drop"] = DropStep.Compile,
+        ["http"] = HttpStep.Compile,
+        ["lookup"] = LookupStep.Compile,
         ["llm"] = LlmStep.Compile,
         ["embed"] = EmbedStep.Compile,
     };

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dapper;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Pipelines;
@@ -23,19 +24,26 @@ public sealed partial class QueueMessages(Database database, PipelineStore pipel
     public async Task<int> PostAsync(string tenantId, string queue, IReadOnlyList<JsonElement> messages, CancellationToken cancellationToken)
     {
         await database.WriteAsync((connection, transaction) =>
-        {
-            const string sql = """
-                INSERT INTO queue_messages (tenant_id, queue, body, created_at) VALUES (@tenantId, @queue, @body, @now)
-                """;
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            foreach (var message in messages)
-            {
-                connection.Execute(sql, new { tenantId, queue, body = message.GetRawText(), now }, transaction);
-            }
-        }, cancellationToken);
-        _posted.Release();
+            Insert(connection, transaction, tenantId, queue, messages.Select(m => m.GetRawText())), cancellationToken);
+        Notify();
         return pipelines.ListByQueue(tenantId, queue).Count;
     }
+
+    /// <summary>Posts messages inside the caller's transaction (a queue sink, with the commit of its run); call <see cref="Notify"/> after the commit.</summary>
+    public void Insert(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string queue, IEnumerable<string> bodies)
+    {
+        const string sql = """
+            INSERT INTO queue_messages (tenant_id, queue, body, created_at) VALUES (@tenantId, @queue, @body, @now)
+            """;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var body in bodies)
+        {
+            connection.Execute(sql, new { tenantId, queue, body, now }, transaction);
+        }
+    }
+
+    /// <summary>Wakes the pump: messages were committed.</summary>
+    public void Notify() => _posted.Release();
 
     /// <summary>Waits until messages are posted or the interval passes.</summary>
     public Task WaitForMessagesAsync(TimeSpan interval, CancellationToken cancellationToken) => _posted.WaitAsync(interval, cancellationToken);

@@ -2,9 +2,11 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Saas.Pipelines.Ai;
+using Saas.Pipelines.Audit;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Network;
 using Saas.Web.Api;
+using Saas.Web.Audit;
 using Saas.Web.Tenancy;
 
 namespace Saas.Web.Ai;
@@ -32,20 +34,29 @@ public static partial class AiSettingsApi
         var group = app.MapGroup("/ai").WithTags("AI settings");
         group.MapGet("/providers", (CurrentTenant tenant, AiSettingsStore store) => TypedResults.Ok(store.ListProviders(tenant.Id).Select(ToDto).ToList()));
         group.MapPut("/providers/{name}", PutProviderAsync);
-        group.MapDelete("/providers/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, CurrentTenant tenant, AiSettingsStore store, CancellationToken ct) =>
-            await store.DeleteProviderAsync(tenant.Id, name, ct) ? TypedResults.NoContent() : Problems.NotFound("provider", name));
+        group.MapDelete("/providers/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, HttpContext context, CurrentTenant tenant, AiSettingsStore store, AuditLog audit, CancellationToken ct) =>
+            await store.DeleteProviderAsync(tenant.Id, name, ct) && await Audited(audit, tenant, context, "ai.provider.deleted", "ai_provider", name, null, ct)
+                ? TypedResults.NoContent() : Problems.NotFound("provider", name));
         group.MapGet("/models", (CurrentTenant tenant, AiSettingsStore store) => TypedResults.Ok(store.ListModels(tenant.Id).Select(ToDto).ToList()));
         group.MapPut("/models/{alias}", PutModelAsync);
         group.MapGet("/settings", (CurrentTenant tenant, AiGatewaySettingsStore store) => TypedResults.Ok(store.Get(tenant.Id)));
         group.MapPut("/settings", PutSettingsAsync);
         group.MapGet("/requests", ListRequests);
-        group.MapDelete("/models/{alias}", async Task<Results<NoContent, ProblemHttpResult>> (string alias, CurrentTenant tenant, AiSettingsStore store, CancellationToken ct) =>
-            await store.DeleteModelAsync(tenant.Id, alias, ct) ? TypedResults.NoContent() : Problems.NotFound("model", alias));
+        group.MapDelete("/models/{alias}", async Task<Results<NoContent, ProblemHttpResult>> (string alias, HttpContext context, CurrentTenant tenant, AiSettingsStore store, AuditLog audit, CancellationToken ct) =>
+            await store.DeleteModelAsync(tenant.Id, alias, ct) && await Audited(audit, tenant, context, "ai.model.deleted", "ai_model", alias, null, ct)
+                ? TypedResults.NoContent() : Problems.NotFound("model", alias));
         return group;
     }
 
+    /// <summary>Appends to the audit log; true, so it chains after a successful change.</summary>
+    private static async Task<bool> Audited(AuditLog audit, CurrentTenant tenant, HttpContext context, string action, string targetType, string targetId, object? details, CancellationToken cancellationToken)
+    {
+        await audit.AppendAsync(tenant.Id, context.Actor(), action, targetType, targetId, details, cancellationToken);
+        return true;
+    }
+
     private static async Task<Results<Ok<ProviderDto>, ProblemHttpResult>> PutProviderAsync(
-        string name, ProviderRequest request, CurrentTenant tenant, AiSettingsStore store, GuardedHttpClientFactory network, CancellationToken cancellationToken)
+        string name, ProviderRequest request, HttpContext context, CurrentTenant tenant, AiSettingsStore store, AuditLog audit, GuardedHttpClientFactory network, CancellationToken cancellationToken)
     {
         var errors = new List<DefinitionError>();
         if (!Name().IsMatch(name))
@@ -89,11 +100,12 @@ public static partial class AiSettingsApi
             return Problems.Invalid("Invalid provider", errors);
         }
         var saved = await store.SaveProviderAsync(tenant.Id, name, request.Type!, request.BaseUrl, request.Deployment, string.IsNullOrEmpty(request.ApiKey) ? null : request.ApiKey, cancellationToken);
+        await Audited(audit, tenant, context, "ai.provider.saved", "ai_provider", name, new { request.Type, request.BaseUrl, request.Deployment, apiKeyChanged = !string.IsNullOrEmpty(request.ApiKey) }, cancellationToken);
         return TypedResults.Ok(ToDto(saved));
     }
 
     private static async Task<Results<Ok<ModelDto>, ProblemHttpResult>> PutModelAsync(
-        string alias, ModelRequest request, CurrentTenant tenant, AiSettingsStore store, CancellationToken cancellationToken)
+        string alias, ModelRequest request, HttpContext context, CurrentTenant tenant, AiSettingsStore store, AuditLog audit, CancellationToken cancellationToken)
     {
         var errors = new List<DefinitionError>();
         if (!Name().IsMatch(alias.Replace('/', '.')))
@@ -125,11 +137,13 @@ public static partial class AiSettingsApi
         {
             return Problems.Invalid("Invalid model", errors);
         }
-        return TypedResults.Ok(ToDto(await store.SaveModelAsync(tenant.Id, alias, targets.Select(t => t!).ToList(), cancellationToken)));
+        var saved = await store.SaveModelAsync(tenant.Id, alias, targets.Select(t => t!).ToList(), cancellationToken);
+        await Audited(audit, tenant, context, "ai.model.saved", "ai_model", alias, new { saved.Targets }, cancellationToken);
+        return TypedResults.Ok(ToDto(saved));
     }
 
     private static async Task<Results<Ok<AiGatewaySettings>, ProblemHttpResult>> PutSettingsAsync(
-        AiGatewaySettings request, CurrentTenant tenant, AiGatewaySettingsStore store, CancellationToken cancellationToken)
+        AiGatewaySettings request, HttpContext context, CurrentTenant tenant, AiGatewaySettingsStore store, AuditLog audit, CancellationToken cancellationToken)
     {
         var errors = new List<DefinitionError>();
         if (request.MonthlyBudgetUsd < 0)
@@ -149,12 +163,15 @@ public static partial class AiSettingsApi
             return Problems.Invalid("Invalid AI settings", errors);
         }
         await store.SaveAsync(tenant.Id, request, cancellationToken);
+        await Audited(audit, tenant, context, "ai.settings.saved", "ai_settings", tenant.Id, request, cancellationToken);
         return TypedResults.Ok(request);
     }
 
     /// <summary>The request log, newest first; <c>cursor</c> is the <c>next</c> of the previous page.</summary>
-    private static Results<Ok<AiRequestPage>, ProblemHttpResult> ListRequests(CurrentTenant tenant, AiRequestLog log, int? limit, string? cursor)
+    private static async Task<Results<Ok<AiRequestPage>, ProblemHttpResult>> ListRequests(
+        CurrentTenant tenant, AiRequestLog log, Saas.Web.Gateway.GatewayMeter gatewayCalls, int? limit, string? cursor, CancellationToken cancellationToken)
     {
+        await gatewayCalls.WrittenAsync(cancellationToken);
         (long, string)? before = null;
         if (cursor is not null)
         {

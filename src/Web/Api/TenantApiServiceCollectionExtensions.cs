@@ -10,7 +10,8 @@ public static class TenantApiServiceCollectionExtensions
         services.AddProblemDetails();
         services.AddOpenApi();
         services.AddScoped<CurrentTenant>();
-        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+        services.AddAuthentication(Saas.Web.OAuth.OAuthServer.TenantScheme)
+            .AddPolicyScheme(Saas.Web.OAuth.OAuthServer.TenantScheme, "API key or OAuth access token", scheme => scheme.ForwardDefaultSelector = Saas.Web.OAuth.OAuthServer.SelectScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         services.AddAuthorization();
         services.AddSingleton<Saas.Web.Gateway.GatewayForwarder>();

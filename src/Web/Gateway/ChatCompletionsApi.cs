@@ -40,7 +40,7 @@ public sealed partial class GatewayForwarder(
     TokenLimits tokenLimits,
     LocalEmbeddings localEmbeddings,
     ResponseCache cache,
-    Database database,
+    GatewayMeter meter,
     GuardedHttpClientFactory clients,
     TimeProvider time,
     ILogger<GatewayForwarder> logger)
@@ -95,7 +95,7 @@ public sealed partial class GatewayForwarder(
             context.Response.Headers["x-flowgate-cache"] = "hit";
             await context.Response.Body.WriteAsync(cached.Body, cancellationToken);
             await RecordAsync(entry with { Provider = cached.Provider, Model = cached.Model, Status = 200, Cached = true, DurationMs = started.Elapsed.TotalMilliseconds,
-                ResponseBody = tenantSettings.LogBodies ? Truncate(Encoding.UTF8.GetString(cached.Body)) : null }, default, cancellationToken);
+                ResponseBody = tenantSettings.LogBodies ? Truncate(Encoding.UTF8.GetString(cached.Body)) : null }, default(TokenUsage), cancellationToken);
             return;
         }
         if (tokenLimits.Enabled && !tokenLimits.TryTake(tenantId, keyId, estimatedInput, out var retryAfter))
@@ -145,8 +145,6 @@ public sealed partial class GatewayForwarder(
                     WriteHeaders(context, (int)response.StatusCode, target.Provider.Name, requestId, started, contentType);
                     var keep = cacheKey is not null && response.IsSuccessStatusCode ? MaxCachedBody : tenantSettings.LogBodies ? MaxLoggedBody : 0;
                     var (usage, kept) = await PassThroughAsync(response, context.Response, stream, keep, cancellationToken);
-                    // The caller has its answer; metering below no longer delays it (a crash in between loses that one request's usage, never bills it twice).
-                    await context.Response.CompleteAsync();
                     var cost = response.IsSuccessStatusCode ? AiBudgets.Cost(target.Target, usage.Input, usage.Output) : 0;
                     hold.Settle(cost);
                     hold = BudgetHold.None;
@@ -332,28 +330,8 @@ public sealed partial class GatewayForwarder(
         return (usage.Result, kept is null ? null : new KeptBody(kept.ToArray(), complete));
     }
 
-    /// <summary>The request log entry and, for an answered request, its usage events: one commit, keyed by the request id.</summary>
-    private async Task RecordAsync(AiRequestEntry entry, TokenUsage? usage, CancellationToken cancellationToken)
-    {
-        var now = entry.CreatedAt;
-        await database.WriteAsync((connection, transaction) =>
-        {
-            AiRequestLog.Append(connection, transaction, entry);
-            if (entry.Status is < 200 or >= 300)
-            {
-                return;
-            }
-            UsageLedger.Append(connection, transaction, new UsageEvent(entry.TenantId, Meters.GatewayRequests, 1, entry.Id, null, null, now) { Model = entry.Model });
-            if (usage is { Input: > 0 } input)
-            {
-                UsageLedger.Append(connection, transaction, new UsageEvent(entry.TenantId, Meters.LlmInputTokens, input.Input, entry.Id, null, null, now) { Model = entry.Model });
-            }
-            if (usage is { Output: > 0 } output)
-            {
-                UsageLedger.Append(connection, transaction, new UsageEvent(entry.TenantId, Meters.LlmOutputTokens, output.Output, entry.Id, null, null, now) { Model = entry.Model });
-            }
-        }, cancellationToken);
-    }
+    private ValueTask RecordAsync(AiRequestEntry entry, TokenUsage? usage, CancellationToken cancellationToken) =>
+        meter.RecordAsync(entry, usage, cancellationToken);
 
     private static Task OpenAiError(HttpContext context, int status, string type, string message, string? code = null)
     {

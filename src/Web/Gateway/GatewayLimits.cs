@@ -45,6 +45,8 @@ public static class GatewayLimits
         services.AddSingleton<TenantWindows>();
         services.AddSingleton<TokenLimits>();
         services.AddSingleton<ResponseCache>();
+        services.AddSingleton<GatewayMeter>();
+        services.AddHostedService(provider => provider.GetRequiredService<GatewayMeter>());
         services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(Policy, context =>

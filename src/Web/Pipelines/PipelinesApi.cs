@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Saas.Pipelines.Audit;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Pipelines;
 using Saas.Web.Api;
+using Saas.Web.Audit;
 using Saas.Web.Tenancy;
 
 namespace Saas.Web.Pipelines;
@@ -31,40 +33,46 @@ public static class PipelinesApi
         group.MapPut("/{id}", PublishAsync);
         group.MapGet("/{id}/versions", ListVersions);
         group.MapGet("/{id}/versions/{version:long}", GetVersion);
-        group.MapPost("/{id}/pause", (string id, CurrentTenant tenant, PipelineStore pipelines, CancellationToken ct) => SetStatusAsync(id, PipelineStatus.Paused, tenant, pipelines, ct));
-        group.MapPost("/{id}/resume", (string id, CurrentTenant tenant, PipelineStore pipelines, CancellationToken ct) => SetStatusAsync(id, PipelineStatus.Active, tenant, pipelines, ct));
+        group.MapPost("/{id}/pause", (string id, HttpContext context, CurrentTenant tenant, PipelineStore pipelines, AuditLog audit, CancellationToken ct) => SetStatusAsync(id, PipelineStatus.Paused, context, tenant, pipelines, audit, ct));
+        group.MapPost("/{id}/resume", (string id, HttpContext context, CurrentTenant tenant, PipelineStore pipelines, AuditLog audit, CancellationToken ct) => SetStatusAsync(id, PipelineStatus.Active, context, tenant, pipelines, audit, ct));
         return group;
     }
 
     private static async Task<Results<Created<PipelineDto>, ProblemHttpResult>> CreateAsync(
-        HttpRequest request, CurrentTenant tenant, PipelineStore pipelines, CancellationToken cancellationToken)
+        HttpRequest request, CurrentTenant tenant, PipelineStore pipelines, PublishChecks checks, AuditLog audit, CancellationToken cancellationToken)
     {
-        var (definition, problem) = await ReadDefinitionAsync(request, cancellationToken);
+        var (definition, problem) = await ReadDefinitionAsync(request, tenant, checks, cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
         var row = await pipelines.CreateAsync(tenant.Id, definition!.Value.Json, definition.Value.Pipeline, cancellationToken);
+        await audit.AppendAsync(tenant.Id, request.HttpContext.Actor(), "pipeline.created", "pipeline", row.Id, new { row.Name, version = row.CurrentVersion }, cancellationToken);
         return TypedResults.Created($"/api/v1/pipelines/{row.Id}", row.ToDto(definition.Value.Json));
     }
 
     private static async Task<Results<Ok<PipelineDto>, ProblemHttpResult>> PublishAsync(
-        string id, HttpRequest request, CurrentTenant tenant, PipelineStore pipelines, CancellationToken cancellationToken)
+        string id, HttpRequest request, CurrentTenant tenant, PipelineStore pipelines, PublishChecks checks, AuditLog audit, CancellationToken cancellationToken)
     {
         if (pipelines.Find(tenant.Id, id) is null)
         {
             return Problems.NotFound("pipeline", id);
         }
-        var (definition, problem) = await ReadDefinitionAsync(request, cancellationToken);
+        var (definition, problem) = await ReadDefinitionAsync(request, tenant, checks, cancellationToken, id);
         if (problem is not null)
         {
             return problem;
         }
         var row = await pipelines.PublishAsync(tenant.Id, id, definition!.Value.Json, definition.Value.Pipeline, cancellationToken);
-        return row is null ? Problems.NotFound("pipeline", id) : TypedResults.Ok(row.ToDto(definition.Value.Json));
+        if (row is null)
+        {
+            return Problems.NotFound("pipeline", id);
+        }
+        await audit.AppendAsync(tenant.Id, request.HttpContext.Actor(), "pipeline.published", "pipeline", id, new { version = row.CurrentVersion }, cancellationToken);
+        return TypedResults.Ok(row.ToDto(definition.Value.Json));
     }
 
-    private static async Task<Results<Ok<ValidationDto>, ProblemHttpResult>> ValidateAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ValidationDto>, ProblemHttpResult>> ValidateAsync(HttpRequest request, CurrentTenant tenant, PublishChecks checks, CancellationToken cancellationToken)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null)
@@ -74,7 +82,8 @@ public static class PipelinesApi
         using (document)
         {
             var result = DefinitionParser.Parse(document!.RootElement);
-            return TypedResults.Ok(new ValidationDto(result.IsValid, result.Errors));
+            var errors = result.IsValid ? checks.Check(tenant.Id, result.Pipeline!) : result.Errors;
+            return TypedResults.Ok(new ValidationDto(errors.Count == 0, errors));
         }
     }
 
@@ -107,13 +116,20 @@ public static class PipelinesApi
         return row is null ? Problems.NotFound("pipeline version", $"{id}/{version}") : TypedResults.Ok(row.ToDto());
     }
 
-    private static async Task<Results<Ok<PipelineDto>, ProblemHttpResult>> SetStatusAsync(string id, string status, CurrentTenant tenant, PipelineStore pipelines, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PipelineDto>, ProblemHttpResult>> SetStatusAsync(
+        string id, string status, HttpContext context, CurrentTenant tenant, PipelineStore pipelines, AuditLog audit, CancellationToken cancellationToken)
     {
         var row = await pipelines.SetStatusAsync(tenant.Id, id, status, cancellationToken);
-        return row is null ? Problems.NotFound("pipeline", id) : TypedResults.Ok(row.ToDto(null));
+        if (row is null)
+        {
+            return Problems.NotFound("pipeline", id);
+        }
+        await audit.AppendAsync(tenant.Id, context.Actor(), status == PipelineStatus.Paused ? "pipeline.paused" : "pipeline.resumed", "pipeline", id, null, cancellationToken);
+        return TypedResults.Ok(row.ToDto(null));
     }
 
-    private static async Task<((string Json, CompiledPipeline Pipeline)? Definition, ProblemHttpResult? Problem)> ReadDefinitionAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<((string Json, CompiledPipeline Pipeline)? Definition, ProblemHttpResult? Problem)> ReadDefinitionAsync(
+        HttpRequest request, CurrentTenant tenant, PublishChecks checks, CancellationToken cancellationToken, string? pipelineId = null)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null)
@@ -126,6 +142,10 @@ public static class PipelinesApi
             if (!result.IsValid)
             {
                 return (null, Problems.InvalidDefinition(result.Errors));
+            }
+            if (checks.Check(tenant.Id, result.Pipeline!, pipelineId) is { Count: > 0 } missing)
+            {
+                return (null, Problems.InvalidDefinition(missing));
             }
             return ((document.RootElement.GetRawText(), result.Pipeline!), null);
         }

@@ -32,9 +32,11 @@ public static class UsageApi
     }
 
     /// <summary>The tenant's metered usage from the ledger; by default the current calendar month (UTC).</summary>
-    private static Results<Ok<UsageDto>, ProblemHttpResult> Get(
-        CurrentTenant tenant, UsageLedger ledger, Pricing pricing, TimeProvider time, DateTimeOffset? from, DateTimeOffset? to, string? groupBy)
+    private static async Task<Results<Ok<UsageDto>, ProblemHttpResult>> Get(
+        CurrentTenant tenant, UsageLedger ledger, Pricing pricing, Saas.Web.Gateway.GatewayMeter gatewayCalls, TimeProvider time, DateTimeOffset? from, DateTimeOffset? to, string? groupBy,
+        CancellationToken cancellationToken)
     {
+        await gatewayCalls.WrittenAsync(cancellationToken);
         var now = time.GetUtcNow();
         var start = from ?? new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
         var end = to ?? start.AddMonths(1);

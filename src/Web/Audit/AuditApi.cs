@@ -1,0 +1,72 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Saas.Pipelines.Audit;
+using Saas.Web.Api;
+using Saas.Web.Tenancy;
+
+namespace Saas.Web.Audit;
+
+public sealed record AuditEntryDto(
+    string Id, DateTimeOffset At, string ActorType, string? ActorId, string Action, string? TargetType, string? TargetId,
+    JsonElement? Details, string? Ip, string? UserAgent);
+
+public sealed record AuditPage(IReadOnlyList<AuditEntryDto> Items, string? Next);
+
+/// <summary><c>GET /api/v1/audit</c> (newest first, filtered) and <c>/audit/export</c> (JSONL, oldest first).</summary>
+public static class AuditApi
+{
+    public static RouteGroupBuilder MapAuditApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/audit").WithTags("Audit log");
+        group.MapGet("/", List);
+        group.MapGet("/export", Export);
+        return group;
+    }
+
+    /// <summary>Who is acting in this request, and from where.</summary>
+    public static AuditActor Actor(this HttpContext context)
+    {
+        var user = context.User;
+        var (type, id) = user.FindFirstValue("key_id") is { } key ? (AuditActorTypes.ApiKey, key)
+            : user.FindFirstValue("client_id") is { } client ? (AuditActorTypes.OAuthClient, client)
+            : user.FindFirstValue(ClaimTypes.NameIdentifier) is { } userId ? (AuditActorTypes.User, userId)
+            : (AuditActorTypes.System, (string?)null);
+        return new AuditActor(type, id, context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent[..Math.Min(agent.Length, 256)] : null);
+    }
+
+    private static Results<Ok<AuditPage>, ProblemHttpResult> List(
+        CurrentTenant tenant, AuditLog log, DateTimeOffset? from, DateTimeOffset? to, string? action, int? limit, string? cursor)
+    {
+        (long, string)? before = null;
+        if (cursor is not null)
+        {
+            var parts = cursor.Split('.', 2);
+            if (parts.Length != 2 || !long.TryParse(parts[0], out var at))
+            {
+                return Problems.BadRequest("Invalid cursor", "cursor must be the 'next' value of the previous page");
+            }
+            before = (at, parts[1]);
+        }
+        var size = Math.Clamp(limit ?? 100, 1, 1000);
+        var entries = log.List(tenant.Id, (from ?? DateTimeOffset.MinValue).ToUnixTimeMilliseconds(), (to ?? DateTimeOffset.MaxValue).ToUnixTimeMilliseconds(), action, size, before);
+        return TypedResults.Ok(new AuditPage(entries.Select(ToDto).ToList(), entries.Count == size ? $"{entries[^1].At}.{entries[^1].Id}" : null));
+    }
+
+    private static async Task Export(HttpContext context, CurrentTenant tenant, AuditLog log, DateTimeOffset? from, DateTimeOffset? to)
+    {
+        context.Response.ContentType = "application/x-ndjson";
+        context.Response.Headers.ContentDisposition = $"attachment; filename=\"audit-{tenant.Id}.jsonl\"";
+        foreach (var entry in log.Export(tenant.Id, (from ?? DateTimeOffset.MinValue).ToUnixTimeMilliseconds(), (to ?? DateTimeOffset.MaxValue).ToUnixTimeMilliseconds()))
+        {
+            await JsonSerializer.SerializeAsync(context.Response.Body, ToDto(entry), JsonOptions, context.RequestAborted);
+            await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted);
+        }
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    private static AuditEntryDto ToDto(AuditEntry entry) => new(
+        entry.Id, DateTimeOffset.FromUnixTimeMilliseconds(entry.At), entry.ActorType, entry.ActorId, entry.Action, entry.TargetType, entry.TargetId,
+        entry.Details is null ? null : JsonDocument.Parse(entry.Details).RootElement.Clone(), entry.Ip, entry.UserAgent);
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Time.Testing;
+using Saas.Web.OAuth;
+
+namespace Saas.Web.Tests;
+
+public sealed class OAuthTests(FlowgateApp app) : IClassFixture<FlowgateApp>
+{
+    private async Task<(string ClientId, string Secret, string TokenEndpoint)> CreateClientAsync(TenantClient tenant, params string[] scopes)
+    {
+        var response = await tenant.Http.PostAsJsonAsync("/api/v1/oauth/clients", new { name = "crm-sync", scopes });
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (body["clientId"]!.GetValue<string>(), body["clientSecret"]!.GetValue<string>(), body["tokenEndpoint"]!.GetValue<string>());
+    }
+
+    private async Task<HttpResponseMessage> RequestTokenAsync(string clientId, string secret, string? scope = null)
+    {
+        var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret };
+        if (scope is not null)
+        {
+            form["scope"] = scope;
+        }
+        return await app.Client().PostAsync("/connect/token", new FormUrlEncodedContent(form));
+    }
+
+    private async Task<HttpClient> TokenClientAsync(string clientId, string secret, string? scope = null)
+    {
+        var response = await RequestTokenAsync(clientId, secret, scope);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.True(response.IsSuccessStatusCode, body.ToJsonString());
+        Assert.Equal("Bearer", body["token_type"]!.GetValue<string>());
+        Assert.InRange(body["expires_in"]!.GetValue<int>(), 1, 600);
+        var client = app.Client();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body["access_token"]!.GetValue<string>());
+        return client;
+    }
+
+    [Fact]
+    public async Task Discovery_names_the_token_endpoint_and_the_keys_and_a_client_gets_a_token_for_its_scopes()
+    {
+        var tenant = await app.CreateTenantAsync();
+        var (clientId, secret, tokenEndpoint) = await CreateClientAsync(tenant, "pipelines:read", "runs:write");
+
+        var discovery = JsonNode.Parse(await app.Client().GetStringAsync("/.well-known/openid-configuration"))!;
+        var jwks = JsonNode.Parse(await app.Client().GetStringAsync(discovery["jwks_uri"]!.GetValue<string>()))!;
+
+        Assert.Equal(tokenEndpoint, discovery["token_endpoint"]!.GetValue<string>());
+        Assert.Contains("client_credentials", discovery["grant_types_supported"]!.AsArray().Select(g => g!.GetValue<string>()));
+        Assert.Equal("RSA", jwks["keys"]![0]!["kty"]!.GetValue<string>());
+        var token = await TokenClientAsync(clientId, secret);
+        Assert.Equal(HttpStatusCode.OK, (await token.GetAsync("/api/v1/pipelines")).StatusCode);
+        var list = await tenant.Http.GetStringAsync("/api/v1/oauth/clients");
+        Assert.Contains(clientId, list);
+        Assert.DoesNotContain(secret, list);
+    }
+
+    [Fact]
+    public async Task A_token_without_the_endpoints_scope_gets_403_naming_it_and_admin_endpoints_are_closed_to_clients()
+    {
+        var tenant = await app.CreateTenantAsync();
+        var (clientId, secret, _) = await CreateClientAsync(tenant, "pipelines:read");
+        var token = await TokenClientAsync(clientId, secret);
+
+        var write = await token.PostAsJsonAsync("/api/v1/pipelines", new { name = "x" });
+        var gateway = await token.GetAsync("/v1/models");
+        var admin = await token.GetAsync("/api/v1/ai/providers");
+
+        Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
+        Assert.Contains("'pipelines:write'", await write.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, gateway.StatusCode);
+        Assert.Contains("'gateway'", await gateway.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, admin.StatusCode);
+        Assert.Contains("tenant administrators", await admin.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Wrong_secrets_and_scopes_beyond_the_clients_are_refused_at_the_token_endpoint()
+    {
+        var tenant = await app.CreateTenantAsync();
+        var (clientId, secret, _) = await CreateClientAsync(tenant, "runs:read");
+
+        var wrongSecret = await RequestTokenAsync(clientId, secret + "x");
+        var tooMuch = await RequestTokenAsync(clientId, secret, "runs:read pipelines:write");
+
+        Assert.False(wrongSecret.IsSuccessStatusCode);
+        Assert.Equal("invalid_client", JsonNode.Parse(await wrongSecret.Content.ReadAsStringAsync())!["error"]!.GetValue<string>());
+        Assert.Equal("invalid_scope", JsonNode.Parse(await tooMuch.Content.ReadAsStringAsync())!["error"]!.GetValue<string>());
+        Assert.Contains("pipelines:write", await tooMuch.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_revoked_client_is_refused_at_once_even_with_an_unexpired_token_and_a_tampered_token_never_works()
+    {
+        var tenant = await app.CreateTenantAsync();
+        var (clientId, secret, _) = await CreateClientAsync(tenant, "pipelines:read");
+        var token = await TokenClientAsync(clientId, secret);
+        Assert.Equal(HttpStatusCode.OK, (await token.GetAsync("/api/v1/pipelines")).StatusCode);
+
+        var jwt = token.DefaultRequestHeaders.Authorization!.Parameter!;
+        var tampered = app.Client();
+        tampered.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", jwt[..^4] + (jwt[^4..] == "AAAA" ? "BBBB" : "AAAA"));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await tampered.GetAsync("/api/v1/pipelines")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await tenant.Http.DeleteAsync($"/api/v1/oauth/clients/{clientId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await token.GetAsync("/api/v1/pipelines")).StatusCode);
+        Assert.False((await RequestTokenAsync(clientId, secret)).IsSuccessStatusCode);
+    }
+
+    [Fact]
+    public async Task A_token_acts_for_its_own_tenant_only()
+    {
+        var a = await app.CreateTenantAsync();
+        var b = await app.CreateTenantAsync();
+        var pipeline = await a.CreatePipelineAsync(new { name = "a", trigger = new { type = "http" }, steps = new[] { new { id = "s", type = "select", fields = new[] { "x" } } } });
+        var (clientId, secret, _) = await CreateClientAsync(b, "pipelines:read", "runs:write");
+        var token = await TokenClientAsync(clientId, secret);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await token.GetAsync($"/api/v1/pipelines/{pipeline}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await token.PostAsJsonAsync($"/api/v1/pipelines/{pipeline}/runs", new { x = 1 })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.Http.DeleteAsync($"/api/v1/oauth/clients/{clientId}x")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await a.Http.DeleteAsync($"/api/v1/oauth/clients/{clientId}")).StatusCode);
+    }
+
+    [Fact]
+    public void Signing_keys_roll_over_monthly_and_a_replaced_key_stays_published_until_it_retires()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "flowgate-tests", Guid.NewGuid().ToString("N"));
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
+        var ring = new SigningKeyRing(directory, DataProtectionProvider.Create(new DirectoryInfo(Path.Combine(directory, "dp"))), time);
+
+        var first = ring.Load();
+        time.Advance(TimeSpan.FromDays(31));
+        var second = ring.Load();
+        time.Advance(TimeSpan.FromDays(20));
+        var third = ring.Load();
+
+        Assert.Single(first);
+        Assert.Equal(2, second.Count);
+        Assert.Equal(first[0].KeyId, second[1].KeyId);
+        Assert.DoesNotContain(third, k => k.KeyId == first[0].KeyId);
+        Assert.Equal(second[0].KeyId, third[0].KeyId);
+        Assert.True(Directory.GetFiles(directory, "*.key").All(f => !File.ReadAllText(f).Contains("PRIVATE KEY")));
+    }
+}
