@@ -141,7 +141,23 @@ public sealed partial class SpendingGuard(
         }
     }
 
-    private static string Month(DateTimeOffset at) => at.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+    private sealed record MonthName(long Start, string Name);
+
+    private MonthName _month = new(0, "");
+
+    /// <summary>The month's name, formatted once per month rather than on every commit.</summary>
+    private string Month(DateTimeOffset at)
+    {
+        var start = Pricing.MonthStart(at).UtcTicks;
+        var cached = _month;
+        if (cached.Start == start)
+        {
+            return cached.Name;
+        }
+        var name = at.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+        _month = new MonthName(start, name);
+        return name;
+    }
 
     private static string Usd(decimal usd) => usd.ToString("0.00##", CultureInfo.InvariantCulture);
 
