@@ -62,8 +62,12 @@ public sealed class SpendingCapTests(FlowgateApp app) : IClassFixture<FlowgateAp
         });
         Assert.Equal([50, 80, 100], alerts["alerts"]!.AsArray().Select(a => a!["threshold"]!.GetValue<int>()));
         Assert.True(alerts["cap"]!["reached"]!.GetValue<bool>());
-        var mails = Directory.GetFiles(Path.Combine(app.DataDirectory, "mail"), "*.eml").Select(File.ReadAllText).Where(m => m.Contains(tenant.TenantId)).ToList();
-        Assert.Equal(3, mails.Count);
+        // The alert is recorded, then its mail written: wait for the files too.
+        var mails = await EventuallyAsync(() =>
+        {
+            var written = Directory.GetFiles(Path.Combine(app.DataDirectory, "mail"), "*.eml").Select(File.ReadAllText).Where(m => m.Contains(tenant.TenantId)).ToList();
+            return Task.FromResult(written.Count == 3 ? written : null);
+        });
         Assert.All(mails, m => Assert.Contains("To: ops@example.com", m));
         Assert.Single(mails, m => m.Contains("reached its monthly spending cap"));
 
