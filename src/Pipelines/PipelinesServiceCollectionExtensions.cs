@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Saas.Pipelines.AzureStorage;
 using Saas.Pipelines.Ai;
+using Saas.Pipelines.Billing;
 using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Metering;
 using Saas.Pipelines.Network;
@@ -56,6 +57,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<LocalEmbeddings>();
         services.AddSingleton<ServiceBusConnections>();
         services.AddSingleton<ServiceBusMessageHandler>();
+        services.AddBilling();
         services.AddNetworkGuard();
         return services;
     }

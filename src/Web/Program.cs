@@ -8,5 +8,9 @@ if (args is ["create-tenant", .. var rest])
     var command = rest.Where(a => !a.Contains('=')).ToArray();
     return await CreateTenantCommand.RunAsync(FlowgateHost.Build(settings), command);
 }
+if (args is ["create-platform-key", .. var keyArgs])
+{
+    return await Saas.Web.Platform.CreatePlatformKeyCommand.RunAsync(FlowgateHost.Build(keyArgs.Where(a => a.Contains('=')).ToArray()), keyArgs.Where(a => !a.Contains('=')).ToArray());
+}
 await FlowgateHost.Build(args).RunAsync();
 return 0;

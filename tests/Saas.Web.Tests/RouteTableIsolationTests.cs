@@ -23,7 +23,8 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
         var client = System.Text.Json.Nodes.JsonNode.Parse(await (await a.Http.PostAsJsonAsync("/api/v1/oauth/clients", new { name = "a's app", scopes = new[] { "runs:read" } })).Content.ReadAsStringAsync())!["clientId"]!.GetValue<string>();
 
         var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/v1", StringComparison.Ordinal) || e.RoutePattern.RawText!.StartsWith("/v1", StringComparison.Ordinal))
+            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/v1", StringComparison.Ordinal) || e.RoutePattern.RawText!.StartsWith("/v1", StringComparison.Ordinal)
+                || e.RoutePattern.RawText!.StartsWith("/api/platform/v1", StringComparison.Ordinal))
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(method => (method, pattern: e.RoutePattern.RawText!)))
             .ToList();
         Assert.True(endpoints.Count >= 18, $"only {endpoints.Count} endpoints found");
@@ -38,6 +39,8 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
                 .Replace("{queue}", "orders")
                 .Replace("{name}", "openai")
                 .Replace("{alias}", "fast")
+                .Replace("plans/{id}", "plans/plan_none")
+                .Replace("tenants/{id}", $"tenants/{a.TenantId}")
                 .Replace("{**path}", "exports/a.csv")
                 .Replace("{clientId}", client);
             Assert.False(path.Contains('{'), $"{method} {pattern}: the test does not know what to put in this route's parameters; add it above");
@@ -45,7 +48,12 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
             var anonymous = await app.Client().SendAsync(Request(method, path));
             Assert.True(anonymous.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} without a key answered {(int)anonymous.StatusCode}");
 
-            if (pattern.Contains("{id}", StringComparison.Ordinal) || pattern.Contains("{clientId}", StringComparison.Ordinal))
+            if (pattern.StartsWith("/api/platform/", StringComparison.Ordinal))
+            {
+                var tenantKey = await a.Http.SendAsync(Request(method, path));
+                Assert.True(tenantKey.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} (platform API) with a tenant key answered {(int)tenantKey.StatusCode}");
+            }
+            else if (pattern.Contains("{id}", StringComparison.Ordinal) || pattern.Contains("{clientId}", StringComparison.Ordinal))
             {
                 var foreign = await b.Http.SendAsync(Request(method, path));
                 var body = await foreign.Content.ReadAsStringAsync();

@@ -17,6 +17,9 @@ public enum UsageGrouping { Meter, Pipeline, Day, Model }
 /// <summary>A meter's total for one group: the pipeline id, the UTC day (yyyy-MM-dd) or the model; null when grouped by meter alone.</summary>
 public sealed record UsageTotal(string Meter, string? Group, long Quantity);
 
+/// <summary>A quantity of one meter (and model, for the LLM meters).</summary>
+public sealed record UsageQuantity(string Meter, string? Model, long Quantity);
+
 public sealed record UsageEvent(string TenantId, string Meter, long Quantity, string IdempotencyKey, string? PipelineId, string? RunId, long OccurredAt)
 {
     /// <summary>The upstream model, for LLM meters.</summary>
@@ -77,6 +80,20 @@ public sealed class UsageLedger(Database database)
             totals.Add(new UsageTotal(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt64(2)));
         }
         return totals;
+    }
+
+    /// <summary>The tenant's quantities per meter and model in [from, to); <paramref name="ofRuns"/> keeps only usage of runs (true) or only the rest (false).</summary>
+    public IReadOnlyList<UsageQuantity> Quantities(string tenantId, DateTimeOffset from, DateTimeOffset to, bool? ofRuns = null)
+    {
+        const string sql = """
+            SELECT meter, model, SUM(quantity) AS quantity FROM usage_events
+            WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
+              AND (@ofRuns IS NULL OR (run_id IS NOT NULL) = @ofRuns)
+            GROUP BY meter, model
+            """;
+        using var connection = database.OpenConnection();
+        return connection.Query<(string Meter, string? Model, long Quantity)>(sql, new { tenantId, from = from.ToUnixTimeMilliseconds(), to = to.ToUnixTimeMilliseconds(), ofRuns })
+            .Select(q => new UsageQuantity(q.Meter, q.Model, q.Quantity)).ToList();
     }
 
     public IReadOnlyList<UsageEvent> ForRun(string tenantId, string runId)

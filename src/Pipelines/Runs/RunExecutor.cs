@@ -32,6 +32,7 @@ public sealed partial class RunExecutor(
     WorkDispatcher dispatcher,
     RunSignals signals,
     RunStore runs,
+    Billing.SpendingGuard spending,
     TimeProvider time,
     IServiceProvider services,
     IOptions<FlowgateOptions> options,
@@ -228,13 +229,16 @@ public sealed partial class RunExecutor(
         var chunkDone = last.Index == pipeline.Steps.Count - 1;
         var sink = pipeline.Definition.Sink;
         var sinkIsLastOutput = sink is { Type: SinkTypes.Blob, Path: null, Format: SinkFormat.Jsonl } && run.ChunksTotal == 1;
-        return await database.WriteAsync((connection, transaction) =>
+        var committed = false;
+        var outcome = await database.WriteAsync((connection, transaction) =>
         {
+            committed = false;
             if (!CanCommit(connection, transaction, item))
             {
                 queue.Complete(connection, transaction, item);
                 return Outcome.Nothing;
             }
+            committed = true;
             var now = Now;
             foreach (var step in executed)
             {
@@ -278,6 +282,12 @@ public sealed partial class RunExecutor(
                 ? new Outcome([queue.Enqueue(connection, transaction, run.TenantId, run.Id, WorkKinds.Sink, 0, 0)], false, null)
                 : Outcome.Nothing;
         }, cancellationToken);
+        if (committed)
+        {
+            spending.Committed(run.TenantId, run.Id, executed.SelectMany(step =>
+                step.Usage.Totals.Select(u => new UsageQuantity(u.Meter, u.Model, u.Quantity)).Prepend(new UsageQuantity(Meters.StepExecutions, null, 1))));
+        }
+        return outcome;
     }
 
     private sealed record ExecutedStep(

@@ -37,7 +37,7 @@ public sealed class TenantStore(Database database, TimeProvider time)
         return (tenant, key);
     }
 
-    /// <summary>Adds a tenant inside a caller's transaction (sign-up creates its owner in the same one).</summary>
+    /// <summary>Adds a tenant inside a caller's transaction (sign-up creates its owner in the same one), and queues its Stripe customer.</summary>
     public Tenant InsertTenant(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string name)
     {
         const string sql = """
@@ -45,6 +45,7 @@ public sealed class TenantStore(Database database, TimeProvider time)
             """;
         var tenant = new Tenant(Ids.New("tn"), name, time.GetUtcNow().ToUnixTimeMilliseconds());
         connection.Execute(sql, tenant, transaction);
+        Billing.BillingOutbox.Enqueue(connection, transaction, tenant.Id, Billing.BillingOutbox.CreateCustomer, time.GetUtcNow());
         return tenant;
     }
 
@@ -150,9 +151,9 @@ public sealed class TenantStore(Database database, TimeProvider time)
         connection.Execute(sql, new { key.Id, key.TenantId, key.Name, Hash = Hash(key.Secret), key.Prefix, CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction);
     }
 
-    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+    internal static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 
-    private static string Base62(byte[] bytes)
+    internal static string Base62(byte[] bytes)
     {
         const string alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         var value = new System.Numerics.BigInteger(bytes, isUnsigned: true);

@@ -72,7 +72,7 @@ public sealed partial class QueueMessages(Database database, PipelineStore pipel
                 using var body = JsonDocument.Parse(message.Body);
                 foreach (var pipeline in listeners)
                 {
-                    newRuns.Add(await starter.PrepareAsync(message.TenantId, pipeline, body.RootElement, TriggerTypes.Queue, cancellationToken));
+                    newRuns.Add(await starter.PrepareAsync(message.TenantId, pipeline, body.RootElement, TriggerTypes.Queue, cancellationToken, admitted: true));
                 }
             }
         }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Saas.Pipelines.Billing;
 using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Formats;
@@ -9,7 +10,7 @@ using Saas.Pipelines.Runs;
 namespace Saas.Pipelines.Triggers;
 
 /// <summary>Stores a trigger's input as a blob and creates the run that processes it.</summary>
-public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore runs, PipelineStore pipelines)
+public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore runs, PipelineStore pipelines, SpendingGuard spending)
 {
     /// <summary>
     /// Checks that a JSON body is one object or an array of objects.
@@ -46,11 +47,17 @@ public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore
         (await runs.CreateAsync([run], cancellationToken))[0];
 
     /// <summary>Writes the records' input blob; the caller creates the run (possibly with others, in one transaction).</summary>
-    public async Task<NewRun> PrepareAsync(string tenantId, PipelineRow pipeline, JsonElement records, string trigger, CancellationToken cancellationToken)
+    /// <param name="admitted">The work was admitted already (a queue message when it was posted): no spending check.</param>
+    /// <exception cref="SpendingRefusedException">The tenant's spending cap or billing state refuses new runs.</exception>
+    public async Task<NewRun> PrepareAsync(string tenantId, PipelineRow pipeline, JsonElement records, string trigger, CancellationToken cancellationToken, bool admitted = false)
     {
         var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);
         var count = records.ValueKind == JsonValueKind.Array ? records.GetArrayLength() : 1;
         var runId = Ids.New("run");
+        if (!admitted)
+        {
+            spending.AdmitRun(tenantId, runId);
+        }
         var single = count <= compiled.Definition.Settings.ChunkSize;
         var key = single ? BlobKeys.ChunkInput(tenantId, runId, 0) : BlobKeys.RunInput(tenantId, runId, "jsonl");
         var input = smallBlobs.OpenWrite(key);
@@ -65,6 +72,7 @@ public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore
         var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);
         var format = InputFormatNames.Of(compiled.Definition.Trigger.Format);
         var runId = Ids.New("run");
+        spending.AdmitRun(tenantId, runId);
         var key = BlobKeys.RunInput(tenantId, runId, format);
         await using (var stream = await blobs.OpenWriteAsync(key, cancellationToken))
         {
@@ -81,7 +89,9 @@ public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore
         {
             return null;
         }
-        return await CreateAsync(new NewRun(tenantId, original.PipelineId, original.Version, "replay", original.InputKey, original.InputFormat, null, original.Id), cancellationToken);
+        var replay = new NewRun(tenantId, original.PipelineId, original.Version, "replay", original.InputKey, original.InputFormat, null, original.Id);
+        spending.AdmitRun(tenantId, replay.Id);
+        return await CreateAsync(replay, cancellationToken);
     }
 
     private static async Task WriteJsonlAsync(JsonElement records, Stream stream, CancellationToken cancellationToken)

@@ -35,7 +35,16 @@ public sealed partial class Scheduler(Database database, PipelineStore pipelines
             using var input = trigger.Input is { } fixedInput
                 ? JsonDocument.Parse(fixedInput.GetRawText())
                 : JsonDocument.Parse(JsonSerializer.Serialize(new { scheduledAt = firedAt.ToString("O") }));
-            var run = await starter.PrepareAsync(pipeline.TenantId, pipeline, input.RootElement, "schedule", cancellationToken);
+            NewRun run;
+            try
+            {
+                run = await starter.PrepareAsync(pipeline.TenantId, pipeline, input.RootElement, "schedule", cancellationToken);
+            }
+            catch (Billing.SpendingRefusedException refused)
+            {
+                LogRefused(logger, pipeline.Id, firedAt, refused.Message);
+                continue;
+            }
             var items = await database.WriteAsync((connection, transaction) =>
             {
                 const string advance = """
@@ -88,6 +97,9 @@ public sealed partial class Scheduler(Database database, PipelineStore pipelines
         var last = connection.ExecuteScalar<long?>(sql, new { pipeline.TenantId, pipeline.Id });
         return last is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(last.Value);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Schedule of {PipelineId} for {FiredAt:O} not run: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string pipelineId, DateTimeOffset firedAt, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Schedule of {PipelineId} fired for {FiredAt:O}: run {RunId}")]
     private static partial void LogFired(ILogger logger, string pipelineId, DateTimeOffset firedAt, string runId);

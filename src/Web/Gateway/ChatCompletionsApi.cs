@@ -36,6 +36,7 @@ public sealed partial class GatewayForwarder(
     AiSettingsStore settings,
     AiGatewaySettingsStore gatewaySettings,
     AiBudgets budgets,
+    Saas.Pipelines.Billing.SpendingGuard spending,
     TokenLimits tokenLimits,
     LocalEmbeddings localEmbeddings,
     ResponseCache cache,
@@ -66,6 +67,7 @@ public sealed partial class GatewayForwarder(
             await OpenAiError(context, 400, "invalid_request_error", "the request body must be a JSON object");
             return;
         }
+        if (spending.NewWorkRefusal(tenantId) is { } refused) { await OpenAiError(context, 402, "insufficient_quota", refused, "billing_refused"); return; }
         var tenantSettings = gatewaySettings.Get(tenantId);
         var budgeted = tenantSettings.MonthlyBudgetUsd is not null || tenantSettings.MonthlyBudgetPerKeyUsd is not null;
         var estimatedInput = budgeted || tokenLimits.Enabled ? TokenCounter.CountRequest(root) : 0;

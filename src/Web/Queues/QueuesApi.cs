@@ -20,8 +20,12 @@ public static class QueuesApi
 
     /// <summary>One JSON message or an array of them; each starts a run of every active pipeline listening on the queue.</summary>
     private static async Task<Results<Accepted<QueuePostedDto>, ProblemHttpResult>> PostAsync(
-        string queue, HttpRequest request, CurrentTenant tenant, QueueMessages messages, CancellationToken cancellationToken)
+        string queue, HttpRequest request, CurrentTenant tenant, QueueMessages messages, Saas.Pipelines.Billing.SpendingGuard spending, CancellationToken cancellationToken)
     {
+        if (spending.NewWorkRefusal(tenant.Id) is { } refused)
+        {
+            return Saas.Web.Billing.BillingProblems.PaymentRequired(refused);
+        }
         if (!DefinitionParser.IsQueueName(queue))
         {
             return Problems.BadRequest("Invalid queue name", "Queue names are 1-63 characters: letters, digits, '-', '_' or '.', starting with a letter or digit.");

@@ -1,13 +1,24 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Saas.Pipelines.Billing;
 using Saas.Pipelines.Metering;
+using Saas.Web.Billing;
 using Saas.Web.Api;
 using Saas.Web.Tenancy;
 
 namespace Saas.Web.Usage;
 
-public sealed record UsageDto(DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<UsageTotalDto> Items);
+/// <summary>Amounts (USD) are present when the tenant's plan prices the usage: see decision 018 for how groups share a meter's amount.</summary>
+public sealed record UsageDto(DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<UsageTotalDto> Items)
+{
+    public string? PlanId { get; init; }
 
-public sealed record UsageTotalDto(string Meter, string? Group, long Quantity);
+    public decimal? AmountUsd { get; init; }
+}
+
+public sealed record UsageTotalDto(string Meter, string? Group, long Quantity)
+{
+    public decimal? AmountUsd { get; init; }
+}
 
 public static class UsageApi
 {
@@ -22,7 +33,8 @@ public static class UsageApi
 
     /// <summary>The tenant's metered usage from the ledger; by default the current calendar month (UTC).</summary>
     private static async Task<Results<Ok<UsageDto>, ProblemHttpResult>> Get(
-        CurrentTenant tenant, UsageLedger ledger, Saas.Web.Gateway.GatewayMeter gatewayCalls, TimeProvider time, DateTimeOffset? from, DateTimeOffset? to, string? groupBy, CancellationToken cancellationToken)
+        CurrentTenant tenant, UsageLedger ledger, Pricing pricing, Saas.Web.Gateway.GatewayMeter gatewayCalls, TimeProvider time, DateTimeOffset? from, DateTimeOffset? to, string? groupBy,
+        CancellationToken cancellationToken)
     {
         await gatewayCalls.WrittenAsync(cancellationToken);
         var now = time.GetUtcNow();
@@ -41,6 +53,29 @@ public static class UsageApi
             return Problems.BadRequest("Unknown groupBy", "groupBy must be one of meter, pipeline, day, model.");
         }
         var totals = ledger.Totals(tenant.Id, start, end, grouping);
-        return TypedResults.Ok(new UsageDto(start, end, grouping.ToString().ToLowerInvariant(), totals.Select(t => new UsageTotalDto(t.Meter, t.Group, t.Quantity)).ToList()));
+        var items = totals.Select(t => new UsageTotalDto(t.Meter, t.Group, t.Quantity)).ToList();
+        if (pricing.PlanOf(tenant.Id) is not { } plan)
+        {
+            return TypedResults.Ok(new UsageDto(start, end, grouping.ToString().ToLowerInvariant(), items));
+        }
+        var charge = pricing.Price(plan, tenant.Id, start, end);
+        return TypedResults.Ok(new UsageDto(start, end, grouping.ToString().ToLowerInvariant(), items.Select(i => i with { AmountUsd = AmountOf(i, grouping, charge.Lines) }).ToList())
+        {
+            PlanId = plan.Id,
+            AmountUsd = BillingDtoMapping.Round(charge.UsageUsd),
+        });
+    }
+
+    /// <summary>Meter and model groups are priced exactly; a pipeline's or a day's share of a meter's amount is in proportion to its quantity.</summary>
+    private static decimal AmountOf(UsageTotalDto item, UsageGrouping grouping, IReadOnlyList<ChargeLine> lines)
+    {
+        var meter = lines.Where(l => l.Meter == item.Meter).ToList();
+        var amount = grouping switch
+        {
+            UsageGrouping.Meter => meter.Sum(l => l.AmountUsd),
+            UsageGrouping.Model => meter.Where(l => l.Model == item.Group).Sum(l => l.AmountUsd),
+            _ => meter.Sum(l => l.Quantity) is var total and > 0 ? meter.Sum(l => l.AmountUsd) * item.Quantity / total : 0,
+        };
+        return BillingDtoMapping.Round(amount);
     }
 }

@@ -1,0 +1,32 @@
+using Saas.Pipelines.Billing;
+
+namespace Saas.Web.Billing;
+
+public sealed record ChargeLineDto(string Meter, string? Model, long Quantity, decimal UnitPriceUsd, string PricedPer, decimal AmountUsd);
+
+public sealed record ChargeDto(DateTimeOffset From, DateTimeOffset To, decimal BaseFeeUsd, decimal UsageUsd, decimal AmountUsd, IReadOnlyList<ChargeLineDto> Lines);
+
+public sealed record PlanRefDto(string Id, string Name, string Currency, long Version);
+
+public sealed record CapDto(decimal MonthlyUsd, IReadOnlyList<int> AlertThresholds, string? AlertEmail, decimal CountedUsd, decimal UsedPercent, bool Reached);
+
+public sealed record AlertDto(int Threshold, decimal AmountUsd, decimal CapUsd, DateTimeOffset SentAt);
+
+public sealed record ProjectionDto(decimal AmountUsd, decimal UsageUsd, decimal BaseFeeUsd, string Method);
+
+public sealed record BillingDto(
+    PlanRefDto? Plan, ChargeDto MonthToDate, ProjectionDto Projection, CapDto? Cap, IReadOnlyList<AlertDto> Alerts,
+    string State, string? StateReason, DateTimeOffset? GraceUntil, bool Suspended, string? Refusal, bool LedgerOnly, string? LedgerOnlyReason);
+
+public static class BillingDtoMapping
+{
+    /// <summary>Money shown to people: whole cents would hide the price of a single step, so six decimals.</summary>
+    public static decimal Round(decimal usd) => Math.Round(usd, 6, MidpointRounding.AwayFromZero);
+
+    public static ChargeDto ToDto(this PeriodCharge charge) => new(
+        charge.From, charge.To, Round(charge.BaseFeeUsd), Round(charge.UsageUsd), Round(charge.TotalUsd),
+        charge.Lines.Select(l => new ChargeLineDto(l.Meter, l.Model, l.Quantity, l.UnitPriceUsd, PlanPrices.IsTokenMeter(l.Meter) ? "million tokens" : "unit", Round(l.AmountUsd))).ToList());
+
+    public static PlanRefDto? ToRef(this Plan? plan, DateTimeOffset monthStart) =>
+        plan is null ? null : new PlanRefDto(plan.Id, plan.Name, plan.Currency, plan.VersionFor(monthStart).Version);
+}

@@ -1,0 +1,251 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Saas.Pipelines.Billing;
+using Stripe;
+
+namespace Saas.Web.Billing;
+
+/// <summary>
+/// Flowgate's calls to Stripe, through Stripe.net. Stripe is told from the ledger, never the other way
+/// round. Stripe.net's own retries are off: the relay decides when to try again (backoff on 429 and 5xx).
+/// </summary>
+public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore plans, TenantBillingStore billing)
+{
+    private readonly Lazy<IStripeClient?> _client = new(() => options.Value.Enabled
+        ? new StripeClient(options.Value.ApiKey, httpClient: new SystemNetHttpClient(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, maxNetworkRetries: 0),
+            apiBase: string.IsNullOrWhiteSpace(options.Value.ApiBase) ? null : options.Value.ApiBase)
+        : null);
+
+    public bool Enabled => options.Value.Enabled;
+
+    private IStripeClient Client => _client.Value ?? throw new InvalidOperationException(StripeOptions.LedgerOnlyReason);
+
+    /// <summary>Stripe meter event names: one Stripe meter per ledger meter.</summary>
+    public static string EventName(string meter) => $"flowgate_{meter}";
+
+    public async Task CreateCustomerAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        if (billing.Get(tenantId).StripeCustomerId is not null)
+        {
+            return;
+        }
+        var customer = await new CustomerService(Client).CreateAsync(new CustomerCreateOptions
+        {
+            Description = $"Flowgate tenant {tenantId}",
+            Metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId },
+        }, new RequestOptions { IdempotencyKey = $"create-customer-{tenantId}" }, cancellationToken);
+        await billing.SetStripeIdsAsync(tenantId, customer.Id, null, cancellationToken);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _meterIds = new(StringComparer.Ordinal);
+
+    /// <summary>The Stripe meter of a ledger meter (Stripe refuses events of a meter it does not have): found by event name, created when missing.</summary>
+    private async Task<string> MeterIdAsync(string meter, CancellationToken cancellationToken)
+    {
+        var eventName = EventName(meter);
+        if (_meterIds.TryGetValue(eventName, out var known))
+        {
+            return known;
+        }
+        var service = new Stripe.Billing.MeterService(Client);
+        var meters = await service.ListAsync(new Stripe.Billing.MeterListOptions { Limit = 100 }, cancellationToken: cancellationToken);
+        var id = meters.Data.FirstOrDefault(m => m.EventName == eventName)?.Id
+            ?? (await service.CreateAsync(new Stripe.Billing.MeterCreateOptions
+            {
+                DisplayName = $"Flowgate {meter}",
+                EventName = eventName,
+                DefaultAggregation = new Stripe.Billing.MeterDefaultAggregationOptions { Formula = "sum" },
+                CustomerMapping = new Stripe.Billing.MeterCustomerMappingOptions { EventPayloadKey = "stripe_customer_id", Type = "by_id" },
+                ValueSettings = new Stripe.Billing.MeterValueSettingsOptions { EventPayloadKey = "value" },
+            }, new RequestOptions { IdempotencyKey = $"meter-{eventName}" }, cancellationToken)).Id;
+        _meterIds[eventName] = id;
+        return id;
+    }
+
+    /// <summary>
+    /// Sends a batch of usage events as meter events, each with its ledger identifier (and the same
+    /// Idempotency-Key), one after the other. Stops at the first failure.
+    /// </summary>
+    /// <returns>The events Stripe accepted, and the failure that stopped the batch, if any.</returns>
+    public async Task<(List<PendingMeterEvent> Sent, StripeException? Failure)> SendMeterEventsAsync(IReadOnlyList<PendingMeterEvent> batch, CancellationToken cancellationToken)
+    {
+        foreach (var meter in batch.Select(e => e.Meter).Distinct())
+        {
+            await MeterIdAsync(meter, cancellationToken);
+        }
+        var service = new Stripe.Billing.MeterEventService(Client);
+        var sent = new List<PendingMeterEvent>(batch.Count);
+        foreach (var usage in batch)
+        {
+            try
+            {
+                await service.CreateAsync(new Stripe.Billing.MeterEventCreateOptions
+                {
+                    EventName = EventName(usage.Meter),
+                    Identifier = usage.Identifier,
+                    Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(usage.OccurredAt).UtcDateTime,
+                    Payload = new Dictionary<string, string>
+                    {
+                        ["stripe_customer_id"] = usage.StripeCustomerId,
+                        ["value"] = usage.Quantity.ToString(CultureInfo.InvariantCulture),
+                    },
+                }, new RequestOptions { IdempotencyKey = usage.Identifier }, cancellationToken);
+                sent.Add(usage);
+            }
+            catch (StripeException duplicate) when (duplicate.StripeError?.Code == "resource_already_exists")
+            {
+                // The crash window: Stripe took it before we recorded its answer.
+                sent.Add(usage);
+            }
+            catch (StripeException failure)
+            {
+                return (sent, failure);
+            }
+        }
+        return (sent, null);
+    }
+
+    /// <summary>Sums of the customer's meter events per Flowgate meter in [from, to), as Stripe counts them.</summary>
+    public async Task<Dictionary<string, decimal>> MeterSummariesAsync(string customerId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var meters = await new Stripe.Billing.MeterService(Client).ListAsync(new Stripe.Billing.MeterListOptions { Limit = 100 }, cancellationToken: cancellationToken);
+        var totals = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (var meter in meters.Data.Where(m => m.EventName.StartsWith("flowgate_", StringComparison.Ordinal)))
+        {
+            var summaries = await new Stripe.Billing.MeterEventSummaryService(Client).ListAsync(meter.Id, new Stripe.Billing.MeterEventSummaryListOptions
+            {
+                Customer = customerId,
+                StartTime = from.UtcDateTime,
+                EndTime = to.UtcDateTime,
+            }, cancellationToken: cancellationToken);
+            totals[meter.EventName["flowgate_".Length..]] = summaries.Data.Sum(s => (decimal)s.AggregatedValue);
+        }
+        return totals;
+    }
+
+    public async Task<string> PortalSessionUrlAsync(string customerId, string returnUrl, CancellationToken cancellationToken) =>
+        (await new Stripe.BillingPortal.SessionService(Client).CreateAsync(new Stripe.BillingPortal.SessionCreateOptions { Customer = customerId, ReturnUrl = returnUrl }, cancellationToken: cancellationToken)).Url;
+
+    /// <summary>A Checkout session for the first subscription, with the prices of the tenant's plan.</summary>
+    public async Task<string> CheckoutSessionUrlAsync(string tenantId, string customerId, string returnUrl, CancellationToken cancellationToken)
+    {
+        var prices = await PlanPriceIdsAsync(tenantId, cancellationToken);
+        var session = await new Stripe.Checkout.SessionService(Client).CreateAsync(new Stripe.Checkout.SessionCreateOptions
+        {
+            Mode = "subscription",
+            Customer = customerId,
+            SuccessUrl = returnUrl,
+            CancelUrl = returnUrl,
+            LineItems = prices.Select(p => new Stripe.Checkout.SessionLineItemOptions { Price = p.PriceId, Quantity = p.Metered ? null : 1 }).ToList(),
+            Metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId },
+        }, cancellationToken: cancellationToken);
+        return session.Url;
+    }
+
+    /// <summary>Creates or updates the tenant's subscription so its items are the prices of its plan's current version.</summary>
+    public async Task SyncSubscriptionAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        var settings = billing.Get(tenantId);
+        if (settings.StripeCustomerId is null)
+        {
+            throw new InvalidOperationException("the tenant has no Stripe customer yet; the subscription follows once it has");
+        }
+        var prices = await PlanPriceIdsAsync(tenantId, cancellationToken);
+        var subscriptions = new SubscriptionService(Client);
+        if (settings.StripeSubscriptionId is { } existing)
+        {
+            var current = await subscriptions.GetAsync(existing, cancellationToken: cancellationToken);
+            var items = current.Items.Data.Select(i => new SubscriptionItemOptions { Id = i.Id, Deleted = true })
+                .Concat(prices.Select(p => new SubscriptionItemOptions { Price = p.PriceId, Quantity = p.Metered ? null : 1 })).ToList();
+            await subscriptions.UpdateAsync(existing, new SubscriptionUpdateOptions { Items = items }, cancellationToken: cancellationToken);
+            return;
+        }
+        var subscription = await subscriptions.CreateAsync(new SubscriptionCreateOptions
+        {
+            Customer = settings.StripeCustomerId,
+            Items = prices.Select(p => new SubscriptionItemOptions { Price = p.PriceId, Quantity = p.Metered ? null : 1 }).ToList(),
+            Metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId },
+        }, new RequestOptions { IdempotencyKey = $"subscribe-{tenantId}-{settings.PlanId}" }, cancellationToken);
+        await billing.SetStripeIdsAsync(tenantId, null, subscription.Id, cancellationToken);
+    }
+
+    /// <summary>
+    /// The Stripe prices of the tenant's plan version, found by lookup key and created when missing:
+    /// a monthly base fee and a metered price per priced meter (its default unit price; per-model token
+    /// prices are applied by the ledger's pricing only).
+    /// </summary>
+    private async Task<List<(string PriceId, bool Metered)>> PlanPriceIdsAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        var plan = billing.Get(tenantId).PlanId is { } planId ? plans.Find(planId) : null;
+        if (plan is null)
+        {
+            throw new InvalidOperationException("the tenant has no plan; a platform administrator assigns one with PUT /api/platform/v1/tenants/{id}/plan");
+        }
+        var version = plan.VersionFor(Pricing.MonthStart(DateTimeOffset.UtcNow));
+        var priceService = new PriceService(Client);
+        var result = new List<(string, bool)>();
+        var wanted = new List<(string LookupKey, PriceCreateOptions Create, bool Metered)>
+        {
+            ($"flowgate_{plan.Id}_v{version.Version}_base", new PriceCreateOptions
+            {
+                Currency = plan.Currency, UnitAmountDecimal = Cents(version.Prices.BaseFeeUsd), Recurring = new PriceRecurringOptions { Interval = "month" },
+                ProductData = new PriceProductDataOptions { Name = $"{plan.Name} (base fee)" },
+            }, false),
+        };
+        foreach (var (meter, price) in version.Prices.Meters)
+        {
+            var meterId = await MeterIdAsync(meter, cancellationToken);
+            wanted.Add(($"flowgate_{plan.Id}_v{version.Version}_{meter}", new PriceCreateOptions
+            {
+                Currency = plan.Currency,
+                UnitAmountDecimal = Cents(price.UnitPriceUsd / PlanPrices.UnitSize(meter)),
+                Recurring = new PriceRecurringOptions { Interval = "month", UsageType = "metered", Meter = meterId },
+                ProductData = new PriceProductDataOptions { Name = $"{plan.Name} ({meter})" },
+            }, true));
+        }
+        foreach (var (lookupKey, create, metered) in wanted)
+        {
+            var found = await priceService.ListAsync(new PriceListOptions { LookupKeys = [lookupKey], Limit = 1 }, cancellationToken: cancellationToken);
+            if (found.Data.FirstOrDefault() is { } existing)
+            {
+                result.Add((existing.Id, metered));
+                continue;
+            }
+            create.LookupKey = lookupKey;
+            result.Add(((await priceService.CreateAsync(create, new RequestOptions { IdempotencyKey = lookupKey }, cancellationToken)).Id, metered));
+        }
+        return result;
+    }
+
+    /// <summary>Stripe summarises meter events over whole minutes, so a reconciled period ends on the next minute boundary.</summary>
+    public static DateTimeOffset NextMinute(DateTimeOffset at) => new DateTimeOffset(at.Ticks - at.Ticks % TimeSpan.TicksPerMinute, TimeSpan.Zero).AddMinutes(1);
+
+    /// <summary>Stripe's unit amounts are in cents; trailing zeros are dropped so equal prices look equal.</summary>
+    private static decimal Cents(decimal usd) => usd * 100 / 1.000000000000000000000000000000000m;
+
+    /// <summary>The reconciliation: the ledger against Stripe's meter event summaries, per customer and meter.</summary>
+    public async Task<(int Differences, string Report)> ReconcileAsync(StripeUsageExport export, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var rows = new List<object>();
+        var differences = 0;
+        foreach (var customer in export.LedgerTotals(from, to).GroupBy(r => (r.TenantId, r.Customer)))
+        {
+            var stripe = await MeterSummariesAsync(customer.Key.Customer, from, to, cancellationToken);
+            foreach (var row in customer)
+            {
+                var counted = stripe.GetValueOrDefault(row.Meter);
+                var matches = counted == row.Ledger;
+                differences += matches ? 0 : 1;
+                rows.Add(new
+                {
+                    tenantId = row.TenantId, stripeCustomerId = row.Customer, meter = row.Meter, ledger = row.Ledger, acknowledgedByStripe = row.Sent,
+                    stripe = counted, difference = row.Ledger - counted, matches,
+                });
+            }
+        }
+        var report = JsonSerializer.Serialize(new { from, to, createdAt = DateTimeOffset.UtcNow, differences, rows });
+        await export.SaveReconciliationAsync(from, to, differences, report, cancellationToken);
+        return (differences, report);
+    }
+}

@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Options;
+using Saas.Pipelines.Billing;
+using Stripe;
+
+namespace Saas.Web.Billing;
+
+/// <summary>
+/// Relays the billing outbox (customers, subscriptions) and the ledger's usage to Stripe. Usage is sent
+/// oldest first in batches; each batch's accepted events are marked sent in one transaction. A crash
+/// between Stripe's answer and that commit re-sends those events after the restart with the same
+/// identifier and Idempotency-Key, which Stripe deduplicates: so nothing is sent twice (as Stripe
+/// counts) and nothing is dropped. A 429 or 5xx stops the batch and backs off exponentially.
+/// </summary>
+public sealed partial class StripeRelay(
+    StripeBilling stripe, BillingOutbox outbox, StripeUsageExport export, IOptions<BillingOptions> options, TimeProvider time, ILogger<StripeRelay> logger) : BackgroundService
+{
+    private int _failuresInRow;
+    private DateTimeOffset _nextReconciliation = DateTimeOffset.MinValue;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!stripe.Enabled)
+        {
+            return;
+        }
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var delay = TimeSpan.FromMilliseconds(options.Value.RelayIntervalMilliseconds);
+            try
+            {
+                await RelayCommandsAsync(stoppingToken);
+                if (!await SendUsageAsync(stoppingToken))
+                {
+                    delay = Backoff();
+                }
+                if (time.GetUtcNow() >= _nextReconciliation)
+                {
+                    _nextReconciliation = time.GetUtcNow().AddMinutes(options.Value.ReconcileIntervalMinutes);
+                    var now = time.GetUtcNow();
+                    await stripe.ReconcileAsync(export, Pricing.MonthStart(now), StripeBilling.NextMinute(now), stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception error)
+            {
+                LogRelayFailed(logger, error);
+                delay = Backoff();
+            }
+            try
+            {
+                await Task.Delay(delay, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <returns>False when Stripe refused or failed, so the relay backs off.</returns>
+    private async Task<bool> SendUsageAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var batch = export.Pending(options.Value.MeterEventBatchSize);
+            if (batch.Count == 0)
+            {
+                return true;
+            }
+            var (sent, failure) = await stripe.SendMeterEventsAsync(batch, cancellationToken);
+            await export.MarkSentAsync(sent, CancellationToken.None);
+            if (failure is not null)
+            {
+                LogMeterEventsRefused(logger, (int)failure.HttpStatusCode, failure.StripeError?.Type, failure.Message, sent.Count, batch.Count);
+                return false;
+            }
+            _failuresInRow = 0;
+        }
+        return true;
+    }
+
+    private async Task RelayCommandsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var command in outbox.Due(20))
+        {
+            try
+            {
+                switch (command.Kind)
+                {
+                    case BillingOutbox.CreateCustomer:
+                        await stripe.CreateCustomerAsync(command.TenantId, cancellationToken);
+                        break;
+                    case BillingOutbox.SyncSubscription:
+                        await stripe.SyncSubscriptionAsync(command.TenantId, cancellationToken);
+                        break;
+                }
+                await outbox.CompleteAsync(command.Id, CancellationToken.None);
+            }
+            catch (Exception error) when (error is StripeException or InvalidOperationException or HttpRequestException)
+            {
+                var wait = TimeSpan.FromMilliseconds(Math.Min(3_600_000, options.Value.RetryBaseMilliseconds * Math.Pow(2, Math.Min(command.Attempts, 20))));
+                await outbox.RetryLaterAsync(command.Id, error.Message, wait, CancellationToken.None);
+                LogCommandFailed(logger, command.Kind, command.TenantId, error.Message);
+            }
+        }
+    }
+
+    private TimeSpan Backoff()
+    {
+        _failuresInRow++;
+        return TimeSpan.FromMilliseconds(Math.Min(60_000, options.Value.RetryBaseMilliseconds * Math.Pow(2, Math.Min(_failuresInRow - 1, 16))));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stripe relay failed")]
+    private static partial void LogRelayFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stripe answered {Status} ({Type}: {Message}) after {Sent} of {Batch} meter events; backing off")]
+    private static partial void LogMeterEventsRefused(ILogger logger, int status, string? type, string message, int sent, int batch);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stripe outbox {Kind} for tenant {TenantId} failed, will retry: {Reason}")]
+    private static partial void LogCommandFailed(ILogger logger, string kind, string tenantId, string reason);
+}

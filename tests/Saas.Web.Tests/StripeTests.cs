@@ -1,0 +1,219 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Saas.Pipelines.Billing;
+using Saas.Pipelines.Metering;
+using Saas.Pipelines.Tenancy;
+
+namespace Saas.Web.Tests;
+
+/// <summary>The Stripe relay and webhook against a local stand-in for Stripe's API (Stripe.net pointed at it through ApiBase).</summary>
+public sealed class StripeTests : IAsyncLifetime
+{
+    private const string WebhookSecret = "whsec_test_secret";
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "flowgate-stripe", Guid.NewGuid().ToString("N"));
+    private FakeStripe _stripe = null!;
+
+    public async Task InitializeAsync() => _stripe = await FakeStripe.StartAsync();
+
+    [Fact]
+    public async Task Usage_reaches_stripe_once_per_event_across_a_restart_and_injected_429_and_500_answers()
+    {
+        var (tenantId, pipeline, key) = await SetUpAsync();
+        _stripe.FailNext(429, 500);
+        WebApplication host;
+        await using (host = await StartHostAsync())
+        {
+            var http = TenantHttp(host, key);
+            var runs = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => http.PostAsJsonAsync($"/api/v1/pipelines/{pipeline}/runs?wait=true", new { x = i })));
+            Assert.All(runs, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+            await EventuallyAsync(() => _stripe.MeterEvents.Count >= 5);
+            _stripe.FailNext(429, 429, 500);
+            await host.StopAsync();
+        }
+        await using (host = await StartHostAsync())
+        {
+            var http = TenantHttp(host, key);
+            for (var i = 0; i < 5; i++)
+            {
+                (await http.PostAsJsonAsync($"/api/v1/pipelines/{pipeline}/runs?wait=true", new { x = i })).EnsureSuccessStatusCode();
+            }
+            await EventuallyAsync(() => _stripe.MeterEvents.Count == 30);
+            var ledger = host.Services.GetRequiredService<UsageLedger>().Quantities(tenantId, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            Assert.Equal(30, ledger.Single(q => q.Meter == Meters.StepExecutions).Quantity);
+            Assert.All(_stripe.MeterEvents, e => Assert.Equal(1, e.Value.Created));
+            Assert.All(_stripe.MeterEvents, e => Assert.Equal(("flowgate_step_executions", 1L), (e.Value.EventName, e.Value.Value)));
+            Assert.True(_stripe.FailuresAnswered >= 4, $"only {_stripe.FailuresAnswered} injected failures were met");
+
+            var platform = await PlatformAsync(host);
+            var report = JsonNode.Parse(await (await platform.PostAsync("/api/platform/v1/reconciliation", null)).Content.ReadAsStringAsync())!;
+            Assert.True(report["differences"]!.GetValue<int>() == 0, report.ToJsonString());
+            Assert.Equal(30, report["rows"]!.AsArray().Single()!["stripe"]!.GetValue<decimal>());
+            Assert.Equal(report.ToJsonString(), JsonNode.Parse(await platform.GetStringAsync("/api/platform/v1/reconciliation"))!.ToJsonString());
+        }
+    }
+
+    [Fact]
+    public async Task Sign_up_creates_the_customer_and_a_plan_creates_the_subscription_and_sessions_return_stripe_urls()
+    {
+        await using var host = await StartHostAsync();
+        var (tenant, key) = await host.Services.GetRequiredService<TenantStore>().CreateTenantAsync("shop", CancellationToken.None);
+        var billing = host.Services.GetRequiredService<TenantBillingStore>();
+        await EventuallyAsync(() => billing.Get(tenant.Id).StripeCustomerId is not null);
+        var http = TenantHttp(host, key.Secret);
+        var platform = await PlatformAsync(host);
+        var plan = await platform.PostAsJsonAsync("/api/platform/v1/plans", new { name = "metered", currency = "usd", baseFeeUsd = 20, meters = new { step_executions = new { unitPriceUsd = 0.002m } } });
+        var planId = JsonNode.Parse(await plan.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+
+        var checkout = await http.PostAsync("/api/v1/billing/checkout-session", null);
+        (await platform.PutAsJsonAsync($"/api/platform/v1/tenants/{tenant.Id}/plan", new { planId })).EnsureSuccessStatusCode();
+        await EventuallyAsync(() => billing.Get(tenant.Id).StripeSubscriptionId is not null);
+        var portal = JsonNode.Parse(await (await http.PostAsync("/api/v1/billing/portal-session", null)).Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.Conflict, checkout.StatusCode);
+        var subscription = _stripe.Subscriptions[billing.Get(tenant.Id).StripeSubscriptionId!];
+        Assert.Equal(billing.Get(tenant.Id).StripeCustomerId, subscription["customer"]!.GetValue<string>());
+        var prices = subscription["items"]!["data"]!.AsArray().Select(i => i!["price"]!).ToList();
+        Assert.True(prices.Count == 2, subscription.ToJsonString());
+        Assert.Contains(prices, p => p["unit_amount_decimal"]!.GetValue<string>() == "2000" && p["recurring"]!["interval"]!.GetValue<string>() == "month" && p["recurring"]!["usage_type"]!.GetValue<string>() == "licensed");
+        Assert.Contains(prices, p => p["unit_amount_decimal"]!.GetValue<string>() == "0.2" && p["recurring"]!["usage_type"]!.GetValue<string>() == "metered");
+        Assert.StartsWith("https://billing.stripe.test/", portal["url"]!.GetValue<string>());
+        var billingView = JsonNode.Parse(await http.GetStringAsync("/api/v1/billing"))!;
+        Assert.False(billingView["ledgerOnly"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Webhooks_are_verified_handled_once_and_change_the_tenants_billing_state()
+    {
+        var (tenantId, pipeline, key) = await SetUpAsync();
+        await using var host = await StartHostAsync("--Flowgate:Billing:GraceDays=0");
+        var billing = host.Services.GetRequiredService<TenantBillingStore>();
+        await EventuallyAsync(() => billing.Get(tenantId).StripeCustomerId is not null);
+        var customer = billing.Get(tenantId).StripeCustomerId!;
+        var webhook = new HttpClient { BaseAddress = new Uri(host.Urls.First()) };
+        var http = TenantHttp(host, key);
+
+        var failed = Event("evt_failed", "invoice.payment_failed", new JsonObject { ["id"] = "in_1", ["object"] = "invoice", ["customer"] = customer }, apiVersion: "2019-02-19");
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(webhook, failed, FakeStripe.Sign(failed, "whsec_wrong", DateTimeOffset.UtcNow))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(webhook, failed.Replace("in_1", "in_2"), FakeStripe.Sign(failed, WebhookSecret, DateTimeOffset.UtcNow))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(webhook, failed, FakeStripe.Sign(failed, WebhookSecret, DateTimeOffset.UtcNow.AddMinutes(-10)))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(webhook, failed, null)).StatusCode);
+        Assert.Equal("active", billing.Get(tenantId).State);
+
+        var accepted = await PostAsync(webhook, failed, FakeStripe.Sign(failed, WebhookSecret, DateTimeOffset.UtcNow));
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal("past_due", billing.Get(tenantId).State);
+        var refused = await http.PostAsJsonAsync($"/api/v1/pipelines/{pipeline}/runs", new { x = 1 });
+        Assert.Equal(HttpStatusCode.PaymentRequired, refused.StatusCode);
+        Assert.Contains("payment of invoice in_1 failed", await refused.Content.ReadAsStringAsync());
+        var gateway = await http.PostAsJsonAsync("/v1/chat/completions", new { model = "any", messages = new[] { new { role = "user", content = "hi" } } });
+        Assert.Equal(HttpStatusCode.PaymentRequired, gateway.StatusCode);
+        var again = JsonNode.Parse(await (await PostAsync(webhook, failed, FakeStripe.Sign(failed, WebhookSecret, DateTimeOffset.UtcNow))).Content.ReadAsStringAsync())!;
+        Assert.Equal("already handled", again["outcome"]!.GetValue<string>());
+
+        var paid = Event("evt_paid", "invoice.paid", new JsonObject { ["id"] = "in_1", ["object"] = "invoice", ["customer"] = customer });
+        (await PostAsync(webhook, paid, FakeStripe.Sign(paid, WebhookSecret, DateTimeOffset.UtcNow))).EnsureSuccessStatusCode();
+        Assert.Equal("active", billing.Get(tenantId).State);
+        Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync($"/api/v1/pipelines/{pipeline}/runs", new { x = 1 })).StatusCode);
+
+        var updated = Event("evt_sub", "customer.subscription.updated", new JsonObject { ["id"] = "sub_9", ["object"] = "subscription", ["customer"] = customer, ["status"] = "active" });
+        (await PostAsync(webhook, updated, FakeStripe.Sign(updated, WebhookSecret, DateTimeOffset.UtcNow))).EnsureSuccessStatusCode();
+        Assert.Equal("sub_9", billing.Get(tenantId).StripeSubscriptionId);
+        var deleted = Event("evt_del", "customer.subscription.deleted", new JsonObject { ["id"] = "sub_9", ["object"] = "subscription", ["customer"] = customer, ["status"] = "canceled" });
+        (await PostAsync(webhook, deleted, FakeStripe.Sign(deleted, WebhookSecret, DateTimeOffset.UtcNow))).EnsureSuccessStatusCode();
+        Assert.Equal(("canceled", null), (billing.Get(tenantId).State, billing.Get(tenantId).StripeSubscriptionId));
+        var customerUpdated = Event("evt_cus", "customer.updated", new JsonObject { ["id"] = customer, ["object"] = "customer", ["email"] = "accounts@shop.example" });
+        (await PostAsync(webhook, customerUpdated, FakeStripe.Sign(customerUpdated, WebhookSecret, DateTimeOffset.UtcNow))).EnsureSuccessStatusCode();
+        Assert.Equal("accounts@shop.example", billing.Get(tenantId).AlertEmail);
+    }
+
+    /// <summary>A tenant (with a key) and a two-step pipeline, made in a first host on the shared data folder.</summary>
+    private async Task<(string TenantId, string Pipeline, string Key)> SetUpAsync()
+    {
+        await using var host = await StartHostAsync();
+        var (tenant, key) = await host.Services.GetRequiredService<TenantStore>().CreateTenantAsync("shop", CancellationToken.None);
+        var http = TenantHttp(host, key.Secret);
+        var created = await http.PostAsJsonAsync("/api/v1/pipelines", new
+        {
+            name = "p", trigger = new { type = "http" },
+            steps = new object[] { new { id = "a", type = "select", fields = new[] { "x" } }, new { id = "b", type = "rename", fields = new Dictionary<string, string> { ["x"] = "y" } } },
+        });
+        var pipeline = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+        await host.StopAsync();
+        return (tenant.Id, pipeline, key.Secret);
+    }
+
+    private async Task<WebApplication> StartHostAsync(params string[] extra)
+    {
+        var host = FlowgateHost.Build([
+            "--urls=http://127.0.0.1:0",
+            $"--Flowgate:DataDirectory={_data}",
+            "--Flowgate:Runtime:RetryBaseDelayMilliseconds=20",
+            "--Flowgate:Runtime:PollIntervalMilliseconds=25",
+            "--Flowgate:Billing:RelayIntervalMilliseconds=50",
+            "--Flowgate:Billing:RetryBaseMilliseconds=20",
+            "--Flowgate:Billing:MeterEventBatchSize=4",
+            "--Stripe:ApiKey=sk_test_fake",
+            $"--Stripe:ApiBase={_stripe.ApiBase}",
+            $"--Stripe:WebhookSecret={WebhookSecret}",
+            "--Logging:LogLevel:Default=Error",
+            .. extra,
+        ]);
+        await host.StartAsync();
+        return host;
+    }
+
+    private static HttpClient TenantHttp(WebApplication host, string key)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(host.Urls.First()), Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return http;
+    }
+
+    private static async Task<HttpClient> PlatformAsync(WebApplication host)
+    {
+        var key = await host.Services.GetRequiredService<PlatformKeyStore>().CreateAsync("tests", CancellationToken.None);
+        return TenantHttp(host, key.Secret);
+    }
+
+    private static string Event(string id, string type, JsonObject data, string apiVersion = "2025-09-30.clover") => new JsonObject
+    {
+        ["id"] = id, ["object"] = "event", ["api_version"] = apiVersion, ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+        ["type"] = type, ["livemode"] = false, ["pending_webhooks"] = 1, ["data"] = new JsonObject { ["object"] = data },
+    }.ToJsonString();
+
+    private static Task<HttpResponseMessage> PostAsync(HttpClient http, string payload, string? signature)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/billing/stripe/webhook") { Content = new StringContent(payload, Encoding.UTF8, "application/json") };
+        if (signature is not null)
+        {
+            request.Headers.Add("Stripe-Signature", signature);
+        }
+        return http.SendAsync(request);
+    }
+
+    private static async Task EventuallyAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not come true within 30 s");
+            await Task.Delay(25);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stripe.DisposeAsync();
+        try
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
