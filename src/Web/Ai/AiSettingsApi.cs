@@ -1,10 +1,6 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Saas.Pipelines.Ai;
-using Saas.Pipelines.Audit;
-using Saas.Pipelines.Definitions;
-using Saas.Pipelines.Network;
 using Saas.Web.Api;
 using Saas.Web.Audit;
 using Saas.Web.Tenancy;
@@ -27,144 +23,44 @@ public sealed record AiRequestDto(
 public sealed record AiRequestPage(IReadOnlyList<AiRequestDto> Items, string? Next);
 
 /// <summary>A tenant's model providers (keys write-only, encrypted at rest) and model aliases with fallback lists.</summary>
-public static partial class AiSettingsApi
+public static class AiSettingsApi
 {
     public static RouteGroupBuilder MapAiSettingsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/ai").WithTags("AI settings");
         group.MapGet("/providers", (CurrentTenant tenant, AiSettingsStore store) => TypedResults.Ok(store.ListProviders(tenant.Id).Select(ToDto).ToList()));
         group.MapPut("/providers/{name}", PutProviderAsync);
-        group.MapDelete("/providers/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, HttpContext context, CurrentTenant tenant, AiSettingsStore store, AuditLog audit, CancellationToken ct) =>
-            await store.DeleteProviderAsync(tenant.Id, name, ct) && await Audited(audit, tenant, context, "ai.provider.deleted", "ai_provider", name, null, ct)
-                ? TypedResults.NoContent() : Problems.NotFound("provider", name));
+        group.MapDelete("/providers/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, HttpContext context, CurrentTenant tenant, AiSettingsChanges changes, CancellationToken ct) =>
+            await changes.DeleteProviderAsync(tenant.Id, context.Actor(), name, ct) ? TypedResults.NoContent() : Problems.NotFound("provider", name));
         group.MapGet("/models", (CurrentTenant tenant, AiSettingsStore store) => TypedResults.Ok(store.ListModels(tenant.Id).Select(ToDto).ToList()));
         group.MapPut("/models/{alias}", PutModelAsync);
         group.MapGet("/settings", (CurrentTenant tenant, AiGatewaySettingsStore store) => TypedResults.Ok(store.Get(tenant.Id)));
         group.MapPut("/settings", PutSettingsAsync);
         group.MapGet("/requests", ListRequests);
-        group.MapDelete("/models/{alias}", async Task<Results<NoContent, ProblemHttpResult>> (string alias, HttpContext context, CurrentTenant tenant, AiSettingsStore store, AuditLog audit, CancellationToken ct) =>
-            await store.DeleteModelAsync(tenant.Id, alias, ct) && await Audited(audit, tenant, context, "ai.model.deleted", "ai_model", alias, null, ct)
-                ? TypedResults.NoContent() : Problems.NotFound("model", alias));
+        group.MapDelete("/models/{alias}", async Task<Results<NoContent, ProblemHttpResult>> (string alias, HttpContext context, CurrentTenant tenant, AiSettingsChanges changes, CancellationToken ct) =>
+            await changes.DeleteModelAsync(tenant.Id, context.Actor(), alias, ct) ? TypedResults.NoContent() : Problems.NotFound("model", alias));
         return group;
     }
 
-    /// <summary>Appends to the audit log; true, so it chains after a successful change.</summary>
-    private static async Task<bool> Audited(AuditLog audit, CurrentTenant tenant, HttpContext context, string action, string targetType, string targetId, object? details, CancellationToken cancellationToken)
-    {
-        await audit.AppendAsync(tenant.Id, context.Actor(), action, targetType, targetId, details, cancellationToken);
-        return true;
-    }
-
     private static async Task<Results<Ok<ProviderDto>, ProblemHttpResult>> PutProviderAsync(
-        string name, ProviderRequest request, HttpContext context, CurrentTenant tenant, AiSettingsStore store, AuditLog audit, GuardedHttpClientFactory network, CancellationToken cancellationToken)
+        string name, ProviderRequest request, HttpContext context, CurrentTenant tenant, AiSettingsChanges changes, CancellationToken cancellationToken)
     {
-        var errors = new List<DefinitionError>();
-        if (!Name().IsMatch(name))
-        {
-            errors.Add(new("name", "must be 1-64 characters: letters, digits, '-', '_' or '.'"));
-        }
-        var existing = store.FindProvider(tenant.Id, name);
-        if (request.Type is null || !ProviderTypes.All.Contains(request.Type))
-        {
-            errors.Add(new("type", $"must be one of {string.Join(", ", ProviderTypes.All)}"));
-        }
-        if (request.BaseUrl is not null && !(Uri.TryCreate(request.BaseUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
-        {
-            errors.Add(new("baseUrl", $"'{request.BaseUrl}' is not an absolute http(s) URL"));
-        }
-        else if (request.BaseUrl is not null)
-        {
-            try
-            {
-                network.Urls.EnsureAllowed(new Uri(request.BaseUrl));
-            }
-            catch (OutboundCallRefusedException refused)
-            {
-                errors.Add(new("baseUrl", refused.Message));
-            }
-        }
-        if (request.Type is ProviderTypes.AzureOpenAi or ProviderTypes.OpenAiCompatible && request.BaseUrl is null)
-        {
-            errors.Add(new("baseUrl", $"is required for {request.Type} (e.g. https://my-resource.openai.azure.com or http://localhost:11434/v1)"));
-        }
-        if (request.Type is ProviderTypes.AzureOpenAi && string.IsNullOrWhiteSpace(request.Deployment))
-        {
-            errors.Add(new("deployment", "is required for azure-openai: the deployment name of the model"));
-        }
-        if (request.Type is ProviderTypes.OpenAi or ProviderTypes.AzureOpenAi && string.IsNullOrEmpty(request.ApiKey) && existing?.ProtectedApiKey is null)
-        {
-            errors.Add(new("apiKey", $"is required for {request.Type}"));
-        }
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid("Invalid provider", errors);
-        }
-        var saved = await store.SaveProviderAsync(tenant.Id, name, request.Type!, request.BaseUrl, request.Deployment, string.IsNullOrEmpty(request.ApiKey) ? null : request.ApiKey, cancellationToken);
-        await Audited(audit, tenant, context, "ai.provider.saved", "ai_provider", name, new { request.Type, request.BaseUrl, request.Deployment, apiKeyChanged = !string.IsNullOrEmpty(request.ApiKey) }, cancellationToken);
-        return TypedResults.Ok(ToDto(saved));
+        var change = await changes.SaveProviderAsync(tenant.Id, context.Actor(), name, request, cancellationToken);
+        return change.Saved is { } saved ? TypedResults.Ok(ToDto(saved)) : Problems.Invalid("Invalid provider", change.Errors);
     }
 
     private static async Task<Results<Ok<ModelDto>, ProblemHttpResult>> PutModelAsync(
-        string alias, ModelRequest request, HttpContext context, CurrentTenant tenant, AiSettingsStore store, AuditLog audit, CancellationToken cancellationToken)
+        string alias, ModelRequest request, HttpContext context, CurrentTenant tenant, AiSettingsChanges changes, CancellationToken cancellationToken)
     {
-        var errors = new List<DefinitionError>();
-        if (!Name().IsMatch(alias.Replace('/', '.')))
-        {
-            errors.Add(new("alias", "must be 1-64 characters: letters, digits, '-', '_', '.' or '/'"));
-        }
-        var targets = request.Targets ?? [];
-        if (targets.Count == 0)
-        {
-            errors.Add(new("targets", "must list at least one {\"provider\":\"<name>\",\"model\":\"<upstream model>\"}, tried in order"));
-        }
-        var providers = store.ListProviders(tenant.Id).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-        for (var i = 0; i < targets.Count; i++)
-        {
-            if (targets[i] is not { } target || string.IsNullOrWhiteSpace(target.Provider) || string.IsNullOrWhiteSpace(target.Model))
-            {
-                errors.Add(new($"targets[{i}]", "must have a provider and a model"));
-            }
-            else if (!providers.Contains(target.Provider))
-            {
-                errors.Add(new($"targets[{i}].provider", $"no provider '{target.Provider}'; create it with PUT /api/v1/ai/providers/{target.Provider}"));
-            }
-            else if (target.InputPricePerMillion < 0 || target.OutputPricePerMillion < 0)
-            {
-                errors.Add(new($"targets[{i}]", "prices (USD per million tokens) must not be negative"));
-            }
-        }
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid("Invalid model", errors);
-        }
-        var saved = await store.SaveModelAsync(tenant.Id, alias, targets.Select(t => t!).ToList(), cancellationToken);
-        await Audited(audit, tenant, context, "ai.model.saved", "ai_model", alias, new { saved.Targets }, cancellationToken);
-        return TypedResults.Ok(ToDto(saved));
+        var change = await changes.SaveModelAsync(tenant.Id, context.Actor(), alias, request, cancellationToken);
+        return change.Saved is { } saved ? TypedResults.Ok(ToDto(saved)) : Problems.Invalid("Invalid model", change.Errors);
     }
 
     private static async Task<Results<Ok<AiGatewaySettings>, ProblemHttpResult>> PutSettingsAsync(
-        AiGatewaySettings request, HttpContext context, CurrentTenant tenant, AiGatewaySettingsStore store, AuditLog audit, CancellationToken cancellationToken)
+        AiGatewaySettings request, HttpContext context, CurrentTenant tenant, AiSettingsChanges changes, CancellationToken cancellationToken)
     {
-        var errors = new List<DefinitionError>();
-        if (request.MonthlyBudgetUsd < 0)
-        {
-            errors.Add(new("monthlyBudgetUsd", "must be 0 or more (USD per calendar month; leave it out for no budget)"));
-        }
-        if (request.MonthlyBudgetPerKeyUsd < 0)
-        {
-            errors.Add(new("monthlyBudgetPerKeyUsd", "must be 0 or more (USD per API key per calendar month; leave it out for no budget)"));
-        }
-        if (request.CacheTtlSeconds is < 1 or > 30 * 24 * 3600)
-        {
-            errors.Add(new("cacheTtlSeconds", "must be between 1 and 2592000 (30 days)"));
-        }
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid("Invalid AI settings", errors);
-        }
-        await store.SaveAsync(tenant.Id, request, cancellationToken);
-        await Audited(audit, tenant, context, "ai.settings.saved", "ai_settings", tenant.Id, request, cancellationToken);
-        return TypedResults.Ok(request);
+        var change = await changes.SaveSettingsAsync(tenant.Id, context.Actor(), request, cancellationToken);
+        return change.Saved is { } saved ? TypedResults.Ok(saved) : Problems.Invalid("Invalid AI settings", change.Errors);
     }
 
     /// <summary>The request log, newest first; <c>cursor</c> is the <c>next</c> of the previous page.</summary>
@@ -193,7 +89,4 @@ public static partial class AiSettingsApi
         new(row.Name, row.Type, row.BaseUrl, row.Deployment, row.ProtectedApiKey is not null, DateTimeOffset.FromUnixTimeMilliseconds(row.UpdatedAt));
 
     private static ModelDto ToDto(ModelRoute route) => new(route.Alias, route.Targets, DateTimeOffset.FromUnixTimeMilliseconds(route.UpdatedAt));
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-    private static partial Regex Name();
 }

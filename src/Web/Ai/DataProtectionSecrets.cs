@@ -20,6 +20,7 @@ public static class TenantSecretsServiceCollectionExtensions
     {
         services.AddDataProtection().SetApplicationName("Flowgate").PersistKeysToFileSystem(new DirectoryInfo(keyDirectory));
         services.AddSingleton<ISecretProtector, DataProtectionSecrets>();
+        services.AddSingleton<AiSettingsChanges>();
         return services;
     }
 }

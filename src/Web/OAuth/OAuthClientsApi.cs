@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Saas.Pipelines.Audit;
-using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Tenancy;
 using Saas.Web.Api;
 using Saas.Web.Audit;
@@ -23,41 +21,19 @@ public static class OAuthClientsApi
         var group = app.MapGroup("/oauth/clients").WithTags("OAuth clients");
         group.MapPost("/", CreateAsync);
         group.MapGet("/", (CurrentTenant tenant, OAuthClientStore clients) => TypedResults.Ok(clients.List(tenant.Id).Select(ToDto).ToList()));
-        group.MapDelete("/{clientId}", async Task<Results<NoContent, ProblemHttpResult>> (string clientId, HttpContext context, CurrentTenant tenant, OAuthClientStore clients, AuditLog audit, CancellationToken ct) =>
-        {
-            if (!await clients.RevokeAsync(tenant.Id, clientId, ct))
-            {
-                return Problems.NotFound("OAuth client", clientId);
-            }
-            await audit.AppendAsync(tenant.Id, context.Actor(), "oauth_client.revoked", "oauth_client", clientId, null, ct);
-            return TypedResults.NoContent();
-        });
+        group.MapDelete("/{clientId}", async Task<Results<NoContent, ProblemHttpResult>> (string clientId, HttpContext context, CurrentTenant tenant, OAuthClientChanges changes, CancellationToken ct) =>
+            await changes.RevokeAsync(tenant.Id, context.Actor(), clientId, ct) ? TypedResults.NoContent() : Problems.NotFound("OAuth client", clientId));
         return group;
     }
 
     private static async Task<Results<Created<CreatedOAuthClientDto>, ProblemHttpResult>> CreateAsync(
-        OAuthClientRequest request, HttpContext context, CurrentTenant tenant, OAuthClientStore clients, AuditLog audit, CancellationToken cancellationToken)
+        OAuthClientRequest request, HttpContext context, CurrentTenant tenant, OAuthClientChanges changes, CancellationToken cancellationToken)
     {
-        var errors = new List<DefinitionError>();
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 100)
+        var change = await changes.CreateAsync(tenant.Id, context.Actor(), request, cancellationToken);
+        if (change.Saved is not { } issued)
         {
-            errors.Add(new("name", "is required: 1-100 characters that tell the app apart, e.g. \"crm-sync\""));
+            return Problems.Invalid("Invalid OAuth client", change.Errors);
         }
-        var scopes = request.Scopes ?? [];
-        if (scopes.Count == 0)
-        {
-            errors.Add(new("scopes", $"must list at least one of {string.Join(", ", Scopes.All)}"));
-        }
-        foreach (var unknown in scopes.Except(Scopes.All))
-        {
-            errors.Add(new("scopes", $"'{unknown}' is not a scope; use {string.Join(", ", Scopes.All)}"));
-        }
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid("Invalid OAuth client", errors);
-        }
-        var issued = await clients.CreateAsync(tenant.Id, request.Name!.Trim(), scopes.Distinct().ToList(), cancellationToken);
-        await audit.AppendAsync(tenant.Id, context.Actor(), "oauth_client.created", "oauth_client", issued.Client.ClientId, new { issued.Client.Name, issued.Client.Scopes }, cancellationToken);
         var tokenEndpoint = $"{context.Request.Scheme}://{context.Request.Host}/connect/token";
         return TypedResults.Created($"/api/v1/oauth/clients/{issued.Client.ClientId}",
             new CreatedOAuthClientDto(issued.Client.ClientId, issued.Secret, issued.Client.Name, issued.Client.Scopes, tokenEndpoint));

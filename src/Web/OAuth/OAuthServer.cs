@@ -50,6 +50,7 @@ public static class OAuthServer
             });
         services.AddSingleton(provider => new SigningKeyRing(keysDirectory, provider.GetRequiredService<IDataProtectionProvider>(), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, SigningKeysFromRing>();
+        services.AddSingleton<OAuthClientChanges>();
         return services;
     }
 
