@@ -67,6 +67,8 @@ public sealed class StoryTests(PortalFixture portal)
         var selected = DraftStep(draft, "select1");
         await Assertions.Expect(selected.Locator("thead th")).ToHaveTextAsync(["#", "order", "country", "total"]);
         await Assertions.Expect(selected.Locator("tbody tr")).ToHaveTextAsync([new Regex(@"^1\s*A-1\s*DE\s*150$"), new Regex(@"^2\s*A-3\s*NL\s*125$")]);
+        // The sample's fields are offered as the previous step's, written as they are inserted (not in capitals).
+        await Assertions.Expect(map.GetByRole(AriaRole.Button, new() { Name = "Insert field country" })).ToHaveCSSAsync("text-transform", "none");
         await PortalFixture.ScreenshotAsync(page, "builder-test-run");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Create and publish" }).ClickAsync();
@@ -116,7 +118,7 @@ public sealed class StoryTests(PortalFixture portal)
         await Assertions.Expect(page.Locator("tr[data-version]")).ToHaveCountAsync(2);
         await Assertions.Expect(page.GetByRole(AriaRole.Checkbox, new() { Name = "Compare version 1" })).ToBeCheckedAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Checkbox, new() { Name = "Compare version 2" })).ToBeCheckedAsync();
-        await Assertions.Expect(page.Locator(".fg-diff-summary")).ToContainTextAsync("Version 1 → version 2: 1 lines added, 1 removed");
+        await Assertions.Expect(page.Locator(".fg-diff-summary")).ToContainTextAsync("Version 1 → version 2: 1 line added, 1 removed");
         await Assertions.Expect(page.Locator(".fg-diff-text.fg-diff-removed")).ToHaveTextAsync(new Regex("\"where\": \"record.total >= 100\""));
         await Assertions.Expect(page.Locator(".fg-diff-text.fg-diff-added")).ToHaveTextAsync(new Regex("\"where\": \"record.total >= 150\""));
         await PortalFixture.ScreenshotAsync(page, "versions-diff");
