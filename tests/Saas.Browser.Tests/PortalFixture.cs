@@ -47,6 +47,8 @@ public sealed class PortalFixture : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = 1366, Height = 900 },
         });
         context.SetDefaultTimeout(15_000);
+        // A fresh host's first pages compile and warm up while other builds share the cores: loads may take longer than clicks.
+        context.SetDefaultNavigationTimeout(45_000);
         return await context.NewPageAsync();
     }
 
