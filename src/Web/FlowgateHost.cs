@@ -50,6 +50,11 @@ public static class FlowgateHost
         builder.Services.AddPipelineBuilder();
 
         var app = builder.Build();
+        app.UseSecurityHeaders();
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+        }
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UsePortalStatusPages();

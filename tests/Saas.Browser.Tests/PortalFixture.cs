@@ -29,6 +29,14 @@ public sealed class PortalFixture : IAsyncLifetime
         var chromium = ServiceVariable("CHROMIUM_PATH", "tests/services/20-chromium.sh");
         Assert.True(File.Exists(chromium), $"CHROMIUM_PATH={chromium} does not exist; run tests/services/20-chromium.sh (./test.sh does).");
         await App.InitializeAsync();
+        // The first page a cold host renders pays for loading and compiling the portal (seconds on a busy
+        // machine); pay it here, outside every test's 15 s budget.
+        using (var warmUp = App.Client())
+        {
+            warmUp.Timeout = TimeSpan.FromMinutes(2);
+            (await warmUp.GetAsync("/account/signup")).EnsureSuccessStatusCode();
+            (await warmUp.GetAsync("/.well-known/openid-configuration")).EnsureSuccessStatusCode();
+        }
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -36,4 +36,27 @@ public sealed class PortalTests(FlowgateApp app) : IClassFixture<FlowgateApp>
         Assert.Equal(HttpStatusCode.NotFound, api.StatusCode);
         Assert.Equal("application/problem+json", api.Content.Headers.ContentType?.MediaType);
     }
+
+    [Fact]
+    public async Task Every_answer_carries_a_csp_with_a_fresh_nonce_that_the_pages_only_inline_script_uses_and_forbids_framing()
+    {
+        var first = await app.Client().GetAsync("/account/signin");
+        var second = await app.Client().GetAsync("/account/signin");
+        var api = await app.Client().GetAsync("/api/v1/pipelines");
+
+        var csp = first.Headers.GetValues("Content-Security-Policy").Single();
+        var nonce = System.Text.RegularExpressions.Regex.Match(csp, "'nonce-([^']+)'").Groups[1].Value;
+        var html = await first.Content.ReadAsStringAsync();
+        Assert.Contains("frame-ancestors 'none'", csp);
+        Assert.DoesNotContain("unsafe-eval", csp);
+        Assert.DoesNotContain("'unsafe-inline'", csp.Split(';').Single(d => d.Trim().StartsWith("script-src", StringComparison.Ordinal)));
+        Assert.Contains($"nonce=\"{nonce}\"", html);
+        Assert.NotEqual(csp, second.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.Equal("nosniff", first.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("DENY", first.Headers.GetValues("X-Frame-Options").Single());
+        Assert.True(api.Headers.Contains("Content-Security-Policy"));
+        var antiforgery = first.Headers.GetValues("Set-Cookie").Single(c => c.Contains("Antiforgery", StringComparison.Ordinal));
+        Assert.Contains("httponly", antiforgery, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", antiforgery, StringComparison.OrdinalIgnoreCase);
+    }
 }

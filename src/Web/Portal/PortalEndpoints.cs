@@ -33,7 +33,8 @@ public static class PortalEndpoints
     public static void MapPortal(this WebApplication app)
     {
         app.MapStaticAssets();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // frame-ancestors comes with the rest of the policy from SecurityHeaders, not as a second header.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(server => server.ContentSecurityFrameAncestorsPolicy = null);
         app.MapPost("/account/signout", async Task<Results<RedirectHttpResult, ProblemHttpResult>> (HttpContext context, IAntiforgery antiforgery, SignInManager<Account> signIn) =>
         {
             // Nothing is bound from the form, so the token is checked here: a forged form must not sign anyone out.
