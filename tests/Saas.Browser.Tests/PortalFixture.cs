@@ -55,6 +55,8 @@ public sealed class PortalFixture : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = 1366, Height = 900 },
         });
         context.SetDefaultTimeout(15_000);
+        // A fresh host's first pages compile and warm up while other builds share the cores: loads may take longer than clicks.
+        context.SetDefaultNavigationTimeout(45_000);
         return await context.NewPageAsync();
     }
 
@@ -116,8 +118,12 @@ public sealed class PortalFixture : IAsyncLifetime
         await page.Locator("[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
     }
 
-    public static Task ScreenshotAsync(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        // From the top: a full-page capture draws the fixed app bar wherever the page was scrolled to.
+        await page.EvaluateAsync("window.scrollTo(0, 0)");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
+    }
 
     /// <summary>What a service script exported: from the environment (./test.sh) or its .env file.</summary>
     private static string ServiceVariable(string name, string script)
@@ -161,4 +167,11 @@ public sealed class PortalCollection : ICollectionFixture<PortalFixture>
 public sealed class RunsCollection : ICollectionFixture<PortalFixture>
 {
     public const string Name = "runs";
+}
+
+/// <summary>Issue 3's whole story (<see cref="StoryTests"/>): a third host and browser, so the long story runs beside the other two.</summary>
+[CollectionDefinition(Name)]
+public sealed class StoryCollection : ICollectionFixture<PortalFixture>
+{
+    public const string Name = "story";
 }

@@ -38,7 +38,7 @@ public sealed class VersionTests : PageContext
 
         Assert.Contains("ann@example.com", page.Find("tr[data-version='2']").TextContent);
         Assert.Contains("—", page.Find("tr[data-version='1']").TextContent);
-        Assert.Contains("1 lines added, 1 removed", page.Find(".fg-diff-summary").TextContent);
+        Assert.Contains("1 line added, 1 removed", page.Find(".fg-diff-summary").TextContent);
         Assert.Contains("record.total >= 100", Assert.Single(page.FindAll("td.fg-diff-text.fg-diff-removed")).TextContent);
         var added = Assert.Single(page.FindAll("td.fg-diff-text.fg-diff-added"));
         Assert.Contains("record.total >= 500", added.TextContent);
