@@ -54,8 +54,8 @@ public sealed class PortalFixture : IAsyncLifetime
             BaseURL = App.BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = 1366, Height = 900 },
         });
-        context.SetDefaultTimeout(15_000);
-        // A fresh host's first pages compile and warm up while other builds share the cores: loads may take longer than clicks.
+        context.SetDefaultTimeout(30_000);
+        // dotnet test runs the test projects side by side on 2 cores: a circuit can answer a click slowly, and a fresh host compiles its first pages.
         context.SetDefaultNavigationTimeout(45_000);
         return await context.NewPageAsync();
     }
