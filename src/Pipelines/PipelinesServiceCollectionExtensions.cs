@@ -43,6 +43,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<Scheduler>();
         services.AddSingleton<UsageLedger>();
         services.AddSingleton<Audit.AuditLog>();
+        services.AddSingleton<Mail.IEmailSender, Mail.PickupFolderEmailSender>();
         services.AddSingleton<AiSettingsStore>();
         services.AddSingleton<TenantSecrets>();
         services.AddSingleton<PublishChecks>();

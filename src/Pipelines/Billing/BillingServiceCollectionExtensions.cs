@@ -12,7 +12,6 @@ public static class BillingServiceCollectionExtensions
         services.AddSingleton<TenantBillingStore>();
         services.AddSingleton<Pricing>();
         services.AddSingleton<SpendingGuard>();
-        services.AddSingleton<PickupFolderMail>();
         services.AddSingleton<BillingOutbox>();
         services.AddSingleton<StripeUsageExport>();
         services.AddSingleton<PlatformKeyStore>();

@@ -17,7 +17,7 @@ public sealed class SpendingRefusedException(string message) : Exception(message
 /// under the cap together; a run already admitted finishes (decision 019).
 /// </summary>
 public sealed partial class SpendingGuard(
-    UsageLedger ledger, PlanStore plans, TenantBillingStore billing, PickupFolderMail mail, TimeProvider time, ILogger<SpendingGuard> logger)
+    UsageLedger ledger, PlanStore plans, TenantBillingStore billing, Mail.IEmailSender mail, TimeProvider time, ILogger<SpendingGuard> logger)
 {
     private static readonly TimeSpan OtherUsageRefresh = TimeSpan.FromSeconds(2);
 
@@ -127,13 +127,13 @@ public sealed partial class SpendingGuard(
                 return;
             }
             var what = threshold >= 100 ? "has reached its monthly spending cap" : $"has used {threshold} % of its monthly spending cap";
-            await mail.SendAsync(settings.AlertEmail ?? $"billing-admins+{settings.TenantId}@flowgate.local",
+            await mail.SendAsync(new Mail.EmailMessage(settings.AlertEmail ?? $"billing-admins+{settings.TenantId}@flowgate.local",
                 $"Flowgate: tenant {settings.TenantId} {what}",
                 $"""
                 Usage this month ({month}, UTC): ${Usd(spent)} of the ${Usd(cap)} monthly cap ({threshold} % threshold).
                 {(threshold >= 100 ? "New runs and gateway calls are refused until the cap is raised; work already running finishes." : "At 100 % new runs and gateway calls are refused.")}
                 Raise the cap with PUT /api/v1/billing/cap; see GET /api/v1/billing for the details.
-                """, CancellationToken.None);
+                """), CancellationToken.None);
         }
         catch (Exception error)
         {

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
 using Saas.Pipelines.Tenancy;
 using Saas.Web.Portal.Accounts;
-using Saas.Web.Portal.Email;
 using Saas.Web.Tenancy;
 
 namespace Saas.Web.Portal;
@@ -66,7 +65,6 @@ public static class PortalServiceCollectionExtensions
             .AddPolicy(PortalPolicies.Admin, Role(MemberRoles.Admin))
             .AddPolicy(PortalPolicies.Owner, Role(MemberRoles.Owner));
 
-        services.AddSingleton<IEmailSender, PickupFolderEmailSender>();
         return services;
     }
 

@@ -1,8 +1,8 @@
 using System.Text;
 using Microsoft.Extensions.Options;
-using Saas.Pipelines;
+using Microsoft.Extensions.Logging;
 
-namespace Saas.Web.Portal.Email;
+namespace Saas.Pipelines.Mail;
 
 /// <summary>
 /// The embedded default: each message becomes an .eml file in <c>{DataDirectory}/mail</c> (open it with any
@@ -12,7 +12,7 @@ public sealed partial class PickupFolderEmailSender(IOptions<FlowgateOptions> op
 {
     public const string From = "Flowgate <no-reply@flowgate.local>";
 
-    public string Folder { get; } = Path.Combine(options.Value.DataDirectory, "mail");
+    public string Folder { get; } = Path.Combine(Path.GetFullPath(options.Value.DataDirectory), "mail");
 
     public async Task SendAsync(EmailMessage message, CancellationToken cancellationToken)
     {
