@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -23,6 +24,20 @@ public sealed class FakeOpenAi : IAsyncDisposable
     public ConcurrentQueue<(string Path, string? Authorization, JsonObject Body)> Requests { get; } = new();
 
     public string BaseUrl(string mode) => $"{_app.Urls.First()}/{mode}/v1";
+
+    /// <summary>A new tenant with one provider per mode (base URL <c>/{mode}/v1</c>, key <c>key-{mode}</c>) and the alias "smart" trying them in order, model <c>{mode}-model</c>.</summary>
+    public async Task<TenantClient> TenantWithAliasAsync(FlowgateApp app, params string[] modes)
+    {
+        var tenant = await app.CreateTenantAsync();
+        foreach (var mode in modes.Distinct())
+        {
+            var put = await tenant.Http.PutAsJsonAsync($"/api/v1/ai/providers/{mode}", new { type = "openai-compatible", baseUrl = BaseUrl(mode), apiKey = $"key-{mode}" });
+            Assert.Equal(System.Net.HttpStatusCode.OK, put.StatusCode);
+        }
+        var targets = modes.Select(mode => new { provider = mode, model = $"{mode}-model" }).ToArray();
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await tenant.Http.PutAsJsonAsync("/api/v1/ai/models/smart", new { targets })).StatusCode);
+        return tenant;
+    }
 
     public static async Task<FakeOpenAi> StartAsync()
     {

@@ -12,18 +12,7 @@ public sealed class GatewayTests(FlowgateApp app) : IClassFixture<FlowgateApp>, 
 
     public async Task DisposeAsync() => await _upstream.DisposeAsync();
 
-    private async Task<TenantClient> TenantWithRouteAsync(params string[] modes)
-    {
-        var tenant = await app.CreateTenantAsync();
-        foreach (var mode in modes.Distinct())
-        {
-            var put = await tenant.Http.PutAsJsonAsync($"/api/v1/ai/providers/{mode}", new { type = "openai-compatible", baseUrl = _upstream.BaseUrl(mode), apiKey = $"key-{mode}" });
-            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
-        }
-        var targets = modes.Select(mode => new { provider = mode, model = $"{mode}-model" }).ToArray();
-        Assert.Equal(HttpStatusCode.OK, (await tenant.Http.PutAsJsonAsync("/api/v1/ai/models/smart", new { targets })).StatusCode);
-        return tenant;
-    }
+    private Task<TenantClient> TenantWithRouteAsync(params string[] modes) => _upstream.TenantWithAliasAsync(app, modes);
 
     [Fact]
     public async Task Chat_completion_goes_to_the_aliased_upstream_model_with_the_providers_key_and_meters_its_tokens_once()

@@ -12,17 +12,7 @@ public sealed class LlmStepTests(FlowgateApp app) : IClassFixture<FlowgateApp>, 
 
     public async Task DisposeAsync() => await _upstream.DisposeAsync();
 
-    private async Task<TenantClient> TenantWithModelAsync(params string[] modes)
-    {
-        var tenant = await app.CreateTenantAsync();
-        foreach (var mode in modes.Distinct())
-        {
-            Assert.Equal(HttpStatusCode.OK, (await tenant.Http.PutAsJsonAsync($"/api/v1/ai/providers/{mode}", new { type = "openai-compatible", baseUrl = _upstream.BaseUrl(mode), apiKey = $"key-{mode}" })).StatusCode);
-        }
-        var targets = modes.Select(mode => new { provider = mode, model = $"{mode}-model" }).ToArray();
-        Assert.Equal(HttpStatusCode.OK, (await tenant.Http.PutAsJsonAsync("/api/v1/ai/models/smart", new { targets })).StatusCode);
-        return tenant;
-    }
+    private Task<TenantClient> TenantWithModelAsync(params string[] modes) => _upstream.TenantWithAliasAsync(app, modes);
 
     private static object Pipeline(object llm) => new
     {

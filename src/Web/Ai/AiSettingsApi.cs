@@ -68,21 +68,15 @@ public static class AiSettingsApi
         CurrentTenant tenant, AiRequestLog log, Saas.Web.Gateway.GatewayMeter gatewayCalls, int? limit, string? cursor, CancellationToken cancellationToken)
     {
         await gatewayCalls.WrittenAsync(cancellationToken);
-        (long, string)? before = null;
-        if (cursor is not null)
+        if (!PageCursor.TryParse(cursor, out var before))
         {
-            var parts = cursor.Split('.', 2);
-            if (parts.Length != 2 || !long.TryParse(parts[0], out var createdAt))
-            {
-                return Problems.BadRequest("Invalid cursor", "cursor must be the 'next' value of the previous page");
-            }
-            before = (createdAt, parts[1]);
+            return PageCursor.Invalid();
         }
         var size = Math.Clamp(limit ?? 50, 1, 500);
         var entries = log.List(tenant.Id, size, before);
         var items = entries.Select(e => new AiRequestDto(e.Id, e.Source, e.KeyId, e.RunId, e.Alias, e.Provider, e.Model, e.Operation, e.Status, e.Stream, e.Cached,
             e.InputTokens, e.OutputTokens, e.CostUsd, e.DurationMs, e.Error, e.RequestBody, e.ResponseBody, DateTimeOffset.FromUnixTimeMilliseconds(e.CreatedAt))).ToList();
-        return TypedResults.Ok(new AiRequestPage(items, entries.Count == size ? $"{entries[^1].CreatedAt}.{entries[^1].Id}" : null));
+        return TypedResults.Ok(new AiRequestPage(items, entries.Count == size ? PageCursor.Of(entries[^1].CreatedAt, entries[^1].Id) : null));
     }
 
     private static ProviderDto ToDto(ProviderRow row) =>

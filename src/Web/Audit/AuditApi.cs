@@ -38,19 +38,13 @@ public static class AuditApi
     private static Results<Ok<AuditPage>, ProblemHttpResult> List(
         CurrentTenant tenant, AuditLog log, DateTimeOffset? from, DateTimeOffset? to, string? action, int? limit, string? cursor)
     {
-        (long, string)? before = null;
-        if (cursor is not null)
+        if (!PageCursor.TryParse(cursor, out var before))
         {
-            var parts = cursor.Split('.', 2);
-            if (parts.Length != 2 || !long.TryParse(parts[0], out var at))
-            {
-                return Problems.BadRequest("Invalid cursor", "cursor must be the 'next' value of the previous page");
-            }
-            before = (at, parts[1]);
+            return PageCursor.Invalid();
         }
         var size = Math.Clamp(limit ?? 100, 1, 1000);
         var entries = log.List(tenant.Id, (from ?? DateTimeOffset.MinValue).ToUnixTimeMilliseconds(), (to ?? DateTimeOffset.MaxValue).ToUnixTimeMilliseconds(), action, size, before);
-        return TypedResults.Ok(new AuditPage(entries.Select(ToDto).ToList(), entries.Count == size ? $"{entries[^1].At}.{entries[^1].Id}" : null));
+        return TypedResults.Ok(new AuditPage(entries.Select(ToDto).ToList(), entries.Count == size ? PageCursor.Of(entries[^1].At, entries[^1].Id) : null));
     }
 
     private static async Task Export(HttpContext context, CurrentTenant tenant, AuditLog log, DateTimeOffset? from, DateTimeOffset? to)
