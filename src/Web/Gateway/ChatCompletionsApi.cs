@@ -8,6 +8,7 @@ using Saas.Pipelines.Ai;
 using Saas.Pipelines.Metering;
 using Saas.Pipelines.Network;
 using Saas.Pipelines.Storage;
+using Saas.Pipelines.Telemetry;
 using Saas.Web.Api;
 using Saas.Web.Tenancy;
 
@@ -124,6 +125,7 @@ public sealed partial class GatewayForwarder(
             foreach (var target in targets)
             {
                 using var upstream = Request(target, operation, UpstreamBody(root, target.Target.Model, askForStreamUsage));
+                var telemetry = GenAiTelemetry.StartCall(tenantId, operation, target);
                 HttpResponseMessage response;
                 try
                 {
@@ -131,6 +133,7 @@ public sealed partial class GatewayForwarder(
                 }
                 catch (Exception error) when (error is HttpRequestException or OutboundCallRefusedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
                 {
+                    telemetry.Failed(error.GetType().Name);
                     failures.Add($"{target.Provider.Name}: {error.Message}");
                     continue;
                 }
@@ -138,6 +141,7 @@ public sealed partial class GatewayForwarder(
                 {
                     if (response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500)
                     {
+                        telemetry.Failed(((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
                         failures.Add($"{target.Provider.Name}: {(int)response.StatusCode} {response.ReasonPhrase}");
                         continue;
                     }
@@ -145,6 +149,14 @@ public sealed partial class GatewayForwarder(
                     WriteHeaders(context, (int)response.StatusCode, target.Provider.Name, requestId, started, contentType);
                     var keep = cacheKey is not null && response.IsSuccessStatusCode ? MaxCachedBody : tenantSettings.LogBodies ? MaxLoggedBody : 0;
                     var (usage, kept) = await PassThroughAsync(response, context.Response, stream, keep, cancellationToken);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        telemetry.Answered(usage.Input, usage.Output);
+                    }
+                    else
+                    {
+                        telemetry.Failed(((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    }
                     var cost = response.IsSuccessStatusCode ? AiBudgets.Cost(target.Target, usage.Input, usage.Output) : 0;
                     hold.Settle(cost);
                     hold = BudgetHold.None;
