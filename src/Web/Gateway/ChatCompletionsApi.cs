@@ -359,22 +359,32 @@ public readonly record struct TokenUsage(long Input, long Output);
 
 /// <summary>
 /// Finds OpenAI's <c>"usage"</c> object in a JSON answer or in the last events of a stream, without
-/// parsing what passes through: only the tail after the last <c>"usage"</c> key is kept and read.
+/// parsing what passes through: only the bytes from the last <c>"usage"</c> key on are kept and read.
 /// </summary>
 internal sealed class UsageScanner
 {
     private const int MaxTail = 8 * 1024;
-    private readonly List<byte> _tail = [];
+    private byte[] _tail = new byte[1024];
+    private int _length;
 
     public void Scan(ReadOnlySpan<byte> chunk)
     {
-        _tail.AddRange(chunk);
-        if (_tail.Count > MaxTail * 2)
+        if (_length + chunk.Length > _tail.Length)
         {
-            var text = Encoding.UTF8.GetString([.. _tail]);
-            var at = text.LastIndexOf("\"usage\"", StringComparison.Ordinal);
-            var keep = at >= 0 ? Encoding.UTF8.GetByteCount(text.AsSpan(0, at)) : _tail.Count - MaxTail;
-            _tail.RemoveRange(0, Math.Max(0, Math.Min(keep, _tail.Count - MaxTail)));
+            Array.Resize(ref _tail, Math.Max(_tail.Length * 2, _length + chunk.Length));
+        }
+        chunk.CopyTo(_tail.AsSpan(_length));
+        _length += chunk.Length;
+        if (_length > MaxTail * 2)
+        {
+            var tail = _tail.AsSpan(0, _length);
+            var at = tail.LastIndexOf("\"usage\""u8);
+            var drop = Math.Min(at >= 0 ? at : _length - MaxTail, _length - MaxTail);
+            if (drop > 0)
+            {
+                tail[drop..].CopyTo(_tail);
+                _length -= drop;
+            }
         }
     }
 
@@ -382,29 +392,31 @@ internal sealed class UsageScanner
     {
         get
         {
-            var text = Encoding.UTF8.GetString([.. _tail]);
-            var at = text.LastIndexOf("\"usage\"", StringComparison.Ordinal);
+            var tail = _tail.AsSpan(0, _length);
+            var at = tail.LastIndexOf("\"usage\""u8);
             if (at < 0)
             {
                 return default;
             }
-            return new TokenUsage(Number(text, at, "\"prompt_tokens\""), Number(text, at, "\"completion_tokens\""));
+            var usage = tail[at..];
+            return new TokenUsage(Number(usage, "\"prompt_tokens\""u8), Number(usage, "\"completion_tokens\""u8));
         }
     }
 
-    private static long Number(string text, int from, string key)
+    private static long Number(ReadOnlySpan<byte> usage, ReadOnlySpan<byte> key)
     {
-        var at = text.IndexOf(key, from, StringComparison.Ordinal);
+        var at = usage.IndexOf(key);
         if (at < 0)
         {
             return 0;
         }
-        var start = text.IndexOf(':', at) + 1;
-        var end = start;
-        while (end < text.Length && (char.IsWhiteSpace(text[end]) || char.IsDigit(text[end])))
+        var rest = usage[(at + key.Length)..];
+        var colon = rest.IndexOf((byte)':');
+        if (colon < 0)
         {
-            end++;
+            return 0;
         }
-        return long.TryParse(text.AsSpan(start, end - start).Trim(), out var value) ? value : 0;
+        rest = rest[(colon + 1)..].TrimStart(" \t\r\n"u8);
+        return System.Buffers.Text.Utf8Parser.TryParse(rest, out long value, out _) ? value : 0;
     }
 }
