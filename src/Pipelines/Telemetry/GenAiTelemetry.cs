@@ -40,15 +40,16 @@ public static class GenAiTelemetry
 
     public readonly record struct ModelCallTelemetry(Activity? Activity, string Operation, string Provider, string Model, long Started)
     {
-        public void Answered(long inputTokens, long outputTokens) => End(inputTokens, outputTokens, null);
+        /// <param name="responseModel">The model the provider says answered, when it says so; else the one asked for.</param>
+        public void Answered(long inputTokens, long outputTokens, string? responseModel = null) => End(inputTokens, outputTokens, responseModel, null);
 
-        public void Failed(string errorType) => End(null, null, errorType);
+        public void Failed(string errorType) => End(null, null, null, errorType);
 
-        private void End(long? inputTokens, long? outputTokens, string? errorType)
+        private void End(long? inputTokens, long? outputTokens, string? responseModel, string? errorType)
         {
             if (Activity is { } activity)
             {
-                activity.SetTag("gen_ai.response.model", Model).SetTag("gen_ai.usage.input_tokens", inputTokens).SetTag("gen_ai.usage.output_tokens", outputTokens);
+                activity.SetTag("gen_ai.response.model", responseModel ?? Model).SetTag("gen_ai.usage.input_tokens", inputTokens).SetTag("gen_ai.usage.output_tokens", outputTokens);
                 if (errorType is not null)
                 {
                     activity.SetStatus(ActivityStatusCode.Error).SetTag("error.type", errorType);
@@ -59,7 +60,7 @@ public static class GenAiTelemetry
             {
                 return;
             }
-            KeyValuePair<string, object?>[] tags = [new("gen_ai.operation.name", Operation), new("gen_ai.provider.name", Provider), new("gen_ai.request.model", Model), new("error.type", errorType)];
+            KeyValuePair<string, object?>[] tags = [new("gen_ai.operation.name", Operation), new("gen_ai.provider.name", Provider), new("gen_ai.request.model", Model), new("gen_ai.response.model", responseModel ?? Model), new("error.type", errorType)];
             OperationDuration.Record(Stopwatch.GetElapsedTime(Started).TotalSeconds, tags);
             if (inputTokens is { } input)
             {
