@@ -51,7 +51,7 @@ public sealed class UsageLedger(Database database)
     {
         const string sql = """
             INSERT INTO usage_events (tenant_id, meter, quantity, idempotency_key, pipeline_id, run_id, occurred_at, model)
-            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7 FROM json_each(@events) WHERE true
+            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7 FROM json_each(CAST(@events AS TEXT)) WHERE true
             ON CONFLICT (tenant_id, meter, idempotency_key) DO NOTHING
             """;
         if (events.Count == 0)

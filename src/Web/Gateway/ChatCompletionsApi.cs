@@ -266,10 +266,14 @@ public sealed partial class GatewayForwarder(
 
     private static readonly System.Net.Http.Headers.MediaTypeHeaderValue JsonContentType = new("application/json");
 
+    [ThreadStatic]
+    private static System.Buffers.ArrayBufferWriter<byte>? _upstreamBody;
+
     /// <summary>The caller's request for one target: its model put in, and a streamed chat asked to end with its usage.</summary>
     private static byte[] UpstreamBody(JsonElement root, string model, bool askForStreamUsage)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        var buffer = _upstreamBody ??= new System.Buffers.ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
@@ -312,7 +316,7 @@ public sealed partial class GatewayForwarder(
             client.ContentLength = length;
         }
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        var usage = new UsageScanner();
+        using var usage = new UsageScanner();
         var kept = keep > 0 ? new MemoryStream() : null;
         var complete = true;
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
@@ -361,17 +365,20 @@ public readonly record struct TokenUsage(long Input, long Output);
 /// Finds OpenAI's <c>"usage"</c> object in a JSON answer or in the last events of a stream, without
 /// parsing what passes through: only the bytes from the last <c>"usage"</c> key on are kept and read.
 /// </summary>
-internal sealed class UsageScanner
+internal sealed class UsageScanner : IDisposable
 {
     private const int MaxTail = 8 * 1024;
-    private byte[] _tail = new byte[1024];
+    private byte[] _tail = System.Buffers.ArrayPool<byte>.Shared.Rent(1024);
     private int _length;
 
     public void Scan(ReadOnlySpan<byte> chunk)
     {
         if (_length + chunk.Length > _tail.Length)
         {
-            Array.Resize(ref _tail, Math.Max(_tail.Length * 2, _length + chunk.Length));
+            var larger = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(_tail.Length * 2, _length + chunk.Length));
+            _tail.AsSpan(0, _length).CopyTo(larger);
+            System.Buffers.ArrayPool<byte>.Shared.Return(_tail);
+            _tail = larger;
         }
         chunk.CopyTo(_tail.AsSpan(_length));
         _length += chunk.Length;
@@ -402,6 +409,8 @@ internal sealed class UsageScanner
             return new TokenUsage(Number(usage, "\"prompt_tokens\""u8), Number(usage, "\"completion_tokens\""u8));
         }
     }
+
+    public void Dispose() => System.Buffers.ArrayPool<byte>.Shared.Return(_tail);
 
     private static long Number(ReadOnlySpan<byte> usage, ReadOnlySpan<byte> key)
     {
