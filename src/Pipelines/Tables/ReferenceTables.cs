@@ -74,7 +74,7 @@ public sealed partial class ReferenceTables(Database database, IBlobStore blobs,
                     tenantId, name, format = InputFormatNames.Of(format), columns = JsonSerializer.Serialize(columns), rows, bytes, blobKey, now,
                     keyColumns = JsonSerializer.Serialize(keys), createdBy,
                 }, transaction);
-            }, cancellationToken);
+            }, CancellationToken.None); // not cancelled once checked: the blob is deleted on failure, so a commit must not be.
         }
         catch
         {
