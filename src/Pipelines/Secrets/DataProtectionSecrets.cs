@@ -22,7 +22,7 @@ public sealed class DataProtectionSecrets(IDataProtectionProvider provider) : IS
 public static class SecretProtectionServiceCollectionExtensions
 {
     /// <summary><c>container/blob</c> in the <c>ConnectionStrings:Blobs</c> account holding the key ring that every host of an installation shares.</summary>
-    public const string KeyRingBlobSetting = "Flowgate:Secrets:KeyRingBlob";
+    public const string KeyRingBlobSetting = "Flowgate:DataProtection:KeyRingBlob";
 
     /// <summary>
     /// Data Protection for tenant secrets, with one key ring for every host that reads them (the web host encrypts,
