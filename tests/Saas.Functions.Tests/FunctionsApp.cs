@@ -28,7 +28,7 @@ public sealed class FunctionsApp : IAsyncDisposable
     private readonly Task _pump;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "flowgate-functions-tests", Guid.NewGuid().ToString("N"));
 
-    public FunctionsApp(int leaseSeconds = 5)
+    public FunctionsApp(int leaseSeconds = 5, IReadOnlyDictionary<string, string?>? settings = null)
     {
         Container = Azurite.NewContainerName();
         Queue = $"work-{Guid.NewGuid():N}";
@@ -43,7 +43,7 @@ public sealed class FunctionsApp : IAsyncDisposable
             ["Flowgate:Queue:Provider"] = "azure-storage",
             ["Flowgate:Queue:Name"] = Queue,
             ["ConnectionStrings:Queues"] = Azurite.ConnectionString,
-        }).Build();
+        }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
