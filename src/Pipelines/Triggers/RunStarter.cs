@@ -10,7 +10,7 @@ using Saas.Pipelines.Runs;
 namespace Saas.Pipelines.Triggers;
 
 /// <summary>Stores a trigger's input as a blob and creates the run that processes it.</summary>
-public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore runs, PipelineStore pipelines, SpendingGuard spending)
+public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore runs, PipelineStore pipelines, SpendingGuard spending, Limits.PendingWork pending)
 {
     /// <summary>
     /// Checks that a JSON body is one object or an array of objects.
@@ -49,6 +49,7 @@ public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore
     /// <summary>Writes the records' input blob; the caller creates the run (possibly with others, in one transaction).</summary>
     /// <param name="admitted">The work was admitted already (a queue message when it was posted): no spending check.</param>
     /// <exception cref="SpendingRefusedException">The tenant's spending cap or billing state refuses new runs.</exception>
+    /// <exception cref="Limits.PendingWorkRefusedException">The tenant has as much pending work as it may.</exception>
     public async Task<NewRun> PrepareAsync(string tenantId, PipelineRow pipeline, JsonElement records, string trigger, CancellationToken cancellationToken, bool admitted = false)
     {
         var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);
@@ -56,6 +57,7 @@ public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore
         var runId = Ids.New("run");
         if (!admitted)
         {
+            pending.Admit(tenantId, 1);
             spending.AdmitRun(tenantId, runId);
         }
         var single = count <= compiled.Definition.Settings.ChunkSize;
@@ -72,6 +74,7 @@ public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore
         var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);
         var format = InputFormatNames.Of(compiled.Definition.Trigger.Format);
         var runId = Ids.New("run");
+        pending.Admit(tenantId, 1);
         spending.AdmitRun(tenantId, runId);
         var key = BlobKeys.RunInput(tenantId, runId, format);
         await using (var stream = await blobs.OpenWriteAsync(key, cancellationToken))
@@ -90,6 +93,7 @@ public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore
             return null;
         }
         var replay = new NewRun(tenantId, original.PipelineId, original.Version, "replay", original.InputKey, original.InputFormat, null, original.Id);
+        pending.Admit(tenantId, 1);
         spending.AdmitRun(tenantId, replay.Id);
         return await CreateAsync(replay, cancellationToken);
     }
