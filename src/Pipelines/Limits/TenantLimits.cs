@@ -62,7 +62,18 @@ public sealed class TenantLimits(Database database, IOptions<LimitsOptions> limi
         }
         if (now - cached.ReadAt > Refresh && Interlocked.Exchange(ref cached.Refreshing, 1) == 0)
         {
-            _ = Task.Run(() => Load(tenantId, time.GetUtcNow()));
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    Load(tenantId, time.GetUtcNow());
+                }
+                catch (Exception)
+                {
+                    // The database is unavailable for a moment: the limits read last stay in force, and the next call tries again.
+                    Volatile.Write(ref cached.Refreshing, 0);
+                }
+            });
         }
         return cached.Values;
     }
