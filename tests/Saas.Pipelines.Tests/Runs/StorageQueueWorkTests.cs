@@ -155,7 +155,7 @@ public sealed class StorageQueueWorkTests : IAsyncLifetime
     private static async Task ForwardDispatchedAsync(Engine engine)
     {
         var items = new List<WorkItem>();
-        while (engine.Get<WorkDispatcher>().Items.TryRead(out var work))
+        while (engine.Get<WorkDispatcher>().TryTake(out var work))
         {
             items.Add(work.Item);
         }
