@@ -37,6 +37,22 @@ public sealed class FakeStripe : IAsyncDisposable
 
     public ConcurrentDictionary<string, JsonObject> Subscriptions { get; } = new();
 
+    /// <summary>Invoices a test puts here, as Stripe would have made them.</summary>
+    public ConcurrentDictionary<string, JsonObject> Invoices { get; } = new();
+
+    public void AddInvoice(string customer, string number, string status, long totalCents, long amountDueCents)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var id = NewId("in");
+        Invoices[id] = new JsonObject
+        {
+            ["id"] = id, ["object"] = "invoice", ["customer"] = customer, ["number"] = number, ["status"] = status, ["currency"] = "usd",
+            ["total"] = totalCents, ["amount_due"] = amountDueCents, ["amount_paid"] = totalCents - amountDueCents, ["created"] = now.ToUnixTimeSeconds(),
+            ["period_start"] = now.AddMonths(-1).ToUnixTimeSeconds(), ["period_end"] = now.ToUnixTimeSeconds(),
+            ["hosted_invoice_url"] = $"https://invoice.stripe.test/i/{id}", ["livemode"] = false,
+        };
+    }
+
     public int FailuresAnswered;
 
     /// <summary>The next meter event calls answer these statuses, in order.</summary>
@@ -127,6 +143,8 @@ public sealed class FakeStripe : IAsyncDisposable
             fake.Subscriptions[id] = subscription;
             return (200, subscription);
         }));
+        app.MapGet("/v1/invoices", (string customer) =>
+            Results.Json(List("/v1/invoices", fake.Invoices.Values.Where(i => i["customer"]!.GetValue<string>() == customer).OrderByDescending(i => i["created"]!.GetValue<long>()))));
         app.MapPost("/v1/billing_portal/sessions", (HttpContext context) => fake.AnswerAsync(context, form =>
             (200, new JsonObject { ["id"] = fake.NewId("bps"), ["object"] = "billing_portal.session", ["customer"] = form["customer"], ["return_url"] = form["return_url"], ["url"] = $"https://billing.stripe.test/p/session/{form["customer"]}", ["livemode"] = false })));
         app.MapPost("/v1/checkout/sessions", (HttpContext context) => fake.AnswerAsync(context, form =>

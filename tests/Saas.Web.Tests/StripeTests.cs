@@ -81,6 +81,9 @@ public sealed class StripeTests : IAsyncLifetime
         Assert.Contains(prices, p => p["unit_amount_decimal"]!.GetValue<string>() == "2000" && p["recurring"]!["interval"]!.GetValue<string>() == "month" && p["recurring"]!["usage_type"]!.GetValue<string>() == "licensed");
         Assert.Contains(prices, p => p["unit_amount_decimal"]!.GetValue<string>() == "0.2" && p["recurring"]!["usage_type"]!.GetValue<string>() == "metered");
         Assert.StartsWith("https://billing.stripe.test/", portal["url"]!.GetValue<string>());
+        _stripe.AddInvoice(billing.Get(tenant.Id).StripeCustomerId!, "FG-0001", "paid", 2500, 0);
+        var invoice = JsonNode.Parse(await http.GetStringAsync("/api/v1/billing/invoices"))!.AsArray().Single()!;
+        Assert.Equal(("FG-0001", "paid", 25m), (invoice["number"]!.GetValue<string>(), invoice["status"]!.GetValue<string>(), invoice["total"]!.GetValue<decimal>()));
         var billingView = JsonNode.Parse(await http.GetStringAsync("/api/v1/billing"))!;
         Assert.False(billingView["ledgerOnly"]!.GetValue<bool>());
     }
@@ -127,7 +130,7 @@ public sealed class StripeTests : IAsyncLifetime
         Assert.Equal(("canceled", null), (billing.Get(tenantId).State, billing.Get(tenantId).StripeSubscriptionId));
         var customerUpdated = Event("evt_cus", "customer.updated", new JsonObject { ["id"] = customer, ["object"] = "customer", ["email"] = "accounts@shop.example" });
         (await PostAsync(webhook, customerUpdated, FakeStripe.Sign(customerUpdated, WebhookSecret, DateTimeOffset.UtcNow))).EnsureSuccessStatusCode();
-        Assert.Equal("accounts@shop.example", billing.Get(tenantId).AlertEmail);
+        Assert.Equal(["accounts@shop.example"], billing.Contacts(tenantId));
     }
 
     /// <summary>A tenant (with a key) and a two-step pipeline, made in a first host on the shared data folder.</summary>

@@ -12,6 +12,7 @@ public static class BillingServiceCollectionExtensions
         services.AddOptions<BillingOptions>().BindConfiguration(BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddExceptionHandler<SpendingRefusedHandler>();
         services.AddSingleton<StripeBilling>();
+        services.AddSingleton<BillingChanges>();
         services.AddHostedService<StripeRelay>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, PlatformKeyAuthentication>(PlatformKeyAuthentication.SchemeName, null);

@@ -124,6 +124,16 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
         return totals;
     }
 
+    /// <summary>The customer's latest invoices, newest first, as Stripe has them.</summary>
+    public async Task<IReadOnlyList<InvoiceDto>> InvoicesAsync(string customerId, int limit, CancellationToken cancellationToken)
+    {
+        var invoices = await new InvoiceService(Client).ListAsync(new InvoiceListOptions { Customer = customerId, Limit = limit }, cancellationToken: cancellationToken);
+        return invoices.Data.Select(i => new InvoiceDto(
+            i.Id, i.Number, i.Status, i.Currency, i.Total / 100m, i.AmountDue / 100m, i.AmountPaid / 100m,
+            new DateTimeOffset(DateTime.SpecifyKind(i.Created, DateTimeKind.Utc)), new DateTimeOffset(DateTime.SpecifyKind(i.PeriodStart, DateTimeKind.Utc)),
+            new DateTimeOffset(DateTime.SpecifyKind(i.PeriodEnd, DateTimeKind.Utc)), i.HostedInvoiceUrl)).ToList();
+    }
+
     public async Task<string> PortalSessionUrlAsync(string customerId, string returnUrl, CancellationToken cancellationToken) =>
         (await new Stripe.BillingPortal.SessionService(Client).CreateAsync(new Stripe.BillingPortal.SessionCreateOptions { Customer = customerId, ReturnUrl = returnUrl }, cancellationToken: cancellationToken)).Url;
 
