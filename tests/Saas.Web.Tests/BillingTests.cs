@@ -260,6 +260,27 @@ public sealed class BillingTests(FlowgateApp app) : IClassFixture<FlowgateApp>
         }
     }
 
+    [Fact]
+    public async Task Grant_platform_admin_gives_a_portal_account_the_platform_claim_and_revoke_takes_it_back()
+    {
+        var email = $"ops-{Guid.NewGuid():N}@example.com";
+        using var scope = app.Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Saas.Web.Portal.Accounts.Account>>();
+        var claims = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.IUserClaimsPrincipalFactory<Saas.Web.Portal.Accounts.Account>>();
+        Assert.True((await users.CreateAsync(new Saas.Web.Portal.Accounts.Account { Email = email }, "Sup3r-Secret!")).Succeeded);
+        var account = (await users.FindByEmailAsync(email))!;
+        var stamp = account.SecurityStamp;
+
+        Assert.Equal(1, await Saas.Web.Platform.GrantPlatformAdminCommand.RunAsync(app.Services, ["nobody@example.com"]));
+        Assert.Equal(0, await Saas.Web.Platform.GrantPlatformAdminCommand.RunAsync(app.Services, [email]));
+        Assert.True((await claims.CreateAsync(account)).HasClaim(Saas.Web.Portal.PortalUser.PlatformAdminClaim, "true"));
+
+        Assert.Equal(0, await Saas.Web.Platform.GrantPlatformAdminCommand.RunAsync(app.Services, [email, "--revoke"]));
+        account = (await users.FindByEmailAsync(email))!;
+        Assert.False((await claims.CreateAsync(account)).HasClaim(c => c.Type == Saas.Web.Portal.PortalUser.PlatformAdminClaim));
+        Assert.NotEqual(stamp, account.SecurityStamp);
+    }
+
     /// <summary>A client of the tenant's with these scopes, holding an access token for all of them.</summary>
     private async Task<HttpClient> TokenClientAsync(TenantClient tenant, params string[] scopes)
     {

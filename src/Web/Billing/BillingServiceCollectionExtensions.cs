@@ -13,6 +13,7 @@ public static class BillingServiceCollectionExtensions
         services.AddExceptionHandler<SpendingRefusedHandler>();
         services.AddSingleton<StripeBilling>();
         services.AddSingleton<BillingChanges>();
+        services.AddSingleton<PlatformChanges>();
         services.AddHostedService<StripeRelay>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, PlatformKeyAuthentication>(PlatformKeyAuthentication.SchemeName, null);
