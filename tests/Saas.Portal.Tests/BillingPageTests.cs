@@ -97,6 +97,27 @@ public sealed class BillingPageTests : PageContext
         Assert.Equal(["billing.contacts.set"], AuditActions(tenant));
     }
 
+    [Fact]
+    public async Task A_test_run_in_the_builder_estimates_one_run_and_a_thousand_on_the_plan_using_the_included_steps_first()
+    {
+        var tenant = await TenantAsync();
+        var pipeline = await PipelineAsync(tenant);
+        await PricedAsync(tenant);
+        SignIn(tenant);
+        var page = Render<Saas.Web.Components.Pipelines.PipelineBuilderPage>(p => p.Add(x => x.Id, pipeline.Id));
+
+        page.Find(".fg-sample textarea").Change("order,qty,price\nA-1,2,75\nA-2,1,20\n");
+        await page.Find("button.fg-run-test").ClickAsync(new Microsoft.AspNetCore.Components.Web.MouseEventArgs());
+
+        // Two steps a run; 10 step executions are included each month, then $0.5 each.
+        var estimate = page.Find("[data-testid='cost-estimate']").TextContent;
+        Assert.Equal("$0.00", page.Find("[data-testid='cost-one']").TextContent);
+        Assert.Equal("$995.00", page.Find("[data-testid='cost-thousand']").TextContent);
+        Assert.Contains("2 step executions per run", estimate);
+        Assert.Contains("on 2 sample records", estimate);
+        Assert.Contains("pro", estimate);
+    }
+
     private async Task PricedAsync(string tenant)
     {
         using var prices = JsonDocument.Parse("""
