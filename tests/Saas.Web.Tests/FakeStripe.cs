@@ -37,6 +37,9 @@ public sealed class FakeStripe : IAsyncDisposable
 
     public ConcurrentDictionary<string, JsonObject> Subscriptions { get; } = new();
 
+    /// <summary>Updates of subscriptions, with their proration behaviour.</summary>
+    public ConcurrentBag<(string Subscription, string? ProrationBehavior)> SubscriptionUpdates { get; } = [];
+
     /// <summary>Invoices a test puts here, as Stripe would have made them.</summary>
     public ConcurrentDictionary<string, JsonObject> Invoices { get; } = new();
 
@@ -141,6 +144,30 @@ public sealed class FakeStripe : IAsyncDisposable
                 ["items"] = new JsonObject { ["object"] = "list", ["data"] = new JsonArray(items), ["has_more"] = false, ["url"] = $"/v1/subscription_items?subscription={id}" },
             };
             fake.Subscriptions[id] = subscription;
+            return (200, subscription);
+        }));
+        app.MapGet("/v1/subscriptions/{id}", (string id) =>
+            fake.Subscriptions.TryGetValue(id, out var subscription) ? Results.Json(subscription) : Results.Json(Error("invalid_request_error", $"No such subscription: '{id}'", "resource_missing"), statusCode: 404));
+        app.MapPost("/v1/subscriptions/{id}", (string id, HttpContext context) => fake.AnswerAsync(context, form =>
+        {
+            if (!fake.Subscriptions.TryGetValue(id, out var subscription))
+            {
+                return (404, Error("invalid_request_error", $"No such subscription: '{id}'", "resource_missing"));
+            }
+            var items = subscription["items"]!["data"]!.AsArray();
+            for (var i = 0; form.ContainsKey($"items[{i}][id]") || form.ContainsKey($"items[{i}][price]"); i++)
+            {
+                if (form.GetValueOrDefault($"items[{i}][deleted]") == "true")
+                {
+                    var gone = items.First(item => item!["id"]!.GetValue<string>() == form[$"items[{i}][id]"]);
+                    items.Remove(gone);
+                }
+                else if (form.TryGetValue($"items[{i}][price]", out var price))
+                {
+                    items.Add(new JsonObject { ["id"] = fake.NewId("si"), ["object"] = "subscription_item", ["subscription"] = id, ["price"] = fake.Prices[price].DeepClone() });
+                }
+            }
+            fake.SubscriptionUpdates.Add((id, form.GetValueOrDefault("proration_behavior")));
             return (200, subscription);
         }));
         app.MapGet("/v1/invoices", (string customer) =>
