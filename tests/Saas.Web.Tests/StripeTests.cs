@@ -92,14 +92,9 @@ public sealed class StripeTests : IAsyncLifetime
     public async Task A_new_price_version_resyncs_the_subscriptions_on_the_plan_to_new_stripe_prices_without_proration()
     {
         await using var host = await StartHostAsync();
-        var (tenant, _) = await host.Services.GetRequiredService<TenantStore>().CreateTenantAsync("shop", CancellationToken.None);
         var billing = host.Services.GetRequiredService<TenantBillingStore>();
-        await EventuallyAsync(() => billing.Get(tenant.Id).StripeCustomerId is not null);
         var platform = await PlatformAsync(host);
-        var plan = await platform.PostAsJsonAsync("/api/platform/v1/plans", new { name = "resync", currency = "usd", baseFeeUsd = 20, meters = new { step_executions = new { unitPriceUsd = 0.002m } } });
-        var planId = JsonNode.Parse(await plan.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
-        (await platform.PutAsJsonAsync($"/api/platform/v1/tenants/{tenant.Id}/plan", new { planId })).EnsureSuccessStatusCode();
-        await EventuallyAsync(() => billing.Get(tenant.Id).StripeSubscriptionId is not null);
+        var (tenant, planId) = await SubscribedTenantAsync(host, platform, new { name = "resync", currency = "usd", baseFeeUsd = 20, meters = new { step_executions = new { unitPriceUsd = 0.002m } } });
         var subscription = _stripe.Subscriptions[billing.Get(tenant.Id).StripeSubscriptionId!];
 
         // A version from this month's start is due at once; one from next month would wait for it in the outbox.
@@ -120,17 +115,12 @@ public sealed class StripeTests : IAsyncLifetime
     public async Task Tokens_of_a_model_the_plan_prices_on_its_own_go_to_that_models_stripe_meter_and_price_and_reconcile()
     {
         await using var host = await StartHostAsync();
-        var (tenant, _) = await host.Services.GetRequiredService<TenantStore>().CreateTenantAsync("ai-shop", CancellationToken.None);
         var billing = host.Services.GetRequiredService<TenantBillingStore>();
-        await EventuallyAsync(() => billing.Get(tenant.Id).StripeCustomerId is not null);
         var platform = await PlatformAsync(host);
-        var plan = await platform.PostAsJsonAsync("/api/platform/v1/plans", new
+        var (tenant, _) = await SubscribedTenantAsync(host, platform, new
         {
             name = "ai", currency = "usd", meters = new { llm_input_tokens = new { pricePerMillionUsd = 2m, models = new Dictionary<string, decimal> { ["gpt-4o"] = 5m } } },
         });
-        var planId = JsonNode.Parse(await plan.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
-        (await platform.PutAsJsonAsync($"/api/platform/v1/tenants/{tenant.Id}/plan", new { planId })).EnsureSuccessStatusCode();
-        await EventuallyAsync(() => billing.Get(tenant.Id).StripeSubscriptionId is not null);
 
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await host.Services.GetRequiredService<Saas.Pipelines.Storage.Database>().WriteAsync((connection, transaction) =>
@@ -196,6 +186,19 @@ public sealed class StripeTests : IAsyncLifetime
         var customerUpdated = Event("evt_cus", "customer.updated", new JsonObject { ["id"] = customer, ["object"] = "customer", ["email"] = "accounts@shop.example" });
         (await PostAsync(webhook, customerUpdated, FakeStripe.Sign(customerUpdated, WebhookSecret, DateTimeOffset.UtcNow))).EnsureSuccessStatusCode();
         Assert.Equal(["accounts@shop.example"], billing.Contacts(tenantId));
+    }
+
+    /// <summary>A new tenant with its Stripe customer, on a new plan, once its subscription exists.</summary>
+    private async Task<(Tenant Tenant, string PlanId)> SubscribedTenantAsync(WebApplication host, HttpClient platform, object plan)
+    {
+        var (tenant, _) = await host.Services.GetRequiredService<TenantStore>().CreateTenantAsync("shop", CancellationToken.None);
+        var billing = host.Services.GetRequiredService<TenantBillingStore>();
+        await EventuallyAsync(() => billing.Get(tenant.Id).StripeCustomerId is not null);
+        var created = await platform.PostAsJsonAsync("/api/platform/v1/plans", plan);
+        var planId = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+        (await platform.PutAsJsonAsync($"/api/platform/v1/tenants/{tenant.Id}/plan", new { planId })).EnsureSuccessStatusCode();
+        await EventuallyAsync(() => billing.Get(tenant.Id).StripeSubscriptionId is not null);
+        return (tenant, planId);
     }
 
     /// <summary>A tenant (with a key) and a two-step pipeline, made in a first host on the shared data folder.</summary>
