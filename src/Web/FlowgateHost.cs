@@ -85,6 +85,7 @@ public static class FlowgateHost
         app.MapPlatformApi();
         app.MapStripeWebhookApi();
         app.MapGatewayApi();
+        app.MapAuthorizeEndpoint();
         app.MapPortal();
         return app;
     }

@@ -11,4 +11,15 @@ public static class Scopes
     public const string BillingRead = "billing:read";
 
     public static readonly IReadOnlyList<string> All = [PipelinesRead, PipelinesWrite, RunsRead, RunsWrite, Gateway, BillingRead];
+
+    /// <summary>
+    /// The scopes a member of this role may delegate to an app (authorization code flow): no more than the
+    /// portal lets the role do itself — viewers read, builders also change pipelines, run them and use the
+    /// gateway, admins and owners also read billing.
+    /// </summary>
+    public static IReadOnlyList<string> AllowedFor(string role) =>
+        MemberRoles.Includes(role, MemberRoles.Admin) ? All
+        : MemberRoles.Includes(role, MemberRoles.Builder) ? [PipelinesRead, PipelinesWrite, RunsRead, RunsWrite, Gateway]
+        : MemberRoles.Includes(role, MemberRoles.Viewer) ? [PipelinesRead, RunsRead]
+        : [];
 }
