@@ -80,6 +80,7 @@ public static class FlowgateHost
         api.MapTablesApi();
         api.MapAuditApi();
         api.MapOAuthClientsApi();
+        api.MapApiKeysApi();
         api.MapServiceBusApi();
         api.MapBillingApi();
         app.MapPlatformApi();

@@ -21,6 +21,7 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
         var pipeline = await a.CreatePipelineAsync(definition);
         var run = (await a.RunAndWaitAsync(pipeline, new { x = "a's data" }))["id"]!.GetValue<string>();
         var client = System.Text.Json.Nodes.JsonNode.Parse(await (await a.Http.PostAsJsonAsync("/api/v1/oauth/clients", new { name = "a's app", scopes = new[] { "runs:read" } })).Content.ReadAsStringAsync())!["clientId"]!.GetValue<string>();
+        var key = System.Text.Json.Nodes.JsonNode.Parse(await a.Http.GetStringAsync("/api/v1/keys"))![0]!["id"]!.GetValue<string>();
 
         var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText!.StartsWith("/api/v1", StringComparison.Ordinal) || e.RoutePattern.RawText!.StartsWith("/v1", StringComparison.Ordinal)
@@ -42,7 +43,8 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
                 .Replace("plans/{id}", "plans/plan_none")
                 .Replace("tenants/{id}", $"tenants/{a.TenantId}")
                 .Replace("{**path}", "exports/a.csv")
-                .Replace("{clientId}", client);
+                .Replace("{clientId}", client)
+                .Replace("keys/{id}", $"keys/{key}");
             Assert.False(path.Contains('{'), $"{method} {pattern}: the test does not know what to put in this route's parameters; add it above");
 
             var anonymous = await app.Client().SendAsync(Request(method, path));

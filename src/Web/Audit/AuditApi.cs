@@ -28,7 +28,9 @@ public static class AuditApi
     public static AuditActor Actor(this HttpContext context)
     {
         var user = context.User;
-        var (type, id) = user.FindFirstValue("key_id") is { } key ? (AuditActorTypes.ApiKey, key)
+        var (type, id) = user.FindFirstValue(ApiKeyAuthentication.KeyClaim) is { } key ? (AuditActorTypes.ApiKey, key)
+            // An app acting for a member (authorization code): the member who consented is accountable.
+            : user.FindFirstValue(Saas.Web.OAuth.OAuthServer.UserClaim) is { } member ? (AuditActorTypes.User, member)
             : user.FindFirstValue("client_id") is { } client ? (AuditActorTypes.OAuthClient, client)
             : user.FindFirstValue(ClaimTypes.NameIdentifier) is { } userId ? (AuditActorTypes.User, userId)
             : (AuditActorTypes.System, (string?)null);
