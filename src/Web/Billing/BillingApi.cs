@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Saas.Pipelines.Billing;
 using Saas.Pipelines.Definitions;
 using Saas.Web.Api;
+using Saas.Web.Audit;
 using Saas.Web.Tenancy;
 
 namespace Saas.Web.Billing;
@@ -55,7 +56,7 @@ public static class BillingApi
     /// <summary><c>{"monthlyUsd": 100, "alertThresholds": [50, 80, 100], "alertEmail": "ops@example.com"}</c>; <c>"monthlyUsd": null</c> removes the cap.</summary>
     private static async Task<Results<Ok<BillingDto>, ProblemHttpResult>> SetCapAsync(
         HttpRequest request, CurrentTenant tenant, TenantBillingStore billing, Pricing pricing, SpendingGuard spending, IOptions<StripeOptions> stripe, TimeProvider time,
-        CancellationToken cancellationToken)
+        Saas.Pipelines.Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null)
@@ -116,6 +117,8 @@ public static class BillingApi
                 return Problems.Invalid("Invalid cap", errors);
             }
             await billing.SetCapAsync(tenant.Id, cap, thresholds, email, cancellationToken);
+            await audit.AppendAsync(tenant.Id, request.HttpContext.Actor(), "billing.cap_set", "billing", tenant.Id,
+                new { monthlyUsd = cap, alertThresholds = thresholds, alertEmail = email }, cancellationToken);
             return TypedResults.Ok(Describe(tenant.Id, billing, pricing, spending, stripe.Value, time));
         }
     }

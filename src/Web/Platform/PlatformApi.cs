@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Saas.Pipelines.Billing;
 using Saas.Pipelines.Definitions;
+using Saas.Pipelines.Audit;
 using Saas.Web.Api;
+using Saas.Web.Audit;
 using Saas.Web.Billing;
 
 namespace Saas.Web.Platform;
@@ -144,7 +146,7 @@ public static class PlatformApi
 
     /// <summary><c>{"planId": "plan_…"}</c>: the plan prices the tenant's months; with Stripe, the subscription follows.</summary>
     private static async Task<Results<Ok<TenantBillingSummaryDto>, ProblemHttpResult>> AssignPlanAsync(
-        string id, HttpRequest request, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time, CancellationToken cancellationToken)
+        string id, HttpRequest request, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time, AuditLog audit, CancellationToken cancellationToken)
     {
         if (!billing.TenantExists(id))
         {
@@ -168,13 +170,14 @@ public static class PlatformApi
                 return Problems.BadRequest("Unknown plan", $"planId: no plan '{planId}' exists; list them with GET /api/platform/v1/plans.");
             }
             await billing.AssignPlanAsync(id, planId, cancellationToken);
+            await audit.AppendAsync(id, request.HttpContext.Actor(), "billing.plan_assigned", "billing", id, new { planId }, cancellationToken);
             return GetTenant(id, billing, pricing, plans, time);
         }
     }
 
     /// <summary><c>{"reason": "…"}</c>: the tenant's new runs and gateway calls answer 402 with the reason; its pipelines stop firing.</summary>
     private static async Task<Results<Ok<TenantBillingSummaryDto>, ProblemHttpResult>> SuspendAsync(
-        string id, HttpRequest request, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time, CancellationToken cancellationToken)
+        string id, HttpRequest request, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time, AuditLog audit, CancellationToken cancellationToken)
     {
         if (!billing.TenantExists(id))
         {
@@ -194,18 +197,20 @@ public static class PlatformApi
                 return Problems.BadRequest("Invalid suspension", "Send {\"reason\": \"…\"} (1 to 500 characters): the tenant sees it in every refusal.");
             }
             await billing.SetSuspensionAsync(id, reason, cancellationToken);
+            await audit.AppendAsync(id, request.HttpContext.Actor(), "billing.suspended", "billing", id, new { reason }, cancellationToken);
             return GetTenant(id, billing, pricing, plans, time);
         }
     }
 
     private static async Task<Results<Ok<TenantBillingSummaryDto>, ProblemHttpResult>> ResumeAsync(
-        string id, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time, CancellationToken cancellationToken)
+        string id, HttpContext context, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time, AuditLog audit, CancellationToken cancellationToken)
     {
         if (!billing.TenantExists(id))
         {
             return Problems.NotFound("tenant", id);
         }
         await billing.SetSuspensionAsync(id, null, cancellationToken);
+        await audit.AppendAsync(id, context.Actor(), "billing.resumed", "billing", id, null, cancellationToken);
         return GetTenant(id, billing, pricing, plans, time);
     }
 
