@@ -76,7 +76,7 @@ public sealed class BillingPageTests : PageContext
         Assert.Equal(250m, Billing.Get(tenant).CapUsd);
         Assert.Equal([75, 90], Billing.Get(tenant).AlertThresholds);
         Assert.Contains("$0.00 of $250", page.Find("[data-testid='cap-summary']").TextContent);
-        Assert.Equal(["billing.cap.set"], AuditActions(tenant));
+        Assert.Equal(["billing.cap_set"], AuditActions(tenant));
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class BillingPageTests : PageContext
         page.Find("#contacts").Input("ops@example.com\n cfo@example.com ");
         await page.Find("[data-testid='contacts-form']").SubmitAsync();
         Assert.Equal(["ops@example.com", "cfo@example.com"], Billing.Contacts(tenant));
-        Assert.Equal(["billing.contacts.set"], AuditActions(tenant));
+        Assert.Equal(["billing.contacts_set"], AuditActions(tenant));
     }
 
     [Fact]

@@ -224,7 +224,7 @@ public sealed class BillingTests(FlowgateApp app) : IClassFixture<FlowgateApp>
 
         (await writer.PutAsJsonAsync("/api/v1/billing/cap", new { monthlyUsd = 5 })).EnsureSuccessStatusCode();
         Assert.Equal(5m, app.Services.GetRequiredService<TenantBillingStore>().Get(tenant.TenantId).CapUsd);
-        var audited = app.Services.GetRequiredService<Saas.Pipelines.Audit.AuditLog>().Export(tenant.TenantId, 0, long.MaxValue).Single(e => e.Action == "billing.cap.set");
+        var audited = app.Services.GetRequiredService<Saas.Pipelines.Audit.AuditLog>().Export(tenant.TenantId, 0, long.MaxValue).Single(e => e.Action == "billing.cap_set");
         Assert.Equal("oauth_client", audited.ActorType);
     }
 

@@ -25,7 +25,7 @@ public sealed class BillingChanges(TenantBillingStore billing, AuditLog audit)
         }
         var ordered = thresholds.Distinct().Order().ToArray();
         await billing.SetCapAsync(tenantId, monthlyUsd, ordered, cancellationToken);
-        await audit.AppendAsync(tenantId, actor, "billing.cap.set", "billing", tenantId, new { monthlyUsd, alertThresholds = ordered }, cancellationToken);
+        await audit.AppendAsync(tenantId, actor, "billing.cap_set", "billing", tenantId, new { monthlyUsd, alertThresholds = ordered }, cancellationToken);
         return new(billing.Get(tenantId), []);
     }
 
@@ -81,7 +81,7 @@ public sealed class BillingChanges(TenantBillingStore billing, AuditLog audit)
             return Checked<IReadOnlyList<string>>.Invalid(errors);
         }
         await billing.SetContactsAsync(tenantId, contacts, cancellationToken);
-        await audit.AppendAsync(tenantId, actor, "billing.contacts.set", "billing", tenantId, new { contacts }, cancellationToken);
+        await audit.AppendAsync(tenantId, actor, "billing.contacts_set", "billing", tenantId, new { contacts }, cancellationToken);
         return new(contacts, []);
     }
 
