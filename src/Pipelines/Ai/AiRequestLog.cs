@@ -1,5 +1,5 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Ai;
@@ -36,7 +36,7 @@ public sealed record AiRequestEntry(
 /// <summary>The log of every model call (gateway and llm steps), newest first.</summary>
 public sealed class AiRequestLog(Database database)
 {
-    public static void Append(SqliteConnection connection, SqliteTransaction transaction, AiRequestEntry entry)
+    public static void Append(DbConnection connection, DbTransaction transaction, AiRequestEntry entry)
     {
         const string sql = """
             INSERT INTO ai_requests (tenant_id, id, source, key_id, run_id, alias, provider, model, operation, status, stream, cached,

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Audit;
@@ -40,7 +40,7 @@ public sealed class AuditLog(Database database, TimeProvider time)
         return database.WriteAsync((connection, transaction) => Append(connection, transaction, entry), cancellationToken);
     }
 
-    public static void Append(SqliteConnection connection, SqliteTransaction transaction, AuditEntry entry)
+    public static void Append(DbConnection connection, DbTransaction transaction, AuditEntry entry)
     {
         const string sql = """
             INSERT INTO audit_log (tenant_id, id, at, actor_type, actor_id, action, target_type, target_id, details, ip, user_agent)

@@ -1,5 +1,5 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Billing;
@@ -15,7 +15,7 @@ public sealed class BillingOutbox(Database database, TimeProvider time)
     public const string CreateCustomer = "create_customer";
     public const string SyncSubscription = "sync_subscription";
 
-    public static void Enqueue(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string kind, DateTimeOffset now)
+    public static void Enqueue(DbConnection connection, DbTransaction transaction, string tenantId, string kind, DateTimeOffset now)
     {
         const string sql = """
             INSERT INTO billing_outbox (tenant_id, kind, created_at, next_attempt_at) VALUES (@tenantId, @kind, @now, @now)

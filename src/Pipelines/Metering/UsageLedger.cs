@@ -1,5 +1,5 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Metering;
@@ -29,7 +29,7 @@ public sealed record UsageEvent(string TenantId, string Meter, long Quantity, st
 /// <summary>The usage ledger: the source of truth for billing. The same idempotency key twice is one event.</summary>
 public sealed class UsageLedger(Database database)
 {
-    public static void Append(SqliteConnection connection, SqliteTransaction transaction, UsageEvent usage)
+    public static void Append(DbConnection connection, DbTransaction transaction, UsageEvent usage)
     {
         const string sql = """
             INSERT INTO usage_events (tenant_id, meter, quantity, idempotency_key, pipeline_id, run_id, occurred_at, model)

@@ -1,5 +1,5 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Storage;
 using Saas.Pipelines.Telemetry;
@@ -61,7 +61,7 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
         return rows;
     }
 
-    public (List<RunRow> Runs, List<WorkItem> Items) Create(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<NewRun> runs)
+    public (List<RunRow> Runs, List<WorkItem> Items) Create(DbConnection connection, DbTransaction transaction, IReadOnlyList<NewRun> runs)
     {
         const string sql = """
             INSERT INTO runs (id, tenant_id, pipeline_id, version, trigger, status, input_key, input_format, chunks_total, records_in, replay_of, created_at)
@@ -101,7 +101,7 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
         return reader.Read() ? ReadRun(reader) : null;
     }
 
-    private static RunRow ReadRun(SqliteDataReader r) => new(
+    private static RunRow ReadRun(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetString(7),
         r.GetInt64OrNull(8), r.GetInt64(9), r.GetInt64OrNull(10), r.GetInt64OrNull(11), r.GetStringOrNull(12), r.GetStringOrNull(13),
         r.GetStringOrNull(14), r.GetInt64(15), r.GetInt64OrNull(16), r.GetInt64OrNull(17));

@@ -1,5 +1,5 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.Extensions.Options;
 using Saas.Pipelines.Storage;
 
@@ -19,7 +19,7 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public WorkItem Enqueue(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string runId, string kind, long stepIndex, long chunk)
+    public WorkItem Enqueue(DbConnection connection, DbTransaction transaction, string tenantId, string runId, string kind, long stepIndex, long chunk)
     {
         const string sql = """
             INSERT INTO work_items (tenant_id, run_id, kind, step_index, chunk, attempt, visible_at, lease_owner, lease_until)
@@ -36,14 +36,14 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
     }
 
     /// <summary>Removes the item, unless it has moved on to a later step meanwhile (a stale duplicate completing).</summary>
-    public void Complete(SqliteConnection connection, SqliteTransaction transaction, WorkItem item)
+    public void Complete(DbConnection connection, DbTransaction transaction, WorkItem item)
     {
         const string sql = "DELETE FROM work_items WHERE id = @Id AND kind = @Kind AND step_index = @StepIndex";
         connection.Prepared(sql, transaction).With("@Id", item.Id).With("@Kind", item.Kind).With("@StepIndex", item.StepIndex).ExecuteNonQuery();
     }
 
     /// <summary>Turns a finished item into a later step of the same chunk, still leased to this node: one write instead of two.</summary>
-    public WorkItem Advance(SqliteConnection connection, SqliteTransaction transaction, WorkItem item, long nextStep)
+    public WorkItem Advance(DbConnection connection, DbTransaction transaction, WorkItem item, long nextStep)
     {
         const string sql = """
             UPDATE work_items SET step_index = @next, attempt = 1, last_error = NULL, lease_owner = @node, lease_until = @leaseUntil
@@ -54,13 +54,13 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
         return item with { StepIndex = nextStep, Attempt = 1 };
     }
 
-    public void RemoveAll(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string runId)
+    public void RemoveAll(DbConnection connection, DbTransaction transaction, string tenantId, string runId)
     {
         const string sql = "DELETE FROM work_items WHERE tenant_id = @tenantId AND run_id = @runId";
         connection.Execute(sql, new { tenantId, runId }, transaction);
     }
 
-    public void Retry(SqliteConnection connection, SqliteTransaction transaction, WorkItem item, DateTimeOffset visibleAt, string error)
+    public void Retry(DbConnection connection, DbTransaction transaction, WorkItem item, DateTimeOffset visibleAt, string error)
     {
         const string sql = """
             UPDATE work_items SET attempt = attempt + 1, visible_at = @visibleAt, lease_owner = NULL, lease_until = NULL, last_error = @error

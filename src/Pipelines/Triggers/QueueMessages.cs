@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.Extensions.Logging;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Pipelines;
@@ -30,7 +30,7 @@ public sealed partial class QueueMessages(Database database, PipelineStore pipel
     }
 
     /// <summary>Posts messages inside the caller's transaction (a queue sink, with the commit of its run); call <see cref="Notify"/> after the commit.</summary>
-    public void Insert(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string queue, IEnumerable<string> bodies)
+    public void Insert(DbConnection connection, DbTransaction transaction, string tenantId, string queue, IEnumerable<string> bodies)
     {
         const string sql = """
             INSERT INTO queue_messages (tenant_id, queue, body, created_at) VALUES (@tenantId, @queue, @body, @now)

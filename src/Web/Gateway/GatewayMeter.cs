@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Threading.Channels;
 using Saas.Pipelines.Ai;
 using Saas.Pipelines.Metering;
@@ -89,7 +90,7 @@ public sealed partial class GatewayMeter(Database database, ILogger<GatewayMeter
     }
 
     /// <summary>The log entry and, for an answered call, its usage events, keyed by the request id.</summary>
-    private static void Append(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, AiRequestEntry entry, TokenUsage? usage)
+    private static void Append(DbConnection connection, DbTransaction transaction, AiRequestEntry entry, TokenUsage? usage)
     {
         AiRequestLog.Append(connection, transaction, entry);
         if (usage is not { } answered)
