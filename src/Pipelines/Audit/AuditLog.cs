@@ -55,7 +55,7 @@ public sealed class AuditLog(Database database, TimeProvider time)
         const string sql = """
             SELECT tenant_id, id, at, actor_type, actor_id, action, target_type, target_id, details, ip, user_agent FROM audit_log
             WHERE tenant_id = @tenantId AND at >= @from AND at < @to
-              AND (@action IS NULL OR action = @action OR (substr(@action, -1) = '.' AND substr(action, 1, length(@action)) = @action))
+              AND (@action IS NULL OR action = @action OR (@action LIKE '%.' AND substr(action, 1, length(@action)) = @action))
               AND (@beforeAt IS NULL OR at < @beforeAt OR (at = @beforeAt AND id < @beforeId))
             ORDER BY at DESC, id DESC LIMIT @limit
             """;

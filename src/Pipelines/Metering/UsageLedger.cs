@@ -46,29 +46,34 @@ public sealed class UsageLedger(Database database)
     public IReadOnlyList<UsageTotal> Totals(string tenantId, DateTimeOffset from, DateTimeOffset to, UsageGrouping groupBy)
     {
         const string byMeter = """
-            SELECT meter, NULL AS "group", SUM(quantity) AS quantity FROM usage_events
+            SELECT meter, NULL AS "group", CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_events
             WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
             GROUP BY meter ORDER BY meter
             """;
         const string byPipeline = """
-            SELECT meter, pipeline_id AS "group", SUM(quantity) AS quantity FROM usage_events
+            SELECT meter, pipeline_id AS "group", CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_events
             WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
             GROUP BY meter, pipeline_id ORDER BY meter, pipeline_id
             """;
         const string byDay = """
-            SELECT meter, strftime('%Y-%m-%d', occurred_at / 1000, 'unixepoch') AS "group", SUM(quantity) AS quantity FROM usage_events
+            SELECT meter, strftime('%Y-%m-%d', occurred_at / 1000, 'unixepoch') AS "group", CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_events
+            WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
+            GROUP BY meter, 2 ORDER BY 2, meter
+            """;
+        const string byDayPostgres = """
+            SELECT meter, to_char(to_timestamp(occurred_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "group", CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_events
             WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
             GROUP BY meter, 2 ORDER BY 2, meter
             """;
         const string byModel = """
-            SELECT meter, model AS "group", SUM(quantity) AS quantity FROM usage_events
+            SELECT meter, model AS "group", CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_events
             WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
             GROUP BY meter, model ORDER BY meter, model
             """;
         var sql = groupBy switch
         {
             UsageGrouping.Pipeline => byPipeline,
-            UsageGrouping.Day => byDay,
+            UsageGrouping.Day => database.Dialect == SqlDialect.Postgres ? byDayPostgres : byDay,
             UsageGrouping.Model => byModel,
             _ => byMeter,
         };
@@ -86,7 +91,7 @@ public sealed class UsageLedger(Database database)
     public IReadOnlyList<UsageQuantity> Quantities(string tenantId, DateTimeOffset from, DateTimeOffset to, bool? ofRuns = null)
     {
         const string sql = """
-            SELECT meter, model, SUM(quantity) AS quantity FROM usage_events
+            SELECT meter, model, CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_events
             WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
               AND (@ofRuns IS NULL OR (run_id IS NOT NULL) = @ofRuns)
             GROUP BY meter, model

@@ -135,8 +135,16 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
             WHERE tenant_id = @tenantId AND pipeline_id = @pipelineId AND created_at >= @since
             GROUP BY day ORDER BY day
             """;
+        const string postgres = """
+            SELECT to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, COUNT(*) AS total,
+                   SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+                   SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded
+            FROM runs
+            WHERE tenant_id = @tenantId AND pipeline_id = @pipelineId AND created_at >= @since
+            GROUP BY day ORDER BY day
+            """;
         using var connection = database.OpenConnection();
-        return connection.Query<RunsPerDay>(sql, new { tenantId, pipelineId, since }).AsList();
+        return connection.Query<RunsPerDay>(database.Dialect == SqlDialect.Postgres ? postgres : sql, new { tenantId, pipelineId, since }).AsList();
     }
 
     public IReadOnlyList<StepRunRow> StepRuns(string tenantId, string runId)

@@ -69,7 +69,11 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
         connection.Execute(sql, new { item.Id, item.Kind, item.StepIndex, visibleAt = visibleAt.ToUnixTimeMilliseconds(), error }, transaction);
     }
 
-    /// <summary>Leases items that are due and unowned (new retries, or leases that ran out) to this node.</summary>
+    /// <summary>
+    /// Leases items that are due and unowned (new retries, or leases that ran out) to this node. On
+    /// PostgreSQL several nodes lease at once: <c>FOR UPDATE SKIP LOCKED</c> lets each take rows the
+    /// others are not taking, instead of waiting for them and then re-checking (SQLite has one writer).
+    /// </summary>
     public async Task<IReadOnlyList<WorkItem>> LeaseDue(int max, CancellationToken cancellationToken) =>
         await database.WriteAsync((connection, transaction) =>
         {
@@ -81,8 +85,18 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
                     ORDER BY visible_at LIMIT @max)
                 RETURNING id, tenant_id, run_id, kind, step_index, chunk, attempt
                 """;
+            const string postgres = """
+                UPDATE work_items SET lease_owner = @node, lease_until = @leaseUntil
+                WHERE id IN (
+                    SELECT id FROM work_items
+                    WHERE visible_at <= @now AND (lease_until IS NULL OR lease_until < @now)
+                    ORDER BY visible_at LIMIT @max
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING id, tenant_id, run_id, kind, step_index, chunk, attempt
+                """;
             var now = Now;
-            return (IReadOnlyList<WorkItem>)connection.Query<WorkItem>(sql, new { node = Node, leaseUntil = now + LeaseMilliseconds, now, max }, transaction).AsList();
+            return (IReadOnlyList<WorkItem>)connection.Query<WorkItem>(database.Dialect == SqlDialect.Postgres ? postgres : sql,
+                new { node = Node, leaseUntil = now + LeaseMilliseconds, now, max }, transaction).AsList();
         }, cancellationToken);
 
     /// <summary>On a graceful stop: gives this node's leases back so another node (or the restarted one) takes the work at once.</summary>

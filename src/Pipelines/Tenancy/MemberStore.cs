@@ -63,7 +63,7 @@ public sealed class MemberStore(Database database, TenantStore tenants, TimeProv
     public IReadOnlyList<Member> List(string tenantId)
     {
         const string sql = """
-            SELECT m.user_id, u.email, m.role, m.created_at, u.password_hash IS NOT NULL AS has_password
+            SELECT m.user_id, u.email, m.role, m.created_at, CAST(CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password
             FROM memberships m JOIN users u ON u.id = m.user_id
             WHERE m.tenant_id = @tenantId ORDER BY m.created_at, u.email
             """;

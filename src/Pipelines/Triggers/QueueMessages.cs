@@ -63,7 +63,7 @@ public sealed partial class QueueMessages(Database database, PipelineStore pipel
         {
             return 0;
         }
-        var newRuns = new List<NewRun>();
+        var newRuns = new List<(long MessageId, NewRun Run)>();
         foreach (var group in messages.GroupBy(m => (m.TenantId, m.Queue)))
         {
             var listeners = pipelines.ListByQueue(group.Key.TenantId, group.Key.Queue);
@@ -72,15 +72,17 @@ public sealed partial class QueueMessages(Database database, PipelineStore pipel
                 using var body = JsonDocument.Parse(message.Body);
                 foreach (var pipeline in listeners)
                 {
-                    newRuns.Add(await starter.PrepareAsync(message.TenantId, pipeline, body.RootElement, TriggerTypes.Queue, cancellationToken, admitted: true));
+                    newRuns.Add((message.Id, await starter.PrepareAsync(message.TenantId, pipeline, body.RootElement, TriggerTypes.Queue, cancellationToken, admitted: true)));
                 }
             }
         }
         var items = await database.WriteAsync((connection, transaction) =>
         {
+            // Another node pumping the same table (PostgreSQL) may have taken a message meanwhile: only
+            // the node whose delete removed it starts its runs.
             const string delete = "DELETE FROM queue_messages WHERE id = @Id";
-            connection.Execute(delete, messages.Select(m => new { m.Id }), transaction);
-            return runs.Create(connection, transaction, newRuns).Items;
+            var taken = messages.Where(m => connection.Execute(delete, new { m.Id }, transaction) == 1).Select(m => m.Id).ToHashSet();
+            return runs.Create(connection, transaction, [.. newRuns.Where(r => taken.Contains(r.MessageId)).Select(r => r.Run)]).Items;
         }, cancellationToken);
         dispatcher.Dispatch(items);
         LogPumped(logger, messages.Count, newRuns.Count);
