@@ -458,6 +458,7 @@ public sealed partial class RunExecutor(
               status = excluded.status, attempts = excluded.attempts, records_in = excluded.records_in, records_out = excluded.records_out,
               duration_ms = excluded.duration_ms, error = excluded.error, error_record = excluded.error_record,
               started_at = COALESCE(step_runs.started_at, excluded.started_at), finished_at = excluded.finished_at
+            WHERE step_runs.status <> 'succeeded'
             """;
         connection.Prepared(sql, transaction)
             .With("@RunId", run.Id).With("@StepIndex", item.StepIndex).With("@Chunk", item.Chunk).With("@TenantId", run.TenantId)
