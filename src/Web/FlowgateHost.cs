@@ -61,10 +61,10 @@ public static class FlowgateHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UsePortalStatusPages();
+        app.UseGatewayFastPath();
         app.UseAuthentication();
         app.UseOAuthClientChecks();
         app.UseAuthorization();
-        app.UseRateLimiter();
         app.UseAntiforgery();
 
         app.MapOpenApi("/openapi/{documentName}.json");

@@ -70,16 +70,16 @@ public sealed class AdapterSelectionTests
         var spans = new List<System.Diagnostics.Activity>();
         using var tracing = OpenTelemetry.Sdk.CreateTracerProviderBuilder().AddSource(GenAiTelemetry.Name).AddInMemoryExporter(spans).Build();
 
-        using (var call = GenAiTelemetry.StartCall("chat", "openai", "gpt-4o-mini"))
-        {
-            GenAiTelemetry.Completed(call, "chat", "openai", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", 12, 34, TimeSpan.FromMilliseconds(80));
-        }
+        var target = new Saas.Pipelines.Ai.ResolvedTarget(new Saas.Pipelines.Ai.ProviderRow("main", "openai", null, null, null, 0), new Saas.Pipelines.Ai.ModelTarget("main", "gpt-4o-mini"), null);
+        GenAiTelemetry.StartCall("tenant_1", "chat/completions", target).Answered(12, 34, "gpt-4o-mini-2024-07-18");
         tracing!.ForceFlush();
 
         var span = Assert.Single(spans);
         Assert.Equal("chat gpt-4o-mini", span.DisplayName);
         Assert.Equal(System.Diagnostics.ActivityKind.Client, span.Kind);
         Assert.Equal("openai", span.GetTagItem("gen_ai.provider.name"));
+        Assert.Equal("gpt-4o-mini", span.GetTagItem("gen_ai.request.model"));
+        Assert.Equal("tenant_1", span.GetTagItem("flowgate.tenant_id"));
         Assert.Equal("gpt-4o-mini-2024-07-18", span.GetTagItem("gen_ai.response.model"));
         Assert.Equal(12L, span.GetTagItem("gen_ai.usage.input_tokens"));
         Assert.Equal(34L, span.GetTagItem("gen_ai.usage.output_tokens"));

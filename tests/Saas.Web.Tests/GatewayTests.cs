@@ -49,6 +49,39 @@ public sealed class GatewayTests(FlowgateApp app) : IClassFixture<FlowgateApp>, 
     }
 
     [Fact]
+    public async Task Every_attempt_at_a_provider_is_a_genai_client_span_with_the_outcome_and_the_token_usage()
+    {
+        var tenant = await TenantWithRouteAsync("busy", "down", "ok");
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Saas.Pipelines.Telemetry.GenAiTelemetry.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if ((string?)activity.GetTagItem("flowgate.tenant_id") == tenant.TenantId)
+                {
+                    spans.Enqueue(activity);
+                }
+            },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        var response = await tenant.Http.PostAsJsonAsync("/v1/chat/completions", new { model = "smart", messages = new[] { new { role = "user", content = "hi" } } });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["chat busy-model", "chat down-model", "chat ok-model"], spans.Select(s => s.DisplayName));
+        Assert.All(spans, s => Assert.Equal(System.Diagnostics.ActivityKind.Client, s.Kind));
+        Assert.All(spans, s => Assert.Equal("chat", s.GetTagItem("gen_ai.operation.name")));
+        Assert.Equal(["429", "500", null], spans.Select(s => (string?)s.GetTagItem("error.type")));
+        var answered = spans.Last();
+        Assert.Equal(System.Diagnostics.ActivityStatusCode.Unset, answered.Status);
+        Assert.Equal("ok-model", answered.GetTagItem("gen_ai.response.model"));
+        Assert.Equal(11L, answered.GetTagItem("gen_ai.usage.input_tokens"));
+        Assert.Equal(7L, answered.GetTagItem("gen_ai.usage.output_tokens"));
+    }
+
+    [Fact]
     public async Task Streamed_answers_pass_through_as_server_sent_events_and_are_metered_from_the_final_usage()
     {
         var tenant = await TenantWithRouteAsync("ok");

@@ -38,7 +38,7 @@ public sealed class PortalTests(FlowgateApp app) : IClassFixture<FlowgateApp>
     }
 
     [Fact]
-    public async Task Every_answer_carries_a_csp_with_a_fresh_nonce_that_the_pages_only_inline_script_uses_and_forbids_framing()
+    public async Task Pages_carry_a_csp_with_a_fresh_nonce_for_their_only_inline_script_and_api_answers_a_policy_that_allows_nothing()
     {
         var first = await app.Client().GetAsync("/account/signin");
         var second = await app.Client().GetAsync("/account/signin");
@@ -54,7 +54,8 @@ public sealed class PortalTests(FlowgateApp app) : IClassFixture<FlowgateApp>
         Assert.NotEqual(csp, second.Headers.GetValues("Content-Security-Policy").Single());
         Assert.Equal("nosniff", first.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal("DENY", first.Headers.GetValues("X-Frame-Options").Single());
-        Assert.True(api.Headers.Contains("Content-Security-Policy"));
+        Assert.Equal("default-src 'none'; frame-ancestors 'none'", api.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.Equal("nosniff", api.Headers.GetValues("X-Content-Type-Options").Single());
         var antiforgery = first.Headers.GetValues("Set-Cookie").Single(c => c.Contains("Antiforgery", StringComparison.Ordinal));
         Assert.Contains("httponly", antiforgery, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=strict", antiforgery, StringComparison.OrdinalIgnoreCase);

@@ -55,6 +55,57 @@ public sealed class AiRequestLog(Database database)
             .ExecuteNonQuery();
     }
 
+    /// <summary>Many entries in one statement, as one JSON parameter (see <see cref="Metering.UsageLedger.AppendMany"/>).</summary>
+    public static void AppendMany(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<AiRequestEntry> entries)
+    {
+        const string sql = """
+            INSERT INTO ai_requests (tenant_id, id, source, key_id, run_id, alias, provider, model, operation, status, stream, cached,
+              input_tokens, output_tokens, cost_usd, duration_ms, error, request_body, response_body, created_at)
+            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9,
+              value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17, value ->> 18, value ->> 19
+            FROM json_each(CAST(@entries AS TEXT)) WHERE true
+            ON CONFLICT (tenant_id, id) DO NOTHING
+            """;
+        const string postgres = """
+            INSERT INTO ai_requests (tenant_id, id, source, key_id, run_id, alias, provider, model, operation, status, stream, cached,
+              input_tokens, output_tokens, cost_usd, duration_ms, error, request_body, response_body, created_at)
+            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
+              CAST(value ->> 9 AS INTEGER), CAST(value ->> 10 AS BIGINT), CAST(value ->> 11 AS BIGINT), CAST(value ->> 12 AS BIGINT),
+              CAST(value ->> 13 AS BIGINT), CAST(value ->> 14 AS DOUBLE PRECISION), CAST(value ->> 15 AS DOUBLE PRECISION),
+              value ->> 16, value ->> 17, value ->> 18, CAST(value ->> 19 AS BIGINT)
+            FROM jsonb_array_elements(CAST(convert_from(@entries, 'UTF8') AS jsonb))
+            ON CONFLICT (tenant_id, id) DO NOTHING
+            """;
+        if (entries.Count == 0)
+        {
+            return;
+        }
+        var rows = JsonRows.Write(entries, static (writer, entry) =>
+        {
+            writer.WriteStringValue(entry.TenantId);
+            writer.WriteStringValue(entry.Id);
+            writer.WriteStringValue(entry.Source);
+            JsonRows.WriteNullable(writer, entry.KeyId);
+            JsonRows.WriteNullable(writer, entry.RunId);
+            writer.WriteStringValue(entry.Alias);
+            JsonRows.WriteNullable(writer, entry.Provider);
+            JsonRows.WriteNullable(writer, entry.Model);
+            writer.WriteStringValue(entry.Operation);
+            writer.WriteNumberValue(entry.Status);
+            writer.WriteNumberValue(entry.Stream ? 1 : 0);
+            writer.WriteNumberValue(entry.Cached ? 1 : 0);
+            writer.WriteNumberValue(entry.InputTokens);
+            writer.WriteNumberValue(entry.OutputTokens);
+            writer.WriteNumberValue(entry.CostUsd);
+            writer.WriteNumberValue(entry.DurationMs);
+            JsonRows.WriteNullable(writer, entry.Error);
+            JsonRows.WriteNullable(writer, entry.RequestBody);
+            JsonRows.WriteNullable(writer, entry.ResponseBody);
+            writer.WriteNumberValue(entry.CreatedAt);
+        });
+        connection.Prepared(connection.Dialect() == SqlDialect.Postgres ? postgres : sql, transaction).With("@entries", rows).ExecuteNonQuery();
+    }
+
     public Task AppendAsync(AiRequestEntry entry, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, transaction) => Append(connection, transaction, entry), cancellationToken);
 

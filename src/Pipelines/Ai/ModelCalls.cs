@@ -11,6 +11,7 @@ using Microsoft.SemanticKernel.Connectors.OpenAI;
 using OpenAI;
 using OpenAI.Chat;
 using Saas.Pipelines.Network;
+using Saas.Pipelines.Telemetry;
 
 namespace Saas.Pipelines.Ai;
 
@@ -86,7 +87,7 @@ public sealed class ModelCalls(
         var started = time.GetTimestamp();
         try
         {
-            var reply = await CallTargetsAsync(tenantId, alias, targets, call, cancellationToken);
+            var reply = await CallTargetsAsync(tenantId, alias, operation, targets, call, cancellationToken);
             var cost = AiBudgets.Cost(reply.Target.Target, reply.InputTokens, reply.OutputTokens);
             hold.Settle(cost);
             await log.AppendAsync(entry with
@@ -108,7 +109,7 @@ public sealed class ModelCalls(
     }
 
     private async Task<Reply<T>> CallTargetsAsync<T>(
-        string tenantId, string alias, IReadOnlyList<ResolvedTarget> targets,
+        string tenantId, string alias, string operation, IReadOnlyList<ResolvedTarget> targets,
         Func<ResolvedTarget, CancellationToken, Task<(T Value, long InputTokens, long OutputTokens)>> call, CancellationToken cancellationToken)
     {
         var failures = new List<string>();
@@ -117,6 +118,7 @@ public sealed class ModelCalls(
             for (var attempt = 1; attempt <= Options.AttemptsPerTarget; attempt++)
             {
                 TimeSpan? wait;
+                var telemetry = GenAiTelemetry.StartCall(tenantId, operation, target);
                 try
                 {
                     using var tenantSlot = await Slot($"t/{tenantId}", Options.MaxConcurrentCallsPerTenant, cancellationToken);
@@ -124,14 +126,17 @@ public sealed class ModelCalls(
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     timeout.CancelAfter(TimeSpan.FromSeconds(Options.CallTimeoutSeconds));
                     var (value, input, output) = await call(target, timeout.Token);
+                    telemetry.Answered(input, output);
                     return new Reply<T>(value, target, input, output);
                 }
                 catch (Exception error) when (!cancellationToken.IsCancellationRequested && Retryable(error, out wait))
                 {
+                    telemetry.Failed(error.GetType().Name);
                     failures.Add($"{target.Provider.Name}/{target.Target.Model} (attempt {attempt}): {Describe(error)}");
                 }
                 catch (Exception error) when (!cancellationToken.IsCancellationRequested && error is HttpOperationException or OutboundCallRefusedException or ClientResultException)
                 {
+                    telemetry.Failed(error.GetType().Name);
                     failures.Add($"{target.Provider.Name}/{target.Target.Model}: {Describe(error)}");
                     break;
                 }

@@ -42,6 +42,43 @@ public sealed class UsageLedger(Database database)
             .ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// Many events in one statement: the batch goes in as one JSON parameter that SQLite unpacks itself,
+    /// instead of eight bound values per event (binding costs more than inserting; the gateway's meter
+    /// writes thousands of events per commit).
+    /// </summary>
+    public static void AppendMany(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<UsageEvent> events)
+    {
+        const string sql = """
+            INSERT INTO usage_events (tenant_id, meter, quantity, idempotency_key, pipeline_id, run_id, occurred_at, model)
+            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7 FROM json_each(CAST(@events AS TEXT)) WHERE true
+            ON CONFLICT (tenant_id, meter, idempotency_key) DO NOTHING
+            """;
+        // PostgreSQL receives the UTF-8 bytes as bytea and types each column itself.
+        const string postgres = """
+            INSERT INTO usage_events (tenant_id, meter, quantity, idempotency_key, pipeline_id, run_id, occurred_at, model)
+            SELECT value ->> 0, value ->> 1, CAST(value ->> 2 AS BIGINT), value ->> 3, value ->> 4, value ->> 5, CAST(value ->> 6 AS BIGINT), value ->> 7
+            FROM jsonb_array_elements(CAST(convert_from(@events, 'UTF8') AS jsonb))
+            ON CONFLICT (tenant_id, meter, idempotency_key) DO NOTHING
+            """;
+        if (events.Count == 0)
+        {
+            return;
+        }
+        var rows = JsonRows.Write(events, static (writer, usage) =>
+        {
+            writer.WriteStringValue(usage.TenantId);
+            writer.WriteStringValue(usage.Meter);
+            writer.WriteNumberValue(usage.Quantity);
+            writer.WriteStringValue(usage.IdempotencyKey);
+            JsonRows.WriteNullable(writer, usage.PipelineId);
+            JsonRows.WriteNullable(writer, usage.RunId);
+            writer.WriteNumberValue(usage.OccurredAt);
+            JsonRows.WriteNullable(writer, usage.Model);
+        });
+        connection.Prepared(connection.Dialect() == SqlDialect.Postgres ? postgres : sql, transaction).With("@events", rows).ExecuteNonQuery();
+    }
+
     /// <summary>The tenant's usage in [from, to), per meter and group.</summary>
     public IReadOnlyList<UsageTotal> Totals(string tenantId, DateTimeOffset from, DateTimeOffset to, UsageGrouping groupBy)
     {

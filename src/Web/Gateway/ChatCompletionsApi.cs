@@ -8,6 +8,7 @@ using Saas.Pipelines.Ai;
 using Saas.Pipelines.Metering;
 using Saas.Pipelines.Network;
 using Saas.Pipelines.Storage;
+using Saas.Pipelines.Telemetry;
 using Saas.Web.Api;
 using Saas.Web.Tenancy;
 
@@ -124,6 +125,7 @@ public sealed partial class GatewayForwarder(
             foreach (var target in targets)
             {
                 using var upstream = Request(target, operation, UpstreamBody(root, target.Target.Model, askForStreamUsage));
+                var telemetry = GenAiTelemetry.StartCall(tenantId, operation, target);
                 HttpResponseMessage response;
                 try
                 {
@@ -131,6 +133,7 @@ public sealed partial class GatewayForwarder(
                 }
                 catch (Exception error) when (error is HttpRequestException or OutboundCallRefusedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
                 {
+                    telemetry.Failed(error.GetType().Name);
                     failures.Add($"{target.Provider.Name}: {error.Message}");
                     continue;
                 }
@@ -138,6 +141,7 @@ public sealed partial class GatewayForwarder(
                 {
                     if (response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500)
                     {
+                        telemetry.Failed(((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
                         failures.Add($"{target.Provider.Name}: {(int)response.StatusCode} {response.ReasonPhrase}");
                         continue;
                     }
@@ -145,6 +149,14 @@ public sealed partial class GatewayForwarder(
                     WriteHeaders(context, (int)response.StatusCode, target.Provider.Name, requestId, started, contentType);
                     var keep = cacheKey is not null && response.IsSuccessStatusCode ? MaxCachedBody : tenantSettings.LogBodies ? MaxLoggedBody : 0;
                     var (usage, kept) = await PassThroughAsync(response, context.Response, stream, keep, cancellationToken);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        telemetry.Answered(usage.Input, usage.Output);
+                    }
+                    else
+                    {
+                        telemetry.Failed(((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    }
                     var cost = response.IsSuccessStatusCode ? AiBudgets.Cost(target.Target, usage.Input, usage.Output) : 0;
                     hold.Settle(cost);
                     hold = BudgetHold.None;
@@ -254,10 +266,14 @@ public sealed partial class GatewayForwarder(
 
     private static readonly System.Net.Http.Headers.MediaTypeHeaderValue JsonContentType = new("application/json");
 
+    [ThreadStatic]
+    private static System.Buffers.ArrayBufferWriter<byte>? _upstreamBody;
+
     /// <summary>The caller's request for one target: its model put in, and a streamed chat asked to end with its usage.</summary>
     private static byte[] UpstreamBody(JsonElement root, string model, bool askForStreamUsage)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        var buffer = _upstreamBody ??= new System.Buffers.ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
@@ -300,7 +316,7 @@ public sealed partial class GatewayForwarder(
             client.ContentLength = length;
         }
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        var usage = new UsageScanner();
+        using var usage = new UsageScanner();
         var kept = keep > 0 ? new MemoryStream() : null;
         var complete = true;
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
@@ -347,22 +363,35 @@ public readonly record struct TokenUsage(long Input, long Output);
 
 /// <summary>
 /// Finds OpenAI's <c>"usage"</c> object in a JSON answer or in the last events of a stream, without
-/// parsing what passes through: only the tail after the last <c>"usage"</c> key is kept and read.
+/// parsing what passes through: only the bytes from the last <c>"usage"</c> key on are kept and read.
 /// </summary>
-internal sealed class UsageScanner
+internal sealed class UsageScanner : IDisposable
 {
     private const int MaxTail = 8 * 1024;
-    private readonly List<byte> _tail = [];
+    private byte[] _tail = System.Buffers.ArrayPool<byte>.Shared.Rent(1024);
+    private int _length;
 
     public void Scan(ReadOnlySpan<byte> chunk)
     {
-        _tail.AddRange(chunk);
-        if (_tail.Count > MaxTail * 2)
+        if (_length + chunk.Length > _tail.Length)
         {
-            var text = Encoding.UTF8.GetString([.. _tail]);
-            var at = text.LastIndexOf("\"usage\"", StringComparison.Ordinal);
-            var keep = at >= 0 ? Encoding.UTF8.GetByteCount(text.AsSpan(0, at)) : _tail.Count - MaxTail;
-            _tail.RemoveRange(0, Math.Max(0, Math.Min(keep, _tail.Count - MaxTail)));
+            var larger = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(_tail.Length * 2, _length + chunk.Length));
+            _tail.AsSpan(0, _length).CopyTo(larger);
+            System.Buffers.ArrayPool<byte>.Shared.Return(_tail);
+            _tail = larger;
+        }
+        chunk.CopyTo(_tail.AsSpan(_length));
+        _length += chunk.Length;
+        if (_length > MaxTail * 2)
+        {
+            var tail = _tail.AsSpan(0, _length);
+            var at = tail.LastIndexOf("\"usage\""u8);
+            var drop = Math.Min(at >= 0 ? at : _length - MaxTail, _length - MaxTail);
+            if (drop > 0)
+            {
+                tail[drop..].CopyTo(_tail);
+                _length -= drop;
+            }
         }
     }
 
@@ -370,29 +399,33 @@ internal sealed class UsageScanner
     {
         get
         {
-            var text = Encoding.UTF8.GetString([.. _tail]);
-            var at = text.LastIndexOf("\"usage\"", StringComparison.Ordinal);
+            var tail = _tail.AsSpan(0, _length);
+            var at = tail.LastIndexOf("\"usage\""u8);
             if (at < 0)
             {
                 return default;
             }
-            return new TokenUsage(Number(text, at, "\"prompt_tokens\""), Number(text, at, "\"completion_tokens\""));
+            var usage = tail[at..];
+            return new TokenUsage(Number(usage, "\"prompt_tokens\""u8), Number(usage, "\"completion_tokens\""u8));
         }
     }
 
-    private static long Number(string text, int from, string key)
+    public void Dispose() => System.Buffers.ArrayPool<byte>.Shared.Return(_tail);
+
+    private static long Number(ReadOnlySpan<byte> usage, ReadOnlySpan<byte> key)
     {
-        var at = text.IndexOf(key, from, StringComparison.Ordinal);
+        var at = usage.IndexOf(key);
         if (at < 0)
         {
             return 0;
         }
-        var start = text.IndexOf(':', at) + 1;
-        var end = start;
-        while (end < text.Length && (char.IsWhiteSpace(text[end]) || char.IsDigit(text[end])))
+        var rest = usage[(at + key.Length)..];
+        var colon = rest.IndexOf((byte)':');
+        if (colon < 0)
         {
-            end++;
+            return 0;
         }
-        return long.TryParse(text.AsSpan(start, end - start).Trim(), out var value) ? value : 0;
+        rest = rest[(colon + 1)..].TrimStart(" \t\r\n"u8);
+        return System.Buffers.Text.Utf8Parser.TryParse(rest, out long value, out _) ? value : 0;
     }
 }

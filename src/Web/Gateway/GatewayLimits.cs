@@ -1,7 +1,7 @@
+using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Saas.Web.Tenancy;
 
@@ -34,51 +34,39 @@ public sealed class GatewayOptions
 /// Requests per minute on the gateway, per API key and per tenant (both must allow the request), so
 /// one runaway client cannot use up its tenant's share and one tenant cannot crowd out the others.
 /// A refusal is OpenAI's 429 error with Retry-After, which the OpenAI SDKs retry on their own.
+/// Both ways into the gateway use it: the fast path for API keys and the endpoint filter for tokens.
 /// </summary>
-public static class GatewayLimits
+public sealed class GatewayRequestLimits(IOptions<GatewayOptions> options)
 {
-    public const string Policy = "gateway";
+    private readonly ConcurrentDictionary<string, RateLimiter> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RateLimiter> _tenants = new(StringComparer.Ordinal);
 
-    public static IServiceCollection AddGatewayLimits(this IServiceCollection services)
+    /// <returns>Null when the request may go; otherwise how long the caller should wait.</returns>
+    public TimeSpan? Refusal(string tenantId, string keyId)
     {
-        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<TenantWindows>();
-        services.AddSingleton<TokenLimits>();
-        services.AddSingleton<ResponseCache>();
-        services.AddSingleton<GatewayMeter>();
-        services.AddHostedService(provider => provider.GetRequiredService<GatewayMeter>());
-        services.AddRateLimiter(limiter =>
+        using (var byKey = _keys.GetOrAdd(keyId, static (_, perMinute) => Window(perMinute), options.Value.RequestsPerMinutePerKey).AttemptAcquire())
         {
-            limiter.AddPolicy(Policy, context =>
+            if (!byKey.IsAcquired)
             {
-                var options = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
-                var tenants = context.RequestServices.GetRequiredService<TenantWindows>();
-                var tenant = context.RequestServices.GetRequiredService<CurrentTenant>();
-                return RateLimitPartition.Get($"{tenant.Id}/{tenant.KeyId}", _ => new PerKeyAndTenantLimiter(
-                    Window(options.RequestsPerMinutePerKey),
-                    tenants.For(tenant.Id, options.RequestsPerMinutePerTenant)));
-            });
-            limiter.OnRejected = async (rejected, cancellationToken) =>
-            {
-                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
-                rejected.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                rejected.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                await rejected.HttpContext.Response.WriteAsJsonAsync(new
-                {
-                    error = new { message = $"Rate limit reached: retry after {retryAfter.TotalSeconds:F0} s (limits per API key and per tenant, Flowgate:Gateway).", type = "rate_limit_error", code = "rate_limit_exceeded" },
-                }, cancellationToken);
-            };
-        });
-        return services;
+                return RetryAfter(byKey);
+            }
+        }
+        using var byTenant = _tenants.GetOrAdd(tenantId, static (_, perMinute) => Window(perMinute), options.Value.RequestsPerMinutePerTenant).AttemptAcquire();
+        return byTenant.IsAcquired ? null : RetryAfter(byTenant);
     }
 
-    /// <summary>One window per tenant, shared by all its keys.</summary>
-    private sealed class TenantWindows
+    public static Task WriteRefusalAsync(HttpContext context, TimeSpan retryAfter)
     {
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, RateLimiter> _windows = new(StringComparer.Ordinal);
-
-        public RateLimiter For(string tenantId, int perMinute) => _windows.GetOrAdd(tenantId, _ => Window(perMinute));
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return context.Response.WriteAsJsonAsync(new
+        {
+            error = new { message = $"Rate limit reached: retry after {retryAfter.TotalSeconds:F0} s (limits per API key and per tenant, Flowgate:Gateway).", type = "rate_limit_error", code = "rate_limit_exceeded" },
+        });
     }
+
+    private static TimeSpan RetryAfter(RateLimitLease refused) =>
+        refused.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
 
     private static SlidingWindowRateLimiter Window(int perMinute) => new(new SlidingWindowRateLimiterOptions
     {
@@ -88,30 +76,31 @@ public static class GatewayLimits
         QueueLimit = 0,
         AutoReplenishment = true,
     });
+}
 
-    /// <summary>Takes a permit from the key's limiter and from the tenant's; both must grant it.</summary>
-    private sealed class PerKeyAndTenantLimiter(RateLimiter key, RateLimiter tenant) : RateLimiter
+public static class GatewayLimits
+{
+    public static IServiceCollection AddGatewayLimits(this IServiceCollection services)
     {
-        public override TimeSpan? IdleDuration => key.IdleDuration;
-
-        public override RateLimiterStatistics? GetStatistics() => key.GetStatistics();
-
-        protected override RateLimitLease AttemptAcquireCore(int permitCount)
-        {
-            var byKey = key.AttemptAcquire(permitCount);
-            if (!byKey.IsAcquired)
-            {
-                return byKey;
-            }
-            var byTenant = tenant.AttemptAcquire(permitCount);
-            if (!byTenant.IsAcquired)
-            {
-                byKey.Dispose();
-            }
-            return byTenant;
-        }
-
-        protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
-            ValueTask.FromResult(AttemptAcquireCore(permitCount));
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<GatewayRequestLimits>();
+        services.AddSingleton<TokenLimits>();
+        services.AddSingleton<ResponseCache>();
+        services.AddSingleton<GatewayMeter>();
+        services.AddHostedService(provider => provider.GetRequiredService<GatewayMeter>());
+        return services;
     }
+
+    /// <summary>The request limits on the gateway's endpoints, for callers that came through authentication (OAuth tokens).</summary>
+    public static RouteGroupBuilder RequireGatewayLimits(this RouteGroupBuilder group) => group.AddEndpointFilter(async (invocation, next) =>
+    {
+        var context = invocation.HttpContext;
+        var tenant = context.RequestServices.GetRequiredService<CurrentTenant>();
+        if (context.RequestServices.GetRequiredService<GatewayRequestLimits>().Refusal(tenant.Id, tenant.KeyId!) is { } wait)
+        {
+            await GatewayRequestLimits.WriteRefusalAsync(context, wait);
+            return Results.Empty;
+        }
+        return await next(invocation);
+    });
 }

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Threading.Channels;
 using Saas.Pipelines.Ai;
 using Saas.Pipelines.Metering;
@@ -63,16 +62,16 @@ public sealed partial class GatewayMeter(Database database, ILogger<GatewayMeter
 
     private async Task WriteAsync(List<(AiRequestEntry Entry, TokenUsage? Usage)> batch)
     {
+        var entries = batch.ConvertAll(call => call.Entry);
+        var usage = batch.SelectMany(call => UsageEvents(call.Entry, call.Usage)).ToList();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 await database.WriteAsync((connection, transaction) =>
                 {
-                    foreach (var (entry, usage) in batch)
-                    {
-                        Append(connection, transaction, entry, usage);
-                    }
+                    AiRequestLog.AppendMany(connection, transaction, entries);
+                    UsageLedger.AppendMany(connection, transaction, usage);
                 });
                 return;
             }
@@ -89,22 +88,21 @@ public sealed partial class GatewayMeter(Database database, ILogger<GatewayMeter
         }
     }
 
-    /// <summary>The log entry and, for an answered call, its usage events, keyed by the request id.</summary>
-    private static void Append(DbConnection connection, DbTransaction transaction, AiRequestEntry entry, TokenUsage? usage)
+    /// <summary>An answered call's usage events, keyed by its request id; none for a call that failed.</summary>
+    private static IEnumerable<UsageEvent> UsageEvents(AiRequestEntry entry, TokenUsage? usage)
     {
-        AiRequestLog.Append(connection, transaction, entry);
         if (usage is not { } answered)
         {
-            return;
+            yield break;
         }
-        UsageLedger.Append(connection, transaction, new UsageEvent(entry.TenantId, Meters.GatewayRequests, 1, entry.Id, null, null, entry.CreatedAt) { Model = entry.Model });
+        yield return new UsageEvent(entry.TenantId, Meters.GatewayRequests, 1, entry.Id, null, null, entry.CreatedAt) { Model = entry.Model };
         if (answered.Input > 0)
         {
-            UsageLedger.Append(connection, transaction, new UsageEvent(entry.TenantId, Meters.LlmInputTokens, answered.Input, entry.Id, null, null, entry.CreatedAt) { Model = entry.Model });
+            yield return new UsageEvent(entry.TenantId, Meters.LlmInputTokens, answered.Input, entry.Id, null, null, entry.CreatedAt) { Model = entry.Model };
         }
         if (answered.Output > 0)
         {
-            UsageLedger.Append(connection, transaction, new UsageEvent(entry.TenantId, Meters.LlmOutputTokens, answered.Output, entry.Id, null, null, entry.CreatedAt) { Model = entry.Model });
+            yield return new UsageEvent(entry.TenantId, Meters.LlmOutputTokens, answered.Output, entry.Id, null, null, entry.CreatedAt) { Model = entry.Model };
         }
     }
 

@@ -13,7 +13,7 @@ public static class ModelsApi
 {
     public static RouteGroupBuilder MapGatewayApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1").RequireAuthorization().RequireRateLimiting(GatewayLimits.Policy).WithTags("AI gateway");
+        var group = app.MapGroup("/v1").RequireAuthorization().WithTags("AI gateway");
         group.MapGet("/models", (CurrentTenant tenant, AiSettingsStore store) =>
             TypedResults.Ok(new ModelListDto("list", store.ListModels(tenant.Id)
                 .Select(m => new ModelEntryDto(m.Alias, "model", m.UpdatedAt / 1000, "flowgate"))
@@ -21,6 +21,7 @@ public static class ModelsApi
                 .DistinctBy(m => m.Id)
                 .ToList())));
         group.MapChatCompletionsApi();
+        group.RequireGatewayLimits();
         return group;
     }
 }

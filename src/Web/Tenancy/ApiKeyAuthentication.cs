@@ -16,12 +16,11 @@ public sealed class ApiKeyAuthentication(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (BearerToken(Request) is not { } secret)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
-        var key = tenants.FindApiKey(header["Bearer ".Length..].Trim());
+        var key = tenants.FindApiKey(secret);
         if (key is null)
         {
             return Task.FromResult(AuthenticateResult.Fail("unknown or revoked API key"));
@@ -29,6 +28,13 @@ public sealed class ApiKeyAuthentication(
         Context.RequestServices.GetRequiredService<CurrentTenant>().Set(key.TenantId, key.KeyId);
         var identity = new ClaimsIdentity([new Claim(TenantClaim, key.TenantId), new Claim("key_id", key.KeyId)], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+
+    /// <summary>What follows <c>Bearer</c> in the Authorization header: an API key or an access token.</summary>
+    public static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -1,0 +1,46 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Saas.Pipelines.Storage;
+
+/// <summary>
+/// A batch of rows as one JSON array of arrays in UTF-8, for statements that insert the whole batch from a
+/// single parameter (<c>json_each(CAST(@rows AS TEXT))</c>): one bound value per batch instead of one per
+/// column and row, and no UTF-16 copy of it on the way.
+/// </summary>
+public static class JsonRows
+{
+    /// <summary>Batches are written by the database's one writer thread; its buffer is kept between them.</summary>
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _buffer;
+
+    public static byte[] Write<T>(IEnumerable<T> rows, Action<Utf8JsonWriter, T> writeColumns)
+    {
+        var buffer = _buffer ??= new ArrayBufferWriter<byte>(64 * 1024);
+        buffer.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var row in rows)
+            {
+                writer.WriteStartArray();
+                writeColumns(writer, row);
+                writer.WriteEndArray();
+            }
+            writer.WriteEndArray();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static void WriteNullable(Utf8JsonWriter writer, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            writer.WriteStringValue(value);
+        }
+    }
+}
