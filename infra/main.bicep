@@ -101,6 +101,7 @@ module keyVault 'modules/keyvault.bicep' = {
     ]
     keyUserPrincipalIds: [
       identities.outputs.webPrincipalId
+      identities.outputs.functionsPrincipalId
     ]
   }
 }
@@ -125,6 +126,8 @@ var sharedSettings = {
   Flowgate__Queue__Provider: 'azure-storage'
   ConnectionStrings__Blobs: storage.outputs.blobEndpoint
   ConnectionStrings__Queues: storage.outputs.queueEndpoint
+  // One Data Protection key ring for both apps (decision 025): the web host encrypts tenants' secrets, the functions decrypt them for http steps and webhook signatures.
+  Flowgate__DataProtection__KeyRingBlob: '${storage.outputs.keysContainer}/keys.xml'
 }
 
 module functions 'modules/functions.bicep' = {
@@ -156,8 +159,6 @@ module web 'modules/web.bicep' = {
     appSettings: union(sharedSettings, {
       ConnectionStrings__Flowgate: 'Host=${postgres.outputs.host};Database=${postgres.outputs.databaseName};Username=${identities.outputs.webName};Ssl Mode=Require'
       Flowgate__Runtime__Embedded: 'false'
-      Flowgate__DataProtection__KeyVaultKeyUri: keyVault.outputs.dataProtectionKeyUri
-      Flowgate__DataProtection__BlobUri: '${storage.outputs.blobEndpoint}${storage.outputs.keysContainer}/keys.xml'
       ServiceBus__FullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     })
   }

@@ -1,5 +1,6 @@
-// Key Vault with RBAC: the apps read secrets (Key Vault references in app settings); the web host
-// wraps its Data Protection key ring (which encrypts tenants' secrets) with a key it cannot export.
+// Key Vault with RBAC: the apps read secrets (Key Vault references in app settings); both apps may use the
+// key meant to wrap their shared Data Protection key ring (which encrypts tenants' secrets) without exporting it
+// (not applied yet: decision 025).
 param vaultName string
 param location string
 param tags object

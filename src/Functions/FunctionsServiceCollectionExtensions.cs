@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Saas.Pipelines;
 using Azure.Monitor.OpenTelemetry.AspNetCore;
 using Saas.Pipelines.Runs;
+using Saas.Pipelines.Secrets;
 using Saas.Pipelines.Telemetry;
 
 namespace Saas.Functions;
@@ -20,6 +21,8 @@ public static class FunctionsServiceCollectionExtensions
                 $"set Flowgate__Queue__Provider={QueueOptions.AzureStorage} and ConnectionStrings__Queues (infra/README.md lists the settings)");
         }
         services.AddPipelines();
+        // The web host's key ring (Flowgate:DataProtection:KeyRingBlob in Azure), so http steps and webhook sinks can read the secrets it encrypted.
+        services.AddSecretProtection(Path.Combine(configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data", "keys"));
         services.AddStorageQueueWork(configuration);
         services.AddFlowgateTelemetry(configuration, otel => otel.UseAzureMonitor());
         return services;

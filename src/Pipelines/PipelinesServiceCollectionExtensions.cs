@@ -51,6 +51,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<Steps.Enrich.HostRateGates>();
         services.AddSingleton<Sinks.SinkDelivery>();
         services.AddSingleton<Tables.ReferenceTables>();
+        services.AddSingleton<Tables.TableChanges>();
         services.AddSingleton<ModelCalls>();
         services.AddSingleton<AiGatewaySettingsStore>();
         services.AddSingleton<AiRequestLog>();

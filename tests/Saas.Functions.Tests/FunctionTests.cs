@@ -4,9 +4,12 @@ using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Saas.Functions.Triggers;
 using Saas.Functions.Work;
 using Saas.Pipelines.Runs;
+using Saas.Pipelines.Secrets;
 using Saas.Pipelines.Triggers;
 using Saas.Tests;
 
@@ -76,8 +79,7 @@ public abstract class FunctionTests(StoreAdapter adapter)
         var (tenant, _, pipeline) = await app.CreatePipelineAsync(Upload);
         var blob = await UploadAsync($"{tenant}/{pipeline.Id}/orders.csv", "order,qty,price\nA-1,2,75\nA-2,1,20\nA-3,10,12.5\n");
 
-        await using var file = await blob.OpenReadAsync();
-        var runId = await app.Function<TriggerFunctions>().UploadAsync(file, tenant, pipeline.Id, "orders.csv", CancellationToken.None);
+        var runId = await app.Function<TriggerFunctions>().UploadAsync(blob, tenant, pipeline.Id, "orders.csv", CancellationToken.None);
 
         Assert.NotNull(runId);
         var run = await app.WaitForRunAsync(tenant, runId);
@@ -92,13 +94,83 @@ public abstract class FunctionTests(StoreAdapter adapter)
         var (tenantB, _, http) = await app.CreatePipelineAsync(Http, "b");
         var functions = app.Function<TriggerFunctions>();
 
-        var foreign = await functions.UploadAsync(new MemoryStream("a\n1\n"u8.ToArray()), tenantB, uploads.Id, "x.csv", CancellationToken.None);
-        var wrongTrigger = await functions.UploadAsync(new MemoryStream("a\n1\n"u8.ToArray()), tenantB, http.Id, "x.csv", CancellationToken.None);
+        var foreign = await functions.UploadAsync(await UploadAsync($"{tenantB}/{uploads.Id}/x.csv", "a\n1\n"), tenantB, uploads.Id, "x.csv", CancellationToken.None);
+        var wrongTrigger = await functions.UploadAsync(await UploadAsync($"{tenantB}/{http.Id}/x.csv", "a\n1\n"), tenantB, http.Id, "x.csv", CancellationToken.None);
 
         Assert.Null(foreign);
         Assert.Null(wrongTrigger);
         Assert.Equal(0, app.Scalar("SELECT COUNT(*) FROM runs"));
         Assert.NotEqual(tenantA, tenantB);
+    }
+
+    [Fact]
+    public async Task The_same_file_delivered_twice_starts_one_run_and_an_overwrite_starts_another()
+    {
+        await using var app = new FunctionsApp(adapter: adapter);
+        var (tenant, _, pipeline) = await app.CreatePipelineAsync(Upload);
+        var path = $"{tenant}/{pipeline.Id}/orders.csv";
+        await UploadAsync(path, "order,qty,price\nA-1,2,75\n");
+        var functions = app.Function<TriggerFunctions>();
+        var container = Azurite.Blobs().GetBlobContainerClient("uploads");
+
+        // Two deliveries of one event, at once, each with its own client as two instances would have.
+        var deliveries = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
+            functions.UploadAsync(container.GetBlobClient(path), tenant, pipeline.Id, "orders.csv", CancellationToken.None)));
+        var later = await functions.UploadAsync(container.GetBlobClient(path), tenant, pipeline.Id, "orders.csv", CancellationToken.None);
+        await UploadAsync(path, "order,qty,price\nB-1,1,10\nB-2,3,10\n");
+        var overwritten = await functions.UploadAsync(container.GetBlobClient(path), tenant, pipeline.Id, "orders.csv", CancellationToken.None);
+
+        Assert.Equal(deliveries[0], deliveries[1]);
+        Assert.Equal(deliveries[0], later);
+        Assert.NotEqual(deliveries[0], overwritten);
+        Assert.Equal(2, app.Scalar("SELECT COUNT(*) FROM runs"));
+        var first = await app.WaitForRunAsync(tenant, deliveries[0]!);
+        var second = await app.WaitForRunAsync(tenant, overwritten!);
+        Assert.Equal((RunStatus.Succeeded, (long?)1), (first.Status, first.RecordsOut));
+        Assert.Equal((RunStatus.Succeeded, (long?)2), (second.Status, second.RecordsOut));
+        var inputs = new List<string>();
+        await foreach (var blob in Azurite.Blobs().GetBlobContainerClient(app.Container).GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{tenant}/runs/", CancellationToken.None))
+        {
+            inputs.Add(blob.Name);
+        }
+        Assert.Equal(2, inputs.Count(n => n.EndsWith("/input.csv", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task An_http_step_with_a_secret_the_web_host_encrypted_runs_in_the_functions_app_through_the_shared_key_ring()
+    {
+        var keyRing = $"{Azurite.NewContainerName()}/keyring.xml";
+        await using var crm = await Saas.Pipelines.Tests.Enrich.LocalServer.StartAsync(context => context.Response.WriteAsJsonAsync(new { tier = "gold" }));
+        await using var app = new FunctionsApp(adapter: adapter, settings: new Dictionary<string, string?>
+        {
+            [Saas.Pipelines.Secrets.SecretProtectionServiceCollectionExtensions.KeyRingBlobSetting] = keyRing,
+            ["Flowgate:Network:AllowedPrivateNetworks:0"] = "127.0.0.1/32",
+        });
+        var (tenant, key, pipeline) = await app.CreatePipelineAsync($$$"""
+            {"name":"crm","trigger":{"type":"http"},"steps":[
+              {"id":"enrich","type":"http","url":"{{{crm.Url}}}customers/{{record.id}}",
+               "headers":{"Authorization":"Bearer {{secrets.crm}}"},"fields":{"tier":"response.tier"}}]}
+            """);
+        // The web host's side: its own Data Protection services on the same key ring blob encrypt the secret into the shared database.
+        await using var web = new ServiceCollection()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [Saas.Pipelines.Secrets.SecretProtectionServiceCollectionExtensions.KeyRingBlobSetting] = keyRing,
+                ["ConnectionStrings:Blobs"] = Azurite.ConnectionString,
+            }).Build())
+            .AddLogging().AddSecretProtection(Path.Combine(Path.GetTempPath(), "flowgate-unused-keys")).BuildServiceProvider();
+        await new Saas.Pipelines.Secrets.TenantSecrets(app.Get<Saas.Pipelines.Storage.Database>(), web.GetRequiredService<Saas.Pipelines.Secrets.ISecretProtector>(), TimeProvider.System)
+            .SaveAsync(tenant, "crm", "tok-only-the-web-host-saw", CancellationToken.None);
+
+        var result = await app.Function<TriggerFunctions>().RunAsync(Request(key, """{"id":"7"}"""), pipeline.Id, CancellationToken.None);
+
+        var run = Assert.IsType<SynchronousRunResult>(Assert.IsType<ObjectResult>(result).Value);
+        Assert.True(run.Status == RunStatus.Succeeded, run.Error);
+        var call = Assert.Single(crm.Requests);
+        Assert.Equal(("/customers/7", "Bearer tok-only-the-web-host-saw"), (call.PathAndQuery, call.Headers["Authorization"]));
+        var ring = (await Azurite.Blobs().GetBlobContainerClient(keyRing.Split('/')[0]).GetBlobClient("keyring.xml").DownloadContentAsync()).Value.Content.ToString();
+        Assert.Single(System.Xml.Linq.XDocument.Parse(ring).Root!.Elements("key"));
+        await Azurite.Blobs().GetBlobContainerClient(keyRing.Split('/')[0]).DeleteIfExistsAsync();
     }
 
     [Fact]
@@ -180,7 +252,7 @@ public sealed class FunctionsConfigurationTests
     {
         var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build();
 
-        var error = Assert.Throws<InvalidOperationException>(() => new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddFlowgateFunctions(configuration));
+        var error = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddFlowgateFunctions(configuration));
 
         Assert.Contains("Flowgate__Queue__Provider=azure-storage", error.Message);
         Assert.Contains("ConnectionStrings__Queues", error.Message);

@@ -29,7 +29,7 @@ public sealed class FunctionsApp : IAsyncDisposable
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "flowgate-functions-tests", Guid.NewGuid().ToString("N"));
     private readonly PostgresDatabase? _postgres;
 
-    public FunctionsApp(int leaseSeconds = 5, StoreAdapter adapter = StoreAdapter.Sqlite)
+    public FunctionsApp(int leaseSeconds = 5, IReadOnlyDictionary<string, string?>? settings = null, StoreAdapter adapter = StoreAdapter.Sqlite)
     {
         Container = Azurite.NewContainerName();
         Queue = $"work-{Guid.NewGuid():N}";
@@ -48,7 +48,7 @@ public sealed class FunctionsApp : IAsyncDisposable
             ["Flowgate:Queue:Provider"] = "azure-storage",
             ["Flowgate:Queue:Name"] = Queue,
             ["ConnectionStrings:Queues"] = Azurite.ConnectionString,
-        }).Build();
+        }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));

@@ -20,6 +20,7 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
         var definition = new { name = "secret", trigger = new { type = "http" }, steps = new object[] { new { id = "s", type = "select", fields = new[] { "x" } } } };
         var pipeline = await a.CreatePipelineAsync(definition);
         var run = (await a.RunAndWaitAsync(pipeline, new { x = "a's data" }))["id"]!.GetValue<string>();
+        (await a.Http.PutAsync("/api/v1/tables/a_table", new StringContent("id,x\n1,a's data\n", Encoding.UTF8, "text/csv"))).EnsureSuccessStatusCode();
         var client = System.Text.Json.Nodes.JsonNode.Parse(await (await a.Http.PostAsJsonAsync("/api/v1/oauth/clients", new { name = "a's app", scopes = new[] { "runs:read" } })).Content.ReadAsStringAsync())!["clientId"]!.GetValue<string>();
 
         var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
@@ -36,6 +37,7 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
                 .Replace("runs/{id}", $"runs/{run}")
                 .Replace("{stepId}", "s")
                 .Replace("{version:long}", "1")
+                .Replace("tables/{name}", "tables/a_table")
                 .Replace("{queue}", "orders")
                 .Replace("{name}", "openai")
                 .Replace("{alias}", "fast")
@@ -53,7 +55,8 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
                 var tenantKey = await a.Http.SendAsync(Request(method, path));
                 Assert.True(tenantKey.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} (platform API) with a tenant key answered {(int)tenantKey.StatusCode}");
             }
-            else if (pattern.Contains("{id}", StringComparison.Ordinal) || pattern.Contains("{clientId}", StringComparison.Ordinal))
+            else if (pattern.Contains("{id}", StringComparison.Ordinal) || pattern.Contains("{clientId}", StringComparison.Ordinal)
+                || (pattern.Contains("tables/{name}", StringComparison.Ordinal) && method != "PUT"))
             {
                 var foreign = await b.Http.SendAsync(Request(method, path));
                 var body = await foreign.Content.ReadAsStringAsync();
@@ -63,6 +66,7 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
         }
 
         Assert.Equal("succeeded", (await a.GetRunAsync(run))["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await a.Http.GetAsync("/api/v1/tables/a_table")).StatusCode);
     }
 
     private static HttpRequestMessage Request(string method, string path) => new(new HttpMethod(method), path)

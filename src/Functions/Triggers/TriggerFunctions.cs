@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -33,10 +35,15 @@ public sealed partial class TriggerFunctions(
     public Task<int> PumpMessagesAsync([TimerTrigger("*/2 * * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
         messages.PumpAsync(500, cancellationToken);
 
-    /// <returns>The run started, or null when the path names no upload-triggered, active pipeline of that tenant.</returns>
+    /// <summary>
+    /// Event Grid delivers at least once, so the same file may arrive twice: the delivery is keyed by the blob's
+    /// name and ETag (decision 025), recorded with the run it starts, and a repeat answers that run. An overwrite of the
+    /// name has a new ETag and so starts a new run. The content is read under that ETag, so it is the file the key names.
+    /// </summary>
+    /// <returns>The run the file started (also for a repeated delivery), or null when the path names no upload-triggered, active pipeline of that tenant.</returns>
     [Function("Uploads")]
     public async Task<string?> UploadAsync(
-        [BlobTrigger(UploadsPath, Connection = "FlowgateStorage", Source = BlobTriggerSource.EventGrid)] Stream file, string tenant, string pipeline, string name, CancellationToken cancellationToken)
+        [BlobTrigger(UploadsPath, Connection = "FlowgateStorage", Source = BlobTriggerSource.EventGrid)] BlobClient file, string tenant, string pipeline, string name, CancellationToken cancellationToken)
     {
         var row = pipelines.Find(tenant, pipeline);
         var refused = row switch
@@ -51,9 +58,19 @@ public sealed partial class TriggerFunctions(
             LogUploadRefused(logger, $"{tenant}/{pipeline}/{name}", refused);
             return null;
         }
-        var run = await starter.StartUploadAsync(tenant, row!, file, cancellationToken);
-        LogUploadStarted(logger, $"{tenant}/{pipeline}/{name}", run.Id);
-        return run.Id;
+        BlobProperties properties = await file.GetPropertiesAsync(cancellationToken: cancellationToken);
+        var options = new BlobOpenReadOptions(allowModifications: false) { Conditions = new BlobRequestConditions { IfMatch = properties.ETag } };
+        await using var content = await file.OpenReadAsync(options, cancellationToken);
+        var start = await starter.StartUploadAsync(tenant, row!, content, $"{file.BlobContainerName}/{file.Name}@{properties.ETag}", cancellationToken);
+        if (start.Duplicate)
+        {
+            LogUploadRepeated(logger, $"{tenant}/{pipeline}/{name}", properties.ETag.ToString(), start.Run.Id);
+        }
+        else
+        {
+            LogUploadStarted(logger, $"{tenant}/{pipeline}/{name}", start.Run.Id);
+        }
+        return start.Run.Id;
     }
 
     /// <summary>
@@ -124,6 +141,9 @@ public sealed partial class TriggerFunctions(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upload {Path} started no run: {Reason}")]
     private static partial void LogUploadRefused(ILogger logger, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Path} (ETag {ETag}) was delivered again; its run {RunId} was started by the first delivery")]
+    private static partial void LogUploadRepeated(ILogger logger, string path, string etag, string runId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Path} started run {RunId}")]
     private static partial void LogUploadStarted(ILogger logger, string path, string runId);

@@ -53,6 +53,9 @@ public sealed class AzureBlobStore : IBlobStore
         }
     }
 
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken) =>
+        await _container.GetBlobClient(Checked(key)).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken);
+
     /// <summary>A read-only SAS for this one blob: signed with the account key when the client has it, else with a user delegation key (managed identity).</summary>
     public async Task<DownloadLink> CreateDownloadLinkAsync(string key, TimeSpan lifetime, CancellationToken cancellationToken)
     {

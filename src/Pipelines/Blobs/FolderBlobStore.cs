@@ -39,6 +39,18 @@ public sealed class FolderBlobStore : IBlobStore
         }
     }
 
+    public Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            File.Delete(PathOf(key));
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        return Task.CompletedTask;
+    }
+
     public Task<DownloadLink> CreateDownloadLinkAsync(string key, TimeSpan lifetime, CancellationToken cancellationToken) =>
         Task.FromResult(DownloadLink.Unavailable(
             "the folder blob store has no URL of its own: blobs are streamed by the API; set Flowgate:Blobs:Provider=azure for links that expire"));

@@ -12,6 +12,9 @@ public interface IBlobStore
     /// <exception cref="FileNotFoundException">No blob has that key.</exception>
     Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>Removes the blob; a key that does not exist is not an error (deletes are retried after partial failures).</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken);
+
     /// <summary>A link that reads the blob without Flowgate in the way, valid for <paramref name="lifetime"/>.</summary>
     Task<DownloadLink> CreateDownloadLinkAsync(string key, TimeSpan lifetime, CancellationToken cancellationToken) =>
         Task.FromResult(DownloadLink.Unavailable($"{GetType().Name} cannot issue download links"));

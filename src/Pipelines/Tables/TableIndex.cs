@@ -38,7 +38,7 @@ public sealed class TableIndex(IReadOnlyList<string> keys, IReadOnlyList<string>
         Key(record, recordFields) is { } key && _rows.TryGetValue(key, out var values) ? values : null;
 
     /// <summary>Null when a key part is missing or null: such a row or record matches nothing.</summary>
-    private static string? Key(Record record, IReadOnlyList<string> fields)
+    internal static string? Key(Record record, IReadOnlyList<string> fields)
     {
         if (fields.Count == 1)
         {

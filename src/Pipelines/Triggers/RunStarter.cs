@@ -1,16 +1,22 @@
 using System.Buffers;
 using System.Text.Json;
+using Dapper;
 using Saas.Pipelines.Billing;
 using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Formats;
 using Saas.Pipelines.Pipelines;
 using Saas.Pipelines.Runs;
+using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Triggers;
 
+/// <param name="Duplicate">The file was delivered before: <see cref="Run"/> is the run its first delivery started.</param>
+public sealed record UploadStart(RunRow Run, bool Duplicate);
+
 /// <summary>Stores a trigger's input as a blob and creates the run that processes it.</summary>
-public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore runs, PipelineStore pipelines, SpendingGuard spending)
+public sealed class RunStarter(
+    IBlobStore blobs, SmallBlobs smallBlobs, RunStore runs, PipelineStore pipelines, SpendingGuard spending, Database database, WorkDispatcher dispatcher, TimeProvider time)
 {
     /// <summary>
     /// Checks that a JSON body is one object or an array of objects.
@@ -66,19 +72,72 @@ public sealed class RunStarter(IBlobStore blobs, SmallBlobs smallBlobs, RunStore
         return new NewRun(tenantId, pipeline.Id, pipeline.CurrentVersion, trigger, key, InputFormatNames.Of(InputFormat.Jsonl), single ? count : null, null) { Id = runId, InlineInput = input.Inline };
     }
 
-    /// <summary>Streams an uploaded file to storage and starts a run that splits it.</summary>
-    public async Task<RunRow> StartUploadAsync(string tenantId, PipelineRow pipeline, Stream body, CancellationToken cancellationToken)
+    /// <summary>Streams an uploaded file to storage and starts a run that splits it. A failed upload leaves no blob behind.</summary>
+    public async Task<RunRow> StartUploadAsync(string tenantId, PipelineRow pipeline, Stream body, CancellationToken cancellationToken) =>
+        (await StartUploadAsync(tenantId, pipeline, body, deliveryKey: null, cancellationToken)).Run;
+
+    /// <summary>
+    /// As above; a <paramref name="deliveryKey"/> (what identifies the delivered file's content, e.g. its name and ETag)
+    /// makes a repeated delivery start nothing: the key is recorded in the transaction that creates the run.
+    /// </summary>
+    public async Task<UploadStart> StartUploadAsync(string tenantId, PipelineRow pipeline, Stream body, string? deliveryKey, CancellationToken cancellationToken)
     {
+        if (deliveryKey is not null && FindDelivery(tenantId, deliveryKey) is { } earlier)
+        {
+            return new(earlier, Duplicate: true);
+        }
         var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);
         var format = InputFormatNames.Of(compiled.Definition.Trigger.Format);
         var runId = Ids.New("run");
         spending.AdmitRun(tenantId, runId);
         var key = BlobKeys.RunInput(tenantId, runId, format);
-        await using (var stream = await blobs.OpenWriteAsync(key, cancellationToken))
+        try
         {
-            await body.CopyToAsync(stream, 1 << 16, cancellationToken);
+            await using (var stream = await blobs.OpenWriteAsync(key, cancellationToken))
+            {
+                await body.CopyToAsync(stream, 1 << 16, cancellationToken);
+            }
+            // Once the file is stored the run is created whatever the caller's token says: cancelling between a
+            // commit and its acknowledgement would delete the input of a run that exists.
+            var run = new NewRun(tenantId, pipeline.Id, pipeline.CurrentVersion, TriggerTypes.Upload, key, format, null, null) { Id = runId };
+            if (deliveryKey is null)
+            {
+                return new(await CreateAsync(run, CancellationToken.None), Duplicate: false);
+            }
+            var (created, items) = await database.WriteAsync((connection, transaction) =>
+            {
+                const string claim = """
+                    INSERT INTO upload_deliveries (tenant_id, delivery_key, run_id, created_at) VALUES (@tenantId, @deliveryKey, @runId, @now)
+                    ON CONFLICT (tenant_id, delivery_key) DO NOTHING
+                    """;
+                if (connection.Execute(claim, new { tenantId, deliveryKey, runId, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction) == 0)
+                {
+                    return (null, []);
+                }
+                var (rows, work) = runs.Create(connection, transaction, [run]);
+                return ((RunRow?)rows[0], work);
+            }, CancellationToken.None);
+            if (created is null)
+            {
+                // Another delivery of the same file committed first, between the check above and this transaction.
+                await blobs.DeleteAsync(key, CancellationToken.None);
+                return new(FindDelivery(tenantId, deliveryKey)!, Duplicate: true);
+            }
+            dispatcher.Dispatch(items);
+            return new(created, Duplicate: false);
         }
-        return await CreateAsync(new NewRun(tenantId, pipeline.Id, pipeline.CurrentVersion, TriggerTypes.Upload, key, format, null, null) { Id = runId }, cancellationToken);
+        catch
+        {
+            await blobs.DeleteAsync(key, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private RunRow? FindDelivery(string tenantId, string deliveryKey)
+    {
+        const string sql = "SELECT run_id FROM upload_deliveries WHERE tenant_id = @tenantId AND delivery_key = @deliveryKey";
+        using var connection = database.OpenConnection();
+        return connection.ExecuteScalar<string?>(sql, new { tenantId, deliveryKey }) is { } runId ? runs.Find(tenantId, runId) : null;
     }
 
     /// <summary>Runs a run's input again through the same pipeline version, as a new run.</summary>

@@ -1,7 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Saas.Pipelines.Audit;
-using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Formats;
 using Saas.Pipelines.Records;
 using Saas.Pipelines.Tables;
@@ -11,7 +9,7 @@ using Saas.Web.Tenancy;
 
 namespace Saas.Web.Tables;
 
-public sealed record TableVersionDto(long Version, string Format, IReadOnlyList<string> Columns, long Rows, long Bytes, DateTimeOffset CreatedAt);
+public sealed record TableVersionDto(long Version, string Format, IReadOnlyList<string> Columns, IReadOnlyList<string> Keys, long Rows, long Bytes, DateTimeOffset CreatedAt, string? CreatedBy);
 
 public sealed record TableDto(string Name, long LatestVersion, long Rows, IReadOnlyList<TableVersionDto> Versions);
 
@@ -26,18 +24,20 @@ public static class TablesApi
         group.MapGet("/{name}", Results<Ok<TableDto>, ProblemHttpResult> (string name, CurrentTenant tenant, ReferenceTables tables) =>
             ToDtos(tables.List(tenant.Id, name)) is [var table] ? TypedResults.Ok(table) : Problems.NotFound("reference table", name))
             .WithSummary("One reference table with all its versions.");
+        group.MapGet("/{name}/versions/{version:long}/rows", PreviewAsync)
+            .WithSummary($"The first rows of a version (?limit=, at most {ReferenceTables.MaxPreviewRows}), as JSON objects.");
         group.MapPut("/{name}", UploadAsync).WithMetadata(new DisableRequestSizeLimitAttribute())
-            .WithSummary("Uploads a new version of a reference table: the body is CSV (Content-Type text/csv, header row) or JSONL (application/x-ndjson), streamed.");
+            .WithSummary("Uploads a new version of a reference table: the body is CSV (Content-Type text/csv, header row) or JSONL (application/x-ndjson), streamed; ?keys=id or ?keys=sku,country declares key columns, checked present and unique.");
+        group.MapDelete("/{name}", (string name, HttpContext context, CurrentTenant tenant, TableChanges changes, CancellationToken ct) => DeleteAsync(name, null, context, tenant, changes, ct))
+            .WithSummary("Deletes a table with every version and its stored rows; refused (409) while a pipeline's current version looks it up.");
+        group.MapDelete("/{name}/versions/{version:long}", (string name, long version, HttpContext context, CurrentTenant tenant, TableChanges changes, CancellationToken ct) => DeleteAsync(name, version, context, tenant, changes, ct))
+            .WithSummary("Deletes one version (runs then join the newest version uploaded before them); the last version is refused (409) while a pipeline looks the table up.");
         return group;
     }
 
     private static async Task<Results<Created<TableVersionDto>, ProblemHttpResult>> UploadAsync(
-        string name, HttpRequest request, CurrentTenant tenant, ReferenceTables tables, AuditLog audit, CancellationToken cancellationToken)
+        string name, string? keys, HttpRequest request, CurrentTenant tenant, TableChanges changes, CancellationToken cancellationToken)
     {
-        if (!ReferenceTables.IsValidName(name))
-        {
-            return Problems.Invalid("Invalid table name", [new DefinitionError("name", $"'{name}' must be {ReferenceTables.NameRule}")]);
-        }
         var mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         InputFormat? format = mediaType switch
         {
@@ -50,21 +50,41 @@ public static class TablesApi
             return TypedResults.Problem(statusCode: 415, title: "Unsupported table format",
                 detail: $"Content-Type '{request.ContentType}' is not a table format: send CSV with a header row as text/csv, or one JSON object per line as application/x-ndjson.");
         }
-        try
+        var keyColumns = keys is null ? [] : keys.Split(',', StringSplitOptions.TrimEntries).ToList();
+        var upload = await changes.UploadAsync(tenant.Id, request.HttpContext.Actor(), tenant.KeyId, name, format.Value, keyColumns, request.Body, cancellationToken);
+        if (upload.Saved is not { } version)
         {
-            var version = await tables.UploadAsync(tenant.Id, name, format.Value, request.Body, cancellationToken);
-            await audit.AppendAsync(tenant.Id, request.HttpContext.Actor(), "table.uploaded", "reference_table", name, new { version.Version, version.Rows, version.Bytes }, cancellationToken);
-            return TypedResults.Created($"/api/v1/tables/{name}", ToDto(version));
+            return upload.Errors.Any(e => e.Path == "content")
+                ? Problems.BadRequest("Malformed table", upload.Errors[0].Message)
+                : Problems.Invalid("Invalid table upload", upload.Errors);
         }
-        catch (RecordException malformed)
+        return TypedResults.Created($"/api/v1/tables/{name}", ToDto(version));
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<Record>>, ProblemHttpResult>> PreviewAsync(
+        string name, long version, int? limit, CurrentTenant tenant, ReferenceTables tables, CancellationToken cancellationToken)
+    {
+        if (tables.List(tenant.Id, name).FirstOrDefault(v => v.Version == version) is not { } row)
         {
-            return Problems.BadRequest("Malformed table", $"The upload does not parse as {(format == InputFormat.Csv ? "CSV" : "JSONL")}: {malformed.Message}");
+            return Problems.NotFound("reference table version", $"{name}/{version}");
         }
+        return TypedResults.Ok(await tables.PreviewAsync(row, limit ?? 20, cancellationToken));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        string name, long? version, HttpContext context, CurrentTenant tenant, TableChanges changes, CancellationToken cancellationToken)
+    {
+        var deletion = await changes.DeleteAsync(tenant.Id, context.Actor(), name, version, cancellationToken);
+        if (deletion.NotFound)
+        {
+            return version is null ? Problems.NotFound("reference table", name) : Problems.NotFound("reference table version", $"{name}/{version}");
+        }
+        return deletion.UsedBy.Count > 0 ? Problems.Conflict("Reference table in use", deletion.Refusal(name)) : TypedResults.NoContent();
     }
 
     private static List<TableDto> ToDtos(IReadOnlyList<TableVersionRow> rows) =>
         rows.GroupBy(r => r.Name).Select(g => new TableDto(g.Key, g.First().Version, g.First().Rows, g.Select(ToDto).ToList())).ToList();
 
     private static TableVersionDto ToDto(TableVersionRow row) =>
-        new(row.Version, row.Format, row.ColumnNames, row.Rows, row.Bytes, DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt));
+        new(row.Version, row.Format, row.ColumnNames, row.KeyColumnNames, row.Rows, row.Bytes, DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt), row.CreatedBy);
 }

@@ -72,6 +72,19 @@ public abstract class BlobStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_deleted_blob_is_gone_and_deleting_a_missing_one_is_no_error()
+    {
+        await WriteAsync("t1/tables/t/tv_1.csv", "id\n1\n");
+
+        await Store.DeleteAsync("t1/tables/t/tv_1.csv", CancellationToken.None);
+        await Store.DeleteAsync("t1/tables/t/tv_1.csv", CancellationToken.None);
+        await Store.DeleteAsync("t1/nothing/here.csv", CancellationToken.None);
+
+        await Assert.ThrowsAsync<FileNotFoundException>(() => Store.OpenReadAsync("t1/tables/t/tv_1.csv", CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.DeleteAsync("../t2/runs/r/input.csv", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Keys_that_climb_out_of_the_store_are_refused()
     {
         await Assert.ThrowsAsync<ArgumentException>(() => Store.OpenWriteAsync("t1/../t2/runs/r/input.csv", CancellationToken.None));

@@ -156,6 +156,8 @@ public abstract class ExecutionTests(Saas.Tests.StoreAdapter adapter)
             }
 
             public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken) => inner.OpenReadAsync(key, cancellationToken);
+
+            public Task DeleteAsync(string key, CancellationToken cancellationToken) => inner.DeleteAsync(key, cancellationToken);
         }
     }
 }

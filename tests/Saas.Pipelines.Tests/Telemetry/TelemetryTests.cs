@@ -110,5 +110,7 @@ public sealed class TelemetryTests
 
         public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken) =>
             fail() ? throw new IOException("transient read failure") : inner.OpenReadAsync(key, cancellationToken);
+
+        public Task DeleteAsync(string key, CancellationToken cancellationToken) => inner.DeleteAsync(key, cancellationToken);
     }
 }

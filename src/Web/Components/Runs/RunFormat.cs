@@ -29,5 +29,13 @@ public static class RunFormat
         _ => TimeSpan.FromMilliseconds(milliseconds.Value).ToString(@"h\:mm\:ss"),
     };
 
+    public static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => $"{bytes / 1024.0:0.#} KB",
+        < 1024L * 1024 * 1024 => $"{bytes / (1024.0 * 1024):0.#} MB",
+        _ => $"{bytes / (1024.0 * 1024 * 1024):0.##} GB",
+    };
+
     public static string Count(long? value) => value is { } n ? n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "–";
 }
