@@ -1,24 +1,31 @@
 namespace Saas.Bench;
 
 /// <summary>Command-line options: which parts to run, how long, and how big the CSV is.</summary>
-public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, int ChunkSize, TimeSpan Duration, TimeSpan Warmup, int Connections, int Threads, int? Workers = null)
+public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, int ChunkSize, TimeSpan Duration, TimeSpan Warmup, int Connections, int Threads, int? Workers = null, int Flood = 50_000)
 {
     public const string Runs = "runs";
     public const string Csv = "csv";
     public const string NodeRed = "nodered";
     public const string Gateway = "gateway";
+    public const string Noisy = "noisy";
 
     public const string Usage = """
-        usage: bench/run.sh [--only runs|csv|nodered|gateway[,...]] [--csv-mb 1024] [--chunk-size 50000]
-                            [--duration 15] [--warmup 10] [--connections 32] [--threads 2] [--workers N]
+        usage: bench/run.sh [--only runs|csv|nodered|gateway|noisy[,...]] [--csv-mb 1024] [--chunk-size 50000]
+                            [--duration 15] [--warmup 10] [--connections 32] [--threads 2] [--workers N] [--flood 50000]
         """;
 
-    private static readonly string[] AllParts = [Runs, Csv, NodeRed, Gateway];
+    private static readonly string[] AllParts = [Runs, Csv, NodeRed, Gateway, Noisy];
 
     public bool Includes(string part) => Parts.Contains(part);
 
     /// <summary>Settings passed to the Flowgate host: the number of embedded workers, if chosen.</summary>
     public IEnumerable<string> HostSettings => Workers is { } workers ? [$"--Flowgate:Runtime:Workers={workers}"] : [];
+
+    /// <summary>
+    /// For the parts that load one tenant as hard as they can: the tenant API's request rate limit (decision 024) at
+    /// its maximum, so they measure the engine, not the limiter.
+    /// </summary>
+    public IEnumerable<string> UnlimitedHostSettings => HostSettings.Concat(["--Flowgate:Limits:RequestsPerSecond=1000000", "--Flowgate:Limits:RequestBurst=10000000"]);
 
     public static BenchOptions Parse(string[] args)
     {
@@ -37,6 +44,7 @@ public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, 
                 "--connections" => options with { Connections = Positive(args[i], value) },
                 "--threads" => options with { Threads = Positive(args[i], value) },
                 "--workers" => options with { Workers = Positive(args[i], value) },
+                "--flood" => options with { Flood = Positive(args[i], value) },
                 _ => throw new ArgumentException($"unknown option {args[i]}.\n{Usage}"),
             };
             i++;

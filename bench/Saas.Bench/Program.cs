@@ -4,6 +4,7 @@ using Saas.Bench.Flowgate;
 using Saas.Bench.Gateway;
 using Saas.Bench.Load;
 using Saas.Bench.NodeRed;
+using Saas.Bench.Noisy;
 using Saas.Bench.Processes;
 using Saas.Bench.Report;
 using Saas.Bench.Runs;
@@ -33,7 +34,7 @@ var summary = new SummaryTable(options.Connections, options.Parts);
 await Part("setup", async () =>
 {
     await Wrk.EnsureInstalledAsync(children);
-    if (options.Includes(BenchOptions.Runs) || options.Includes(BenchOptions.Csv) || options.Includes(BenchOptions.Gateway))
+    if (options.Includes(BenchOptions.Runs) || options.Includes(BenchOptions.Csv) || options.Includes(BenchOptions.Gateway) || options.Includes(BenchOptions.Noisy))
     {
         await FlowgateServer.BuildAsync(children, paths);
     }
@@ -63,6 +64,10 @@ if (summary.Failures.Count == 0)
                 summary.Failures.Add($"gateway metering: {problem}");
             }
         });
+    }
+    if (options.Includes(BenchOptions.Noisy))
+    {
+        await Part("noisy", async () => summary.Noisy = await NoisyNeighbourBenchmark.RunAsync(context, cancel.Token));
     }
 }
 summary.Print();

@@ -6,6 +6,7 @@ using Saas.Pipelines.AzureStorage;
 using Saas.Pipelines.Ai;
 using Saas.Pipelines.Billing;
 using Saas.Pipelines.Blobs;
+using Saas.Pipelines.Limits;
 using Saas.Pipelines.Metering;
 using Saas.Pipelines.Network;
 using Saas.Pipelines.Pipelines;
@@ -60,6 +61,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<ServiceBusConnections>();
         services.AddSingleton<ServiceBusMessageHandler>();
         services.AddBilling();
+        services.AddTenantLimits();
         services.AddNetworkGuard();
         return services;
     }

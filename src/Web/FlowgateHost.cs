@@ -11,6 +11,7 @@ using Saas.Web.Api;
 using Saas.Web.Billing;
 using Saas.Web.Files;
 using Saas.Web.Gateway;
+using Saas.Web.Limits;
 using Saas.Web.OAuth;
 using Saas.Web.Pipelines;
 using Saas.Web.Portal;
@@ -40,6 +41,7 @@ public static class FlowgateHost
             flowgate.DataDirectory = Path.Combine(builder.Environment.ContentRootPath, flowgate.DataDirectory));
         builder.Services.AddTenantApi();
         builder.Services.AddGatewayLimits();
+        builder.Services.AddTenantApiLimits();
         var dataDirectory = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data");
         builder.Services.AddTenantSecrets(Path.Combine(dataDirectory, "keys"));
         builder.Services.AddOAuthServer(Path.Combine(dataDirectory, "oauth-keys"));
@@ -69,7 +71,7 @@ public static class FlowgateHost
 
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).ExcludeFromDescription();
-        var api = app.MapGroup("/api/v1").RequireAuthorization();
+        var api = app.MapGroup("/api/v1").RequireAuthorization().RequireTenantRateLimit();
         api.MapPipelinesApi();
         api.MapRunsApi();
         api.MapQueuesApi();
@@ -82,7 +84,8 @@ public static class FlowgateHost
         api.MapOAuthClientsApi();
         api.MapServiceBusApi();
         api.MapBillingApi();
-        app.MapPlatformApi();
+        api.MapLimitsApi();
+        app.MapPlatformApi().MapTenantLimitsPlatformApi();
         app.MapStripeWebhookApi();
         app.MapGatewayApi();
         app.MapPortal();

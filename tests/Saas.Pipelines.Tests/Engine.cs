@@ -76,7 +76,7 @@ public sealed class Engine : IAsyncDisposable
     /// <summary>Takes the next dispatched item, as a worker would.</summary>
     public WorkItem Take()
     {
-        Assert.True(Get<WorkDispatcher>().Items.TryRead(out var work), "no work was dispatched");
+        Assert.True(Get<WorkDispatcher>().TryTake(out var work), "no work was dispatched");
         return work.Item;
     }
 
@@ -88,7 +88,7 @@ public sealed class Engine : IAsyncDisposable
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (DateTime.UtcNow < deadline)
         {
-            while (dispatcher.Items.TryRead(out var work))
+            while (dispatcher.TryTake(out var work))
             {
                 await executor.ExecuteAsync(work.Item, work.Run, CancellationToken.None);
             }

@@ -43,10 +43,11 @@ public abstract class PageContext : PortalContext
     protected async Task<string> TenantAsync(string name = "acme") =>
         (await Services.GetRequiredService<TenantStore>().CreateTenantAsync(name, CancellationToken.None)).Tenant.Id;
 
-    protected void SignIn(string tenantId, string role = "builder", string email = "ann@example.com")
+    protected void SignIn(string tenantId, string role = "builder", string email = "ann@example.com", bool platformAdmin = false)
     {
         _auth.SetAuthorized(email);
-        _auth.SetClaims(new Claim("tenant", tenantId), new Claim(ClaimTypes.NameIdentifier, "user-1"), new Claim(ClaimTypes.Email, email), new Claim(ClaimTypes.Role, role));
+        Claim[] claims = [new("tenant", tenantId), new(ClaimTypes.NameIdentifier, "user-1"), new(ClaimTypes.Email, email), new(ClaimTypes.Role, role)];
+        _auth.SetClaims(platformAdmin ? [.. claims, new Claim(Saas.Web.Portal.PortalUser.PlatformAdminClaim, "true")] : claims);
     }
 
     protected async Task<PipelineRow> PipelineAsync(string tenantId, string definition = Csv, string? publishedBy = "ann@example.com") =>

@@ -205,6 +205,98 @@ public sealed class BillingTests(FlowgateApp app) : IClassFixture<FlowgateApp>
         await app.Services.GetRequiredService<Database>().WriteAsync((connection, transaction) =>
             UsageLedger.Append(connection, transaction, new UsageEvent(tenantId, meter, quantity, Guid.NewGuid().ToString("N"), null, null, at.ToUnixTimeMilliseconds()) { Model = model }));
 
+    [Fact]
+    public async Task Billing_writes_need_the_billing_write_scope_and_a_read_only_token_only_reads()
+    {
+        var tenant = await app.CreateTenantAsync();
+        var reader = await TokenClientAsync(tenant, "billing:read");
+        var writer = await TokenClientAsync(tenant, "billing:write");
+
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/v1/billing")).StatusCode);
+        foreach (var (path, body) in new (string, object)[] { ("/api/v1/billing/cap", new { monthlyUsd = 5 }), ("/api/v1/billing/contacts", new { contacts = new[] { "a@example.com" } }) })
+        {
+            var refused = await reader.PutAsJsonAsync(path, body);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains("billing:write", await refused.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(HttpStatusCode.Forbidden, (await reader.PostAsync("/api/v1/billing/portal-session", null)).StatusCode);
+        Assert.Null(app.Services.GetRequiredService<TenantBillingStore>().Get(tenant.TenantId).CapUsd);
+
+        (await writer.PutAsJsonAsync("/api/v1/billing/cap", new { monthlyUsd = 5 })).EnsureSuccessStatusCode();
+        Assert.Equal(5m, app.Services.GetRequiredService<TenantBillingStore>().Get(tenant.TenantId).CapUsd);
+        var audited = app.Services.GetRequiredService<Saas.Pipelines.Audit.AuditLog>().Export(tenant.TenantId, 0, long.MaxValue).Single(e => e.Action == "billing.cap.set");
+        Assert.Equal("oauth_client", audited.ActorType);
+    }
+
+    [Fact]
+    public async Task Billing_contacts_are_checked_at_their_index_and_replace_the_list()
+    {
+        var tenant = await app.CreateTenantAsync();
+
+        var invalid = await tenant.Http.PutAsJsonAsync("/api/v1/billing/contacts", new { contacts = new[] { "ops@example.com", "not an address", "OPS@example.com" } });
+        var problem = JsonNode.Parse(await invalid.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        var errors = problem["errors"]!.AsArray().Select(e => e!["path"]!.GetValue<string>()).ToList();
+        Assert.Equal(["contacts[1]", "contacts[2]"], errors);
+        Assert.Equal(HttpStatusCode.BadRequest, (await tenant.Http.PutAsJsonAsync("/api/v1/billing/contacts", new { emails = new[] { "a@example.com" } })).StatusCode);
+        var unknown = await tenant.Http.PutAsJsonAsync("/api/v1/billing/cap", new { monthlyUsd = 5, alertEmail = "a@example.com" });
+        Assert.Contains("PUT /api/v1/billing/contacts", await unknown.Content.ReadAsStringAsync());
+
+        (await tenant.Http.PutAsJsonAsync("/api/v1/billing/contacts", new { contacts = new[] { "ops@example.com", "cfo@example.com" } })).EnsureSuccessStatusCode();
+        (await tenant.Http.PutAsJsonAsync("/api/v1/billing/contacts", new { contacts = new[] { "cfo@example.com" } })).EnsureSuccessStatusCode();
+        var view = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/billing"))!;
+        Assert.Equal(["cfo@example.com"], view["contacts"]!.AsArray().Select(c => c!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task In_ledger_only_mode_invoices_and_stripe_sessions_answer_409_saying_so()
+    {
+        var tenant = await app.CreateTenantAsync();
+
+        foreach (var response in new[] { await tenant.Http.GetAsync("/api/v1/billing/invoices"), await tenant.Http.PostAsync("/api/v1/billing/checkout-session", null) })
+        {
+            Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+            Assert.Contains("Ledger-only mode", await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
+    public async Task Grant_platform_admin_gives_a_portal_account_the_platform_claim_and_revoke_takes_it_back()
+    {
+        var email = $"ops-{Guid.NewGuid():N}@example.com";
+        using var scope = app.Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Saas.Web.Portal.Accounts.Account>>();
+        var claims = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.IUserClaimsPrincipalFactory<Saas.Web.Portal.Accounts.Account>>();
+        Assert.True((await users.CreateAsync(new Saas.Web.Portal.Accounts.Account { Email = email }, "Sup3r-Secret!")).Succeeded);
+        var account = (await users.FindByEmailAsync(email))!;
+        var stamp = account.SecurityStamp;
+
+        Assert.Equal(1, await Saas.Web.Platform.GrantPlatformAdminCommand.RunAsync(app.Services, ["nobody@example.com"]));
+        Assert.Equal(0, await Saas.Web.Platform.GrantPlatformAdminCommand.RunAsync(app.Services, [email]));
+        Assert.True((await claims.CreateAsync(account)).HasClaim(Saas.Web.Portal.PortalUser.PlatformAdminClaim, "true"));
+
+        Assert.Equal(0, await Saas.Web.Platform.GrantPlatformAdminCommand.RunAsync(app.Services, [email, "--revoke"]));
+        account = (await users.FindByEmailAsync(email))!;
+        Assert.False((await claims.CreateAsync(account)).HasClaim(c => c.Type == Saas.Web.Portal.PortalUser.PlatformAdminClaim));
+        Assert.NotEqual(stamp, account.SecurityStamp);
+    }
+
+    /// <summary>A client of the tenant's with these scopes, holding an access token for all of them.</summary>
+    private async Task<HttpClient> TokenClientAsync(TenantClient tenant, params string[] scopes)
+    {
+        var created = JsonNode.Parse(await (await tenant.Http.PostAsJsonAsync("/api/v1/oauth/clients", new { name = "billing-app", scopes })).Content.ReadAsStringAsync())!;
+        var token = await app.Client().PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = created["clientId"]!.GetValue<string>(), ["client_secret"] = created["clientSecret"]!.GetValue<string>(),
+            ["scope"] = string.Join(' ', scopes),
+        }));
+        var body = JsonNode.Parse(await token.Content.ReadAsStringAsync())!;
+        Assert.True(token.IsSuccessStatusCode, body.ToJsonString());
+        var client = app.Client();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body["access_token"]!.GetValue<string>());
+        return client;
+    }
+
     private async Task<HttpClient> PlatformAsync() => await PlatformClientAsync(app);
 
     public static async Task<HttpClient> PlatformClientAsync(FlowgateApp app)

@@ -37,6 +37,25 @@ public sealed class FakeStripe : IAsyncDisposable
 
     public ConcurrentDictionary<string, JsonObject> Subscriptions { get; } = new();
 
+    /// <summary>Updates of subscriptions, with their proration behaviour.</summary>
+    public ConcurrentBag<(string Subscription, string? ProrationBehavior)> SubscriptionUpdates { get; } = [];
+
+    /// <summary>Invoices a test puts here, as Stripe would have made them.</summary>
+    public ConcurrentDictionary<string, JsonObject> Invoices { get; } = new();
+
+    public void AddInvoice(string customer, string number, string status, long totalCents, long amountDueCents)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var id = NewId("in");
+        Invoices[id] = new JsonObject
+        {
+            ["id"] = id, ["object"] = "invoice", ["customer"] = customer, ["number"] = number, ["status"] = status, ["currency"] = "usd",
+            ["total"] = totalCents, ["amount_due"] = amountDueCents, ["amount_paid"] = totalCents - amountDueCents, ["created"] = now.ToUnixTimeSeconds(),
+            ["period_start"] = now.AddMonths(-1).ToUnixTimeSeconds(), ["period_end"] = now.ToUnixTimeSeconds(),
+            ["hosted_invoice_url"] = $"https://invoice.stripe.test/i/{id}", ["livemode"] = false,
+        };
+    }
+
     public int FailuresAnswered;
 
     /// <summary>The next meter event calls answer these statuses, in order.</summary>
@@ -127,6 +146,32 @@ public sealed class FakeStripe : IAsyncDisposable
             fake.Subscriptions[id] = subscription;
             return (200, subscription);
         }));
+        app.MapGet("/v1/subscriptions/{id}", (string id) =>
+            fake.Subscriptions.TryGetValue(id, out var subscription) ? Results.Json(subscription) : Results.Json(Error("invalid_request_error", $"No such subscription: '{id}'", "resource_missing"), statusCode: 404));
+        app.MapPost("/v1/subscriptions/{id}", (string id, HttpContext context) => fake.AnswerAsync(context, form =>
+        {
+            if (!fake.Subscriptions.TryGetValue(id, out var subscription))
+            {
+                return (404, Error("invalid_request_error", $"No such subscription: '{id}'", "resource_missing"));
+            }
+            var items = subscription["items"]!["data"]!.AsArray();
+            for (var i = 0; form.ContainsKey($"items[{i}][id]") || form.ContainsKey($"items[{i}][price]"); i++)
+            {
+                if (form.GetValueOrDefault($"items[{i}][deleted]") == "true")
+                {
+                    var gone = items.First(item => item!["id"]!.GetValue<string>() == form[$"items[{i}][id]"]);
+                    items.Remove(gone);
+                }
+                else if (form.TryGetValue($"items[{i}][price]", out var price))
+                {
+                    items.Add(new JsonObject { ["id"] = fake.NewId("si"), ["object"] = "subscription_item", ["subscription"] = id, ["price"] = fake.Prices[price].DeepClone() });
+                }
+            }
+            fake.SubscriptionUpdates.Add((id, form.GetValueOrDefault("proration_behavior")));
+            return (200, subscription);
+        }));
+        app.MapGet("/v1/invoices", (string customer) =>
+            Results.Json(List("/v1/invoices", fake.Invoices.Values.Where(i => i["customer"]!.GetValue<string>() == customer).OrderByDescending(i => i["created"]!.GetValue<long>()))));
         app.MapPost("/v1/billing_portal/sessions", (HttpContext context) => fake.AnswerAsync(context, form =>
             (200, new JsonObject { ["id"] = fake.NewId("bps"), ["object"] = "billing_portal.session", ["customer"] = form["customer"], ["return_url"] = form["return_url"], ["url"] = $"https://billing.stripe.test/p/session/{form["customer"]}", ["livemode"] = false })));
         app.MapPost("/v1/checkout/sessions", (HttpContext context) => fake.AnswerAsync(context, form =>

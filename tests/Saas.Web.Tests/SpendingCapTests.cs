@@ -43,7 +43,8 @@ public sealed class SpendingCapTests(FlowgateApp app) : IClassFixture<FlowgateAp
     {
         var tenant = await PricedTenantAsync(stepPriceUsd: 0.25m);
         var pipeline = await tenant.CreatePipelineAsync(OneStep);
-        (await tenant.Http.PutAsJsonAsync("/api/v1/billing/cap", new { monthlyUsd = 1, alertThresholds = new[] { 50, 80, 100 }, alertEmail = "ops@example.com" })).EnsureSuccessStatusCode();
+        (await tenant.Http.PutAsJsonAsync("/api/v1/billing/cap", new { monthlyUsd = 1, alertThresholds = new[] { 50, 80, 100 } })).EnsureSuccessStatusCode();
+        (await tenant.Http.PutAsJsonAsync("/api/v1/billing/contacts", new { contacts = new[] { "ops@example.com", "cfo@example.com" } })).EnsureSuccessStatusCode();
         for (var i = 0; i < 4; i++)
         {
             await tenant.RunAndWaitAsync(pipeline, new { x = i });
@@ -66,12 +67,13 @@ public sealed class SpendingCapTests(FlowgateApp app) : IClassFixture<FlowgateAp
         var mails = await EventuallyAsync(() =>
         {
             var written = Directory.GetFiles(Path.Combine(app.DataDirectory, "mail"), "*.eml").Select(File.ReadAllText).Where(m => m.Contains(tenant.TenantId)).ToList();
-            return Task.FromResult(written.Count == 3 ? written : null);
+            return Task.FromResult(written.Count == 6 ? written : null);
         });
-        Assert.All(mails, m => Assert.Contains("To: ops@example.com", m));
-        Assert.Single(mails, m => m.Contains("reached its monthly spending cap"));
+        Assert.Equal(3, mails.Count(m => m.Contains("To: ops@example.com")));
+        Assert.Equal(3, mails.Count(m => m.Contains("To: cfo@example.com")));
+        Assert.Equal(2, mails.Count(m => m.Contains("reached its monthly spending cap")));
 
-        (await tenant.Http.PutAsJsonAsync("/api/v1/billing/cap", new { monthlyUsd = 2, alertEmail = "ops@example.com" })).EnsureSuccessStatusCode();
+        (await tenant.Http.PutAsJsonAsync("/api/v1/billing/cap", new { monthlyUsd = 2 })).EnsureSuccessStatusCode();
         await tenant.RunAndWaitAsync(pipeline, new { x = 10 });
     }
 

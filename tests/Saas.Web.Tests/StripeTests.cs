@@ -81,8 +81,66 @@ public sealed class StripeTests : IAsyncLifetime
         Assert.Contains(prices, p => p["unit_amount_decimal"]!.GetValue<string>() == "2000" && p["recurring"]!["interval"]!.GetValue<string>() == "month" && p["recurring"]!["usage_type"]!.GetValue<string>() == "licensed");
         Assert.Contains(prices, p => p["unit_amount_decimal"]!.GetValue<string>() == "0.2" && p["recurring"]!["usage_type"]!.GetValue<string>() == "metered");
         Assert.StartsWith("https://billing.stripe.test/", portal["url"]!.GetValue<string>());
+        _stripe.AddInvoice(billing.Get(tenant.Id).StripeCustomerId!, "FG-0001", "paid", 2500, 0);
+        var invoice = JsonNode.Parse(await http.GetStringAsync("/api/v1/billing/invoices"))!.AsArray().Single()!;
+        Assert.Equal(("FG-0001", "paid", 25m), (invoice["number"]!.GetValue<string>(), invoice["status"]!.GetValue<string>(), invoice["total"]!.GetValue<decimal>()));
         var billingView = JsonNode.Parse(await http.GetStringAsync("/api/v1/billing"))!;
         Assert.False(billingView["ledgerOnly"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task A_new_price_version_resyncs_the_subscriptions_on_the_plan_to_new_stripe_prices_without_proration()
+    {
+        await using var host = await StartHostAsync();
+        var billing = host.Services.GetRequiredService<TenantBillingStore>();
+        var platform = await PlatformAsync(host);
+        var (tenant, planId) = await SubscribedTenantAsync(host, platform, new { name = "resync", currency = "usd", baseFeeUsd = 20, meters = new { step_executions = new { unitPriceUsd = 0.002m } } });
+        var subscription = _stripe.Subscriptions[billing.Get(tenant.Id).StripeSubscriptionId!];
+
+        // A version from this month's start is due at once; one from next month would wait for it in the outbox.
+        var changed = await platform.PutAsJsonAsync($"/api/platform/v1/plans/{planId}", new
+        {
+            baseFeeUsd = 25, meters = new { step_executions = new { unitPriceUsd = 0.003m } }, effectiveFrom = Pricing.MonthStart(DateTimeOffset.UtcNow),
+        });
+        changed.EnsureSuccessStatusCode();
+
+        await EventuallyAsync(() => subscription["items"]!["data"]!.AsArray().Any(i => i!["price"]!["unit_amount_decimal"]!.GetValue<string>() == "2500"));
+        var prices = subscription["items"]!["data"]!.AsArray().Select(i => i!["price"]!["unit_amount_decimal"]!.GetValue<string>()).Order().ToList();
+        Assert.Equal(["0.3", "2500"], prices);
+        Assert.Equal(("none"), Assert.Single(_stripe.SubscriptionUpdates).ProrationBehavior);
+        Assert.Contains(_stripe.Prices.Values, p => p["lookup_key"]!.GetValue<string>() == $"flowgate_{planId}_v2_base");
+    }
+
+    [Fact]
+    public async Task Tokens_of_a_model_the_plan_prices_on_its_own_go_to_that_models_stripe_meter_and_price_and_reconcile()
+    {
+        await using var host = await StartHostAsync();
+        var billing = host.Services.GetRequiredService<TenantBillingStore>();
+        var platform = await PlatformAsync(host);
+        var (tenant, _) = await SubscribedTenantAsync(host, platform, new
+        {
+            name = "ai", currency = "usd", meters = new { llm_input_tokens = new { pricePerMillionUsd = 2m, models = new Dictionary<string, decimal> { ["gpt-4o"] = 5m } } },
+        });
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await host.Services.GetRequiredService<Saas.Pipelines.Storage.Database>().WriteAsync((connection, transaction) =>
+        {
+            UsageLedger.Append(connection, transaction, new UsageEvent(tenant.Id, Meters.LlmInputTokens, 1200, "req_1", null, null, now) { Model = "gpt-4o" });
+            UsageLedger.Append(connection, transaction, new UsageEvent(tenant.Id, Meters.LlmInputTokens, 300, "req_2", null, null, now) { Model = "llama3" });
+        });
+        await EventuallyAsync(() => _stripe.MeterEvents.Count(e => e.Value.Customer == billing.Get(tenant.Id).StripeCustomerId) == 2);
+
+        var events = _stripe.MeterEvents.Values.Where(e => e.Customer == billing.Get(tenant.Id).StripeCustomerId).ToDictionary(e => e.EventName, e => e.Value);
+        Assert.Equal(1200, events["flowgate_llm_input_tokens__gpt_4o"]);
+        Assert.Equal(300, events["flowgate_llm_input_tokens"]);
+        var items = _stripe.Subscriptions[billing.Get(tenant.Id).StripeSubscriptionId!]["items"]!["data"]!.AsArray().Select(i => i!["price"]!).ToList();
+        var modelMeter = _stripe.Meters.Values.Single(m => m["event_name"]!.GetValue<string>() == "flowgate_llm_input_tokens__gpt_4o")["id"]!.GetValue<string>();
+        Assert.Contains(items, p => p["recurring"]!["meter"]?.GetValue<string>() == modelMeter && p["unit_amount_decimal"]!.GetValue<string>() == "0.0005");
+        Assert.Contains(items, p => p["unit_amount_decimal"]!.GetValue<string>() == "0.0002");
+
+        var report = JsonNode.Parse(await (await platform.PostAsync("/api/platform/v1/reconciliation", null)).Content.ReadAsStringAsync())!;
+        var row = report["rows"]!.AsArray().Single(r => r!["tenantId"]!.GetValue<string>() == tenant.Id)!;
+        Assert.Equal((1500m, 1500m, true), (row["ledger"]!.GetValue<decimal>(), row["stripe"]!.GetValue<decimal>(), row["matches"]!.GetValue<bool>()));
     }
 
     [Fact]
@@ -127,7 +185,20 @@ public sealed class StripeTests : IAsyncLifetime
         Assert.Equal(("canceled", null), (billing.Get(tenantId).State, billing.Get(tenantId).StripeSubscriptionId));
         var customerUpdated = Event("evt_cus", "customer.updated", new JsonObject { ["id"] = customer, ["object"] = "customer", ["email"] = "accounts@shop.example" });
         (await PostAsync(webhook, customerUpdated, FakeStripe.Sign(customerUpdated, WebhookSecret, DateTimeOffset.UtcNow))).EnsureSuccessStatusCode();
-        Assert.Equal("accounts@shop.example", billing.Get(tenantId).AlertEmail);
+        Assert.Equal(["accounts@shop.example"], billing.Contacts(tenantId));
+    }
+
+    /// <summary>A new tenant with its Stripe customer, on a new plan, once its subscription exists.</summary>
+    private async Task<(Tenant Tenant, string PlanId)> SubscribedTenantAsync(WebApplication host, HttpClient platform, object plan)
+    {
+        var (tenant, _) = await host.Services.GetRequiredService<TenantStore>().CreateTenantAsync("shop", CancellationToken.None);
+        var billing = host.Services.GetRequiredService<TenantBillingStore>();
+        await EventuallyAsync(() => billing.Get(tenant.Id).StripeCustomerId is not null);
+        var created = await platform.PostAsJsonAsync("/api/platform/v1/plans", plan);
+        var planId = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+        (await platform.PutAsJsonAsync($"/api/platform/v1/tenants/{tenant.Id}/plan", new { planId })).EnsureSuccessStatusCode();
+        await EventuallyAsync(() => billing.Get(tenant.Id).StripeSubscriptionId is not null);
+        return (tenant, planId);
     }
 
     /// <summary>A tenant (with a key) and a two-step pipeline, made in a first host on the shared data folder.</summary>

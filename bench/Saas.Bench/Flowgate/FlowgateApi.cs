@@ -67,6 +67,13 @@ public sealed class FlowgateApi : IDisposable
         return run.RootElement.GetProperty("id").GetString()!;
     }
 
+    /// <summary>Posts a JSON array of messages to one of the tenant's queues.</summary>
+    public async Task PostQueueMessagesAsync(string queue, string messages, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsync($"/api/v1/queues/{queue}/messages", Json(messages), cancellationToken);
+        using var accepted = await ReadAsync(response, $"posting to queue {queue}", cancellationToken);
+    }
+
     /// <summary>Creates or replaces a resource by name, e.g. <c>/api/v1/ai/providers/up</c>.</summary>
     public async Task PutAsync(string path, string json, CancellationToken cancellationToken)
     {

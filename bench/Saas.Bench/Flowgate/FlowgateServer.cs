@@ -4,12 +4,15 @@ using Saas.Bench.Processes;
 
 namespace Saas.Bench.Flowgate;
 
-/// <summary>The Release web host as a child process, with a fresh data directory and one tenant.</summary>
-public sealed class FlowgateServer(Process process, ChildProcesses children, FlowgateApi api)
+/// <summary>The Release web host as a child process, with a fresh data directory and its tenants (one unless asked for more).</summary>
+public sealed class FlowgateServer(Process process, ChildProcesses children, IReadOnlyList<FlowgateApi> tenants)
 {
     public int Pid => process.Id;
 
-    public FlowgateApi Api => api;
+    public FlowgateApi Api => tenants[0];
+
+    /// <summary>One API client per tenant, in the order their names were given.</summary>
+    public IReadOnlyList<FlowgateApi> Tenants => tenants;
 
     /// <summary>Builds the web host in Release (quick when up to date) so the benchmark never measures a stale build.</summary>
     public static async Task BuildAsync(ChildProcesses children, BenchPaths paths)
@@ -23,32 +26,39 @@ public sealed class FlowgateServer(Process process, ChildProcesses children, Flo
         }
     }
 
-    public static async Task<FlowgateServer> StartAsync(ChildProcesses children, BenchPaths paths, string name, IEnumerable<string> settings)
+    public static async Task<FlowgateServer> StartAsync(ChildProcesses children, BenchPaths paths, string name, IEnumerable<string> settings, IReadOnlyList<string>? tenantNames = null)
     {
         var data = paths.FreshWorkFolder($"flowgate-{name}");
-        var apiKey = await CreateTenantAsync(children, paths, data);
+        var apiKeys = new List<string>();
+        foreach (var tenant in tenantNames ?? ["bench"])
+        {
+            apiKeys.Add(await CreateTenantAsync(children, paths, data, tenant));
+        }
         var port = LoopbackPort.Free();
         var host = children.StartService($"flowgate-{name}", "dotnet",
             [paths.WebHostDll, $"--urls=http://127.0.0.1:{port}", $"--Flowgate:DataDirectory={data}", "--Logging:LogLevel:Default=Warning", .. settings],
             Path.GetDirectoryName(paths.WebHostDll)!, Production);
-        var api = new FlowgateApi(new Uri($"http://127.0.0.1:{port}"), apiKey);
-        await Readiness.WaitUntilAsync(api.IsHealthyAsync, host, "the Flowgate host", children.LogPath($"flowgate-{name}"), TimeSpan.FromSeconds(60));
-        return new FlowgateServer(host, children, api);
+        var apis = apiKeys.Select(key => new FlowgateApi(new Uri($"http://127.0.0.1:{port}"), key)).ToList();
+        await Readiness.WaitUntilAsync(apis[0].IsHealthyAsync, host, "the Flowgate host", children.LogPath($"flowgate-{name}"), TimeSpan.FromSeconds(60));
+        return new FlowgateServer(host, children, apis);
     }
 
     public void Stop()
     {
-        api.Dispose();
+        foreach (var api in tenants)
+        {
+            api.Dispose();
+        }
         children.Stop(process);
     }
 
     private static readonly Dictionary<string, string> Production = new() { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["DOTNET_ENVIRONMENT"] = "Production" };
 
-    private static async Task<string> CreateTenantAsync(ChildProcesses children, BenchPaths paths, string data)
+    private static async Task<string> CreateTenantAsync(ChildProcesses children, BenchPaths paths, string data, string name)
     {
         // --json goes last: before another option, the configuration command line reads it as "json=<that option>".
         var created = await children.RunAsync("dotnet",
-            [paths.WebHostDll, "create-tenant", "bench", $"--Flowgate:DataDirectory={data}", "--Logging:LogLevel:Default=Warning", "--json"],
+            [paths.WebHostDll, "create-tenant", name, $"--Flowgate:DataDirectory={data}", "--Logging:LogLevel:Default=Warning", "--json"],
             TimeSpan.FromMinutes(1), Production, Path.GetDirectoryName(paths.WebHostDll));
         var json = created.Output.Split('\n').LastOrDefault(l => l.TrimStart().StartsWith('{'));
         if (created.ExitCode != 0 || json is null)

@@ -19,6 +19,7 @@ public sealed class SummaryTable(int throughputConnections, IReadOnlySet<string>
     public CsvThroughputResult? Csv { get; set; }
     public NodeRedResult? NodeRed { get; set; }
     public GatewayResult? Gateway { get; set; }
+    public Noisy.NoisyNeighbourResult? Noisy { get; set; }
     public List<string> Failures { get; } = [];
     public List<string> Warnings { get; } = [];
 
@@ -64,6 +65,10 @@ public sealed class SummaryTable(int throughputConnections, IReadOnlySet<string>
         if (Gateway is not null)
         {
             GatewayTable.Print(Gateway, throughputConnections);
+        }
+        if (Noisy is not null)
+        {
+            Saas.Bench.Noisy.NoisyNeighbourBenchmark.Print(Noisy);
         }
         foreach (var warning in Warnings)
         {

@@ -16,7 +16,7 @@ public static class ThreeStepRunsBenchmark
     public static async Task<ThreeStepRunsResult> RunAsync(BenchContext context, CancellationToken cancellationToken)
     {
         Console.WriteLine("\n== 1. Flowgate three-step runs (POST /runs?wait=true, one record each) ==");
-        var server = await FlowgateServer.StartAsync(context.Children, context.Paths, "runs", context.Options.HostSettings);
+        var server = await FlowgateServer.StartAsync(context.Children, context.Paths, "runs", context.Options.UnlimitedHostSettings);
         try
         {
             var api = server.Api;

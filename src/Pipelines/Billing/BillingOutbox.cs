@@ -23,6 +23,19 @@ public sealed class BillingOutbox(Database database, TimeProvider time)
         connection.Execute(sql, new { tenantId, kind, now = now.ToUnixTimeMilliseconds() }, transaction);
     }
 
+    /// <summary>
+    /// A plan got a new price version: every subscribed tenant on it has its subscription re-synced when the
+    /// version takes effect (the relay does not pick the command up before), so the items swap at that month's start.
+    /// </summary>
+    public static void EnqueuePlanResync(DbConnection connection, DbTransaction transaction, string planId, DateTimeOffset effectiveFrom, DateTimeOffset now)
+    {
+        const string sql = """
+            INSERT INTO billing_outbox (tenant_id, kind, created_at, next_attempt_at)
+            SELECT tenant_id, @kind, @now, @due FROM tenant_billing WHERE plan_id = @planId AND stripe_subscription_id IS NOT NULL
+            """;
+        connection.Execute(sql, new { kind = SyncSubscription, planId, now = now.ToUnixTimeMilliseconds(), due = Math.Max(effectiveFrom.ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds()) }, transaction);
+    }
+
     public IReadOnlyList<BillingCommand> Due(int max)
     {
         const string sql = """

@@ -15,6 +15,7 @@ public static class BillingServiceCollectionExtensions
         services.AddSingleton<BillingOutbox>();
         services.AddSingleton<StripeUsageExport>();
         services.AddSingleton<PlatformKeyStore>();
+        services.AddSingleton<PlatformAdminStore>();
         return services;
     }
 }

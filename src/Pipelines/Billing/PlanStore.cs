@@ -36,7 +36,7 @@ public sealed class PlanStore(Database database, TimeProvider time)
         return Find(id)!;
     }
 
-    /// <summary>Adds a version of the prices that prices months from <paramref name="effectiveFrom"/> (a month start) on.</summary>
+    /// <summary>Adds a version of the prices that prices months from <paramref name="effectiveFrom"/> (a month start) on; subscribed tenants' Stripe subscriptions follow then, through the outbox.</summary>
     public async Task<Plan?> AddVersionAsync(string planId, PlanPrices prices, DateTimeOffset effectiveFrom, CancellationToken cancellationToken)
     {
         var added = await database.WriteAsync((connection, transaction) =>
@@ -46,10 +46,15 @@ public sealed class PlanStore(Database database, TimeProvider time)
                 SELECT id, (SELECT MAX(version) + 1 FROM plan_versions WHERE plan_id = @planId), @effectiveFrom, @prices, @now
                 FROM plans WHERE id = @planId
                 """;
-            return connection.Execute(sql, new
+            var added = connection.Execute(sql, new
             {
                 planId, effectiveFrom = effectiveFrom.ToUnixTimeMilliseconds(), prices = prices.ToJson().ToJsonString(), now = time.GetUtcNow().ToUnixTimeMilliseconds(),
             }, transaction);
+            if (added > 0)
+            {
+                BillingOutbox.EnqueuePlanResync(connection, transaction, planId, effectiveFrom, time.GetUtcNow());
+            }
+            return added;
         }, cancellationToken);
         _cache.TryRemove(planId, out _);
         return added == 0 ? null : Find(planId);

@@ -69,4 +69,19 @@ public sealed class Pricing(UsageLedger ledger, PlanStore plans, TenantBillingSt
         var projectedUsage = prices.PriceUsage(toDate.Lines.Select(l => new UsageQuantity(l.Meter, l.Model, (long)Math.Round(l.Quantity * scale))));
         return new MonthCharge(toDate, new PeriodCharge(start, end, prices.BaseFeeUsd, projectedUsage), start, end);
     }
+
+    /// <summary>
+    /// What <paramref name="runs"/> runs that each meter <paramref name="perRun"/> would add to this month's
+    /// charge on the tenant's plan: priced on top of the month's usage so far, so what is left of the
+    /// included quantities is used first (the builder's cost estimate).
+    /// </summary>
+    public decimal EstimateUsd(string tenantId, IReadOnlyList<UsageQuantity> perRun, long runs)
+    {
+        var now = time.GetUtcNow();
+        var start = MonthStart(now);
+        var prices = PricesFor(PlanOf(tenantId), start);
+        var soFar = ledger.Quantities(tenantId, start, now);
+        return prices.PriceUsage(soFar.Concat(perRun.Select(u => u with { Quantity = u.Quantity * runs }))).Sum(l => l.AmountUsd)
+            - prices.PriceUsage(soFar).Sum(l => l.AmountUsd);
+    }
 }

@@ -17,7 +17,7 @@ public sealed class SpendingRefusedException(string message) : Exception(message
 /// under the cap together; a run already admitted finishes (decision 019).
 /// </summary>
 public sealed partial class SpendingGuard(
-    UsageLedger ledger, PlanStore plans, TenantBillingStore billing, Mail.IEmailSender mail, TimeProvider time, ILogger<SpendingGuard> logger)
+    UsageLedger ledger, PlanStore plans, TenantBillingStore billing, Tenancy.MemberStore members, Mail.IEmailSender mail, TimeProvider time, ILogger<SpendingGuard> logger)
 {
     private static readonly TimeSpan OtherUsageRefresh = TimeSpan.FromSeconds(2);
 
@@ -127,13 +127,21 @@ public sealed partial class SpendingGuard(
                 return;
             }
             var what = threshold >= 100 ? "has reached its monthly spending cap" : $"has used {threshold} % of its monthly spending cap";
-            await mail.SendAsync(new Mail.EmailMessage(settings.AlertEmail ?? $"billing-admins+{settings.TenantId}@flowgate.local",
-                $"Flowgate: tenant {settings.TenantId} {what}",
-                $"""
-                Usage this month ({month}, UTC): ${Usd(spent)} of the ${Usd(cap)} monthly cap ({threshold} % threshold).
-                {(threshold >= 100 ? "New runs and gateway calls are refused until the cap is raised; work already running finishes." : "At 100 % new runs and gateway calls are refused.")}
-                Raise the cap with PUT /api/v1/billing/cap; see GET /api/v1/billing for the details.
-                """), CancellationToken.None);
+            var recipients = AlertRecipients(settings.TenantId);
+            if (recipients.Count == 0)
+            {
+                LogNoRecipients(logger, settings.TenantId, threshold);
+            }
+            foreach (var to in recipients)
+            {
+                await mail.SendAsync(new Mail.EmailMessage(to,
+                    $"Flowgate: tenant {settings.TenantId} {what}",
+                    $"""
+                    Usage this month ({month}, UTC): ${Usd(spent)} of the ${Usd(cap)} monthly cap ({threshold} % threshold).
+                    {(threshold >= 100 ? "New runs and gateway calls are refused until the cap is raised; work already running finishes." : "At 100 % new runs and gateway calls are refused.")}
+                    Raise the cap on the portal's Billing page or with PUT /api/v1/billing/cap; see GET /api/v1/billing for the details.
+                    """), CancellationToken.None);
+            }
         }
         catch (Exception error)
         {
@@ -160,6 +168,15 @@ public sealed partial class SpendingGuard(
     }
 
     private static string Usd(decimal usd) => usd.ToString("0.00##", CultureInfo.InvariantCulture);
+
+    /// <summary>The tenant's billing contacts; without any, its owners and admins.</summary>
+    private IReadOnlyList<string> AlertRecipients(string tenantId) =>
+        billing.Contacts(tenantId) is { Count: > 0 } contacts
+            ? contacts
+            : members.List(tenantId).Where(m => Tenancy.MemberRoles.Includes(m.Role, Tenancy.MemberRoles.Admin)).Select(m => m.Email).ToList();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Spending alert of tenant {TenantId} at {Threshold} % has no recipient: the tenant has no billing contacts, owners or admins")]
+    private static partial void LogNoRecipients(ILogger logger, string tenantId, int threshold);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Spending alert of tenant {TenantId} at {Threshold} % could not be sent")]
     private static partial void LogAlertFailed(ILogger logger, string tenantId, int threshold, Exception error);

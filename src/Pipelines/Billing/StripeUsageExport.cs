@@ -5,8 +5,8 @@ using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Billing;
 
-/// <summary>A usage event still to be sent to Stripe as a meter event, with the tenant's Stripe customer.</summary>
-public sealed record PendingMeterEvent(string TenantId, string Meter, string IdempotencyKey, long Quantity, long OccurredAt, string StripeCustomerId)
+/// <summary>A usage event still to be sent to Stripe as a meter event, with the tenant's Stripe customer (and the model, for tokens).</summary>
+public sealed record PendingMeterEvent(string TenantId, string Meter, string IdempotencyKey, long Quantity, long OccurredAt, string StripeCustomerId, string? Model = null)
 {
     /// <summary>
     /// The meter event's <c>identifier</c>: the ledger's idempotency key with its meter (the gateway uses
@@ -24,7 +24,7 @@ public sealed class StripeUsageExport(Database database, TimeProvider time)
     public IReadOnlyList<PendingMeterEvent> Pending(int max)
     {
         const string sql = """
-            SELECT u.tenant_id, u.meter, u.idempotency_key, u.quantity, u.occurred_at, b.stripe_customer_id
+            SELECT u.tenant_id, u.meter, u.idempotency_key, u.quantity, u.occurred_at, b.stripe_customer_id, u.model
             FROM usage_events u
             JOIN tenant_billing b ON b.tenant_id = u.tenant_id AND b.stripe_customer_id IS NOT NULL
             WHERE NOT EXISTS (SELECT 1 FROM stripe_meter_events_sent s

@@ -20,12 +20,12 @@ public static class BillingStates
 
 /// <summary>A tenant's billing settings and state; a tenant without a row has the defaults.</summary>
 public sealed record TenantBilling(
-    string TenantId, string? PlanId, decimal? CapUsd, IReadOnlyList<int> AlertThresholds, string? AlertEmail, string State, string? StateReason,
+    string TenantId, string? PlanId, decimal? CapUsd, IReadOnlyList<int> AlertThresholds, string State, string? StateReason,
     long? GraceUntil, string? SuspendedReason, string? StripeCustomerId, string? StripeSubscriptionId)
 {
     public static IReadOnlyList<int> DefaultThresholds { get; } = [50, 80, 100];
 
-    public static TenantBilling Default(string tenantId) => new(tenantId, null, null, DefaultThresholds, null, BillingStates.Active, null, null, null, null, null);
+    public static TenantBilling Default(string tenantId) => new(tenantId, null, null, DefaultThresholds, BillingStates.Active, null, null, null, null, null);
 
     /// <summary>Why new work is refused regardless of spending (suspension, unpaid after the grace period), or null.</summary>
     public string? Refusal(DateTimeOffset now)
@@ -53,7 +53,7 @@ public sealed class TenantBillingStore(Database database, TimeProvider time)
     private readonly ConcurrentDictionary<string, (TenantBilling Billing, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
 
     private const string Columns = """
-        tenant_id, plan_id, cap_usd, alert_thresholds, alert_email, state, state_reason, grace_until, suspended_reason, stripe_customer_id, stripe_subscription_id
+        tenant_id, plan_id, cap_usd, alert_thresholds, state, state_reason, grace_until, suspended_reason, stripe_customer_id, stripe_subscription_id
         """;
 
     public TenantBilling Get(string tenantId)
@@ -77,15 +77,22 @@ public sealed class TenantBillingStore(Database database, TimeProvider time)
     }
 
     /// <summary>Every tenant with its billing row (or the defaults), for the platform administrators.</summary>
-    public IReadOnlyList<(string TenantId, string Name, TenantBilling Billing)> ListTenants()
+    public IReadOnlyList<(string TenantId, string Name, TenantBilling Billing)> ListTenants() => LoadTenants(null);
+
+    /// <summary>One tenant with its billing row (or the defaults); null when there is no such tenant.</summary>
+    public (string TenantId, string Name, TenantBilling Billing)? FindTenant(string tenantId) =>
+        LoadTenants(tenantId) is [var tenant] ? tenant : null;
+
+    private List<(string TenantId, string Name, TenantBilling Billing)> LoadTenants(string? tenantId)
     {
         const string sql = $"""
-            SELECT t.id AS tenant_id, t.name, b.plan_id, b.cap_usd, b.alert_thresholds, b.alert_email, b.state, b.state_reason, b.grace_until, b.suspended_reason, b.stripe_customer_id, b.stripe_subscription_id
+            SELECT t.id AS tenant_id, t.name, b.plan_id, b.cap_usd, b.alert_thresholds, b.state, b.state_reason, b.grace_until, b.suspended_reason, b.stripe_customer_id, b.stripe_subscription_id
             FROM tenants t LEFT JOIN tenant_billing b ON b.tenant_id = t.id
+            WHERE (@tenantId IS NULL OR t.id = @tenantId)
             ORDER BY t.name, t.id
             """;
         using var connection = database.OpenConnection();
-        return connection.Query<NamedRow>(sql).Select(r => (r.TenantId, r.Name, r.ToRow().ToBilling())).ToList();
+        return connection.Query<NamedRow>(sql, new { tenantId }).Select(r => (r.TenantId, r.Name, r.ToRow().ToBilling())).ToList();
     }
 
     public string? FindTenantByCustomer(string customerId)
@@ -99,9 +106,33 @@ public sealed class TenantBillingStore(Database database, TimeProvider time)
         UpdateAsync(tenantId, "UPDATE tenant_billing SET plan_id = @planId, updated_at = @now WHERE tenant_id = @tenantId", new { planId }, cancellationToken,
             (connection, transaction) => BillingOutbox.Enqueue(connection, transaction, tenantId, BillingOutbox.SyncSubscription, time.GetUtcNow()));
 
-    public Task<bool> SetCapAsync(string tenantId, decimal? capUsd, IReadOnlyList<int> thresholds, string? alertEmail, CancellationToken cancellationToken) =>
-        UpdateAsync(tenantId, "UPDATE tenant_billing SET cap_usd = @cap, alert_thresholds = @thresholds, alert_email = @alertEmail, updated_at = @now WHERE tenant_id = @tenantId",
-            new { cap = capUsd?.ToString(CultureInfo.InvariantCulture), thresholds = JsonSerializer.Serialize(thresholds), alertEmail }, cancellationToken);
+    public Task<bool> SetCapAsync(string tenantId, decimal? capUsd, IReadOnlyList<int> thresholds, CancellationToken cancellationToken) =>
+        UpdateAsync(tenantId, "UPDATE tenant_billing SET cap_usd = @cap, alert_thresholds = @thresholds, updated_at = @now WHERE tenant_id = @tenantId",
+            new { cap = capUsd?.ToString(CultureInfo.InvariantCulture), thresholds = JsonSerializer.Serialize(thresholds) }, cancellationToken);
+
+    /// <summary>The addresses spending alerts go to, in the order they were added.</summary>
+    public IReadOnlyList<string> Contacts(string tenantId)
+    {
+        const string sql = "SELECT email FROM billing_contacts WHERE tenant_id = @tenantId ORDER BY added_at, email";
+        using var connection = database.OpenConnection();
+        return connection.Query<string>(sql, new { tenantId }).AsList();
+    }
+
+    /// <summary>Replaces the tenant's billing contacts.</summary>
+    /// <returns>False when the tenant does not exist.</returns>
+    public async Task<bool> SetContactsAsync(string tenantId, IReadOnlyList<string> emails, CancellationToken cancellationToken) =>
+        await database.WriteAsync((connection, transaction) =>
+        {
+            if (connection.ExecuteScalar<long>("SELECT COUNT(*) FROM tenants WHERE id = @tenantId", new { tenantId }, transaction) == 0)
+            {
+                return false;
+            }
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            connection.Execute("DELETE FROM billing_contacts WHERE tenant_id = @tenantId", new { tenantId }, transaction);
+            const string insert = "INSERT INTO billing_contacts (tenant_id, email, added_at) VALUES (@tenantId, @email, @addedAt)";
+            connection.Execute(insert, emails.Select((email, i) => new { tenantId, email, addedAt = now + i }), transaction);
+            return true;
+        }, cancellationToken);
 
     public Task<bool> SetSuspensionAsync(string tenantId, string? reason, CancellationToken cancellationToken) =>
         UpdateAsync(tenantId, "UPDATE tenant_billing SET suspended_reason = @reason, updated_at = @now WHERE tenant_id = @tenantId", new { reason }, cancellationToken);
@@ -172,19 +203,19 @@ public sealed class TenantBillingStore(Database database, TimeProvider time)
     }
 
     private sealed record Row(
-        string TenantId, string? PlanId, string? CapUsd, string? AlertThresholds, string? AlertEmail, string? State, string? StateReason,
+        string TenantId, string? PlanId, string? CapUsd, string? AlertThresholds, string? State, string? StateReason,
         long? GraceUntil, string? SuspendedReason, string? StripeCustomerId, string? StripeSubscriptionId)
     {
         public TenantBilling ToBilling() => new(
             TenantId, PlanId, CapUsd is null ? null : decimal.Parse(CapUsd, CultureInfo.InvariantCulture),
-            AlertThresholds is null ? TenantBilling.DefaultThresholds : JsonSerializer.Deserialize<int[]>(AlertThresholds)!, AlertEmail,
+            AlertThresholds is null ? TenantBilling.DefaultThresholds : JsonSerializer.Deserialize<int[]>(AlertThresholds)!,
             State ?? BillingStates.Active, StateReason, GraceUntil, SuspendedReason, StripeCustomerId, StripeSubscriptionId);
     }
 
     private sealed record NamedRow(
-        string TenantId, string Name, string? PlanId, string? CapUsd, string? AlertThresholds, string? AlertEmail, string? State, string? StateReason,
+        string TenantId, string Name, string? PlanId, string? CapUsd, string? AlertThresholds, string? State, string? StateReason,
         long? GraceUntil, string? SuspendedReason, string? StripeCustomerId, string? StripeSubscriptionId)
     {
-        public Row ToRow() => new(TenantId, PlanId, CapUsd, AlertThresholds, AlertEmail, State, StateReason, GraceUntil, SuspendedReason, StripeCustomerId, StripeSubscriptionId);
+        public Row ToRow() => new(TenantId, PlanId, CapUsd, AlertThresholds, State, StateReason, GraceUntil, SuspendedReason, StripeCustomerId, StripeSubscriptionId);
     }
 }

@@ -20,6 +20,10 @@ public sealed record DraftResult(
     IReadOnlyList<DraftStepResult> Steps)
 {
     public bool Succeeded => Errors.Count == 0 && SampleError is null && Steps.All(s => s.Error is null);
+
+    /// <summary>What a real run on the same records would meter: one step execution per step, and the usage (tokens) steps reported.</summary>
+    public IReadOnlyList<Metering.UsageQuantity> Usage =>
+        Steps.SelectMany(s => s.Usage).GroupBy(u => (u.Meter, u.Model)).Select(g => new Metering.UsageQuantity(g.Key.Meter, g.Key.Model, g.Sum(u => u.Quantity))).ToList();
 }
 
 /// <param name="Truncated">The sample had more than <see cref="DraftRunner.MaxRecords"/> records; the rest were not read.</param>
@@ -33,13 +37,17 @@ public sealed record DraftInput(int Records, bool Truncated, IReadOnlyList<strin
 public sealed record DraftStepResult(
     int Index, string StepId, string Type, long RecordsIn, long RecordsOut, TimeSpan Duration,
     IReadOnlyList<Record> Preview, IReadOnlyList<string> Fields,
-    string? Error, long? ErrorRecordNumber, string? ErrorRecord);
+    string? Error, long? ErrorRecordNumber, string? ErrorRecord)
+{
+    /// <summary>What this step would meter in a real run: one step execution, and what it reported (tokens per model).</summary>
+    public IReadOnlyList<Metering.UsageQuantity> Usage { get; init; } = [];
+}
 
 /// <summary>
 /// Runs an unpublished definition on a sample, in memory: the same parser, readers and compiled steps as a
 /// real run, but no run row, no blobs, no work items and no usage events, so nothing is stored or billed.
 /// Steps get a draft <see cref="StepContext"/> with the engine's services, so steps that call out still work;
-/// the usage they report is dropped with the context.
+/// the usage they report is kept on the result (for the builder's cost estimate), never metered.
 /// </summary>
 public sealed class DraftRunner(IServiceProvider services)
 {
@@ -129,7 +137,10 @@ public sealed class DraftRunner(IServiceProvider services)
         stopwatch.Stop();
         var result = new DraftStepResult(
             step.Index, step.Id, step.Type, recordsIn, output.Count, stopwatch.Elapsed,
-            Copy(output.Take(PreviewRecords)), FieldsOf(output), error, errorNumber, errorRecord);
+            Copy(output.Take(PreviewRecords)), FieldsOf(output), error, errorNumber, errorRecord)
+        {
+            Usage = [new(Metering.Meters.StepExecutions, null, 1), .. context.Usage.Totals.Select(u => new Metering.UsageQuantity(u.Meter, u.Model, u.Quantity))],
+        };
         return (result, output);
     }
 

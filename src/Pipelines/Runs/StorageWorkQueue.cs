@@ -162,10 +162,11 @@ public sealed partial class DispatchedWorkForwarder(WorkDispatcher dispatcher, S
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<WorkItem>();
-        while (await dispatcher.Items.WaitToReadAsync(stoppingToken))
+        while (!stoppingToken.IsCancellationRequested)
         {
+            await dispatcher.WaitForWorkAsync(stoppingToken);
             batch.Clear();
-            while (batch.Count < 256 && dispatcher.Items.TryRead(out var work))
+            while (batch.Count < 256 && dispatcher.TryTake(out var work))
             {
                 batch.Add(work.Item);
             }

@@ -1,20 +1,69 @@
-using System.Threading.Channels;
+using Saas.Pipelines.Limits;
 
 namespace Saas.Pipelines.Runs;
 
 /// <summary>Work leased to this node; <see cref="Run"/> is the run as just created, when known, to spare a read.</summary>
 public sealed record DispatchedWork(WorkItem Item, RunRow? Run);
 
-/// <summary>Hands work leased to this node to its workers without a round trip through the database.</summary>
-public sealed class WorkDispatcher
+/// <summary>
+/// Hands work leased to this node to its workers without a round trip through the database. Each tenant
+/// waits in its own line and workers take from the lines in turn, skipping a tenant that has its
+/// <see cref="TenantLimitValues.MaxConcurrentSteps"/> executing already: one tenant's backlog neither
+/// delays another's new work nor takes every worker (decision 024).
+/// </summary>
+public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time)
 {
-    private readonly Channel<DispatchedWork> _items = Channel.CreateUnbounded<DispatchedWork>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+    private readonly object _lock = new();
+    private readonly Dictionary<string, TenantLine> _lines = new(StringComparer.Ordinal);
 
-    public ChannelReader<DispatchedWork> Items => _items.Reader;
+    /// <summary>Tenants with work waiting, in the order they are served.</summary>
+    private readonly List<TenantLine> _turns = [];
+    private readonly SemaphoreSlim _runnable = new(0);
+    private int _next;
+    private int _pending;
 
-    public int Pending => _items.Reader.Count;
+    /// <summary>Items waiting to be taken, across tenants.</summary>
+    public int Pending => Volatile.Read(ref _pending);
 
-    public void Dispatch(WorkItem item, RunRow? run = null) => _items.Writer.TryWrite(new DispatchedWork(item, run));
+    /// <summary>Items of one tenant waiting to be taken.</summary>
+    public int PendingFor(string tenantId)
+    {
+        lock (_lock)
+        {
+            return _lines.TryGetValue(tenantId, out var line) ? line.Waiting.Count : 0;
+        }
+    }
+
+    /// <summary>
+    /// How many more items of the tenant this node should hold in memory: a few rounds of its concurrency,
+    /// so its backlog stays in the database (fairly leased, counted as pending) rather than here.
+    /// </summary>
+    public int RoomFor(string tenantId) => Math.Max(0, limits.For(tenantId).MaxConcurrentSteps * 4 - PendingFor(tenantId));
+
+    public void Dispatch(WorkItem item, RunRow? run = null)
+    {
+        var cap = limits.For(item.TenantId).MaxConcurrentSteps;
+        bool runnable;
+        lock (_lock)
+        {
+            if (!_lines.TryGetValue(item.TenantId, out var line))
+            {
+                _lines[item.TenantId] = line = new TenantLine(item.TenantId);
+            }
+            line.Cap = cap;
+            if (line.Waiting.Count == 0)
+            {
+                _turns.Add(line);
+            }
+            line.Waiting.Enqueue(new Entry(new DispatchedWork(item, run), time.GetTimestamp()));
+            _pending++;
+            runnable = line.Running + line.Waiting.Count <= cap;
+        }
+        if (runnable)
+        {
+            _runnable.Release();
+        }
+    }
 
     public void Dispatch(IEnumerable<WorkItem> items)
     {
@@ -22,5 +71,140 @@ public sealed class WorkDispatcher
         {
             Dispatch(item);
         }
+    }
+
+    /// <summary>
+    /// Waits for the next item a tenant under its cap may execute, taking tenants in turn. The caller
+    /// executes it and then calls <see cref="Finished"/>.
+    /// </summary>
+    public async ValueTask<DispatchedWork> TakeAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            lock (_lock)
+            {
+                if (TakeNext(capped: true) is { } work)
+                {
+                    return work;
+                }
+            }
+            await _runnable.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>The item taken by <see cref="TakeAsync"/> is done: its tenant may start another.</summary>
+    public void Finished(string tenantId)
+    {
+        bool waiting;
+        lock (_lock)
+        {
+            var line = _lines[tenantId];
+            line.Running--;
+            waiting = line.Waiting.Count > 0;
+            if (line.Running == 0 && !waiting)
+            {
+                _lines.Remove(tenantId);
+            }
+        }
+        if (waiting)
+        {
+            _runnable.Release();
+        }
+    }
+
+    /// <summary>Takes the next item in turn regardless of caps (work forwarded elsewhere, or executed by hand in tests).</summary>
+    public bool TryTake(out DispatchedWork work)
+    {
+        lock (_lock)
+        {
+            work = TakeNext(capped: false)!;
+            return work is not null;
+        }
+    }
+
+    /// <summary>Waits until some item is waiting (for <see cref="TryTake"/>).</summary>
+    public async Task WaitForWorkAsync(CancellationToken cancellationToken)
+    {
+        while (Pending == 0)
+        {
+            await _runnable.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Items that have waited here longer than <paramref name="age"/> since they were leased (or since the
+    /// last call returned them): their leases must be renewed before they run out.
+    /// </summary>
+    public IReadOnlyList<WorkItem> WaitingLongerThan(TimeSpan age)
+    {
+        var now = time.GetTimestamp();
+        var stale = new List<WorkItem>();
+        lock (_lock)
+        {
+            foreach (var line in _turns)
+            {
+                foreach (var entry in line.Waiting)
+                {
+                    if (time.GetElapsedTime(entry.LeasedAt, now) > age)
+                    {
+                        entry.LeasedAt = now;
+                        stale.Add(entry.Work.Item);
+                    }
+                }
+            }
+        }
+        return stale;
+    }
+
+    private DispatchedWork? TakeNext(bool capped)
+    {
+        for (var i = 0; i < _turns.Count; i++)
+        {
+            var index = (_next + i) % _turns.Count;
+            var line = _turns[index];
+            if (capped && line.Running >= line.Cap)
+            {
+                continue;
+            }
+            var entry = line.Waiting.Dequeue();
+            _pending--;
+            if (capped)
+            {
+                line.Running++;
+            }
+            if (line.Waiting.Count == 0)
+            {
+                _turns.RemoveAt(index);
+                if (line.Running == 0)
+                {
+                    _lines.Remove(line.TenantId);
+                }
+                _next = _turns.Count == 0 ? 0 : index % _turns.Count;
+            }
+            else
+            {
+                _next = (index + 1) % _turns.Count;
+            }
+            return entry.Work;
+        }
+        return null;
+    }
+
+    private sealed class TenantLine(string tenantId)
+    {
+        public string TenantId { get; } = tenantId;
+
+        public Queue<Entry> Waiting { get; } = new();
+
+        public int Running;
+
+        public int Cap = 1;
+    }
+
+    private sealed class Entry(DispatchedWork work, long leasedAt)
+    {
+        public DispatchedWork Work { get; } = work;
+
+        public long LeasedAt = leasedAt;
     }
 }

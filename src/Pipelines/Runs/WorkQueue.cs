@@ -70,34 +70,79 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
     }
 
     /// <summary>
-    /// Leases items that are due and unowned (new retries, or leases that ran out) to this node. On
-    /// PostgreSQL several nodes lease at once: <c>FOR UPDATE SKIP LOCKED</c> lets each take rows the
-    /// others are not taking, instead of waiting for them and then re-checking (SQLite has one writer).
+    /// Leases items that are due and unowned (new retries, leases that ran out, work left unleased) to this
+    /// node, sharing <paramref name="max"/> among the tenants that have such items, in turns, so one
+    /// tenant's backlog does not fill every lease round (decision 024). On PostgreSQL several nodes lease
+    /// at once: <c>FOR UPDATE SKIP LOCKED</c> lets each take rows the others are not taking, instead of
+    /// waiting for them and then re-checking (SQLite has one writer).
     /// </summary>
-    public async Task<IReadOnlyList<WorkItem>> LeaseDue(int max, CancellationToken cancellationToken) =>
-        await database.WriteAsync((connection, transaction) =>
+    /// <param name="roomFor">How many more items of a tenant this node wants; all of them when not given.</param>
+    public async Task<IReadOnlyList<WorkItem>> LeaseDue(int max, CancellationToken cancellationToken, Func<string, int>? roomFor = null)
+    {
+        const string tenantsSql = """
+            SELECT DISTINCT tenant_id FROM work_items
+            WHERE visible_at <= @now AND (lease_until IS NULL OR lease_until < @now)
+            """;
+        var now = Now;
+        List<string> tenants;
+        using (var connection = database.OpenConnection())
+        {
+            tenants = connection.Query<string>(tenantsSql, new { now }).AsList();
+        }
+        if (tenants.Count == 0 || max <= 0)
+        {
+            return [];
+        }
+        var first = (int)(Interlocked.Increment(ref _leaseRound) % tenants.Count);
+        var share = Math.Max(1, max / tenants.Count);
+        var plan = tenants.Skip(first).Concat(tenants.Take(first))
+            .Select(tenantId => (TenantId: tenantId, Take: Math.Min(share, roomFor?.Invoke(tenantId) ?? share)))
+            .Where(p => p.Take > 0)
+            .ToList();
+        return await database.WriteAsync((connection, transaction) =>
         {
             const string sql = """
                 UPDATE work_items SET lease_owner = @node, lease_until = @leaseUntil
                 WHERE id IN (
                     SELECT id FROM work_items
-                    WHERE visible_at <= @now AND (lease_until IS NULL OR lease_until < @now)
-                    ORDER BY visible_at LIMIT @max)
+                    WHERE tenant_id = @tenantId AND visible_at <= @now AND (lease_until IS NULL OR lease_until < @now)
+                    ORDER BY visible_at LIMIT @take)
                 RETURNING id, tenant_id, run_id, kind, step_index, chunk, attempt
                 """;
             const string postgres = """
                 UPDATE work_items SET lease_owner = @node, lease_until = @leaseUntil
                 WHERE id IN (
                     SELECT id FROM work_items
-                    WHERE visible_at <= @now AND (lease_until IS NULL OR lease_until < @now)
-                    ORDER BY visible_at LIMIT @max
+                    WHERE tenant_id = @tenantId AND visible_at <= @now AND (lease_until IS NULL OR lease_until < @now)
+                    ORDER BY visible_at LIMIT @take
                     FOR UPDATE SKIP LOCKED)
                 RETURNING id, tenant_id, run_id, kind, step_index, chunk, attempt
                 """;
-            var now = Now;
-            return (IReadOnlyList<WorkItem>)connection.Query<WorkItem>(database.Dialect == SqlDialect.Postgres ? postgres : sql,
-                new { node = Node, leaseUntil = now + LeaseMilliseconds, now, max }, transaction).AsList();
+            var statement = database.Dialect == SqlDialect.Postgres ? postgres : sql;
+            var leased = new List<WorkItem>();
+            foreach (var (tenantId, take) in plan)
+            {
+                leased.AddRange(connection.Query<WorkItem>(statement, new { node = Node, leaseUntil = now + LeaseMilliseconds, now, tenantId, take }, transaction));
+            }
+            return (IReadOnlyList<WorkItem>)leased;
         }, cancellationToken);
+    }
+
+    private long _leaseRound;
+
+    /// <summary>Keeps the leases of items waiting in this node's memory for a worker (a tenant at its cap) from running out.</summary>
+    public async Task ExtendLeasesAsync(IReadOnlyList<WorkItem> items, CancellationToken cancellationToken)
+    {
+        foreach (var batch in items.Chunk(500))
+        {
+            await database.WriteAsync((connection, transaction) =>
+            {
+                const string sql = "UPDATE work_items SET lease_until = @until WHERE id IN @ids AND lease_owner = @node";
+                const string postgres = "UPDATE work_items SET lease_until = @until WHERE id = ANY(@ids) AND lease_owner = @node";
+                connection.Execute(database.Dialect == SqlDialect.Postgres ? postgres : sql, new { ids = batch.Select(i => i.Id).ToArray(), until = Now + LeaseMilliseconds, node = Node }, transaction);
+            }, cancellationToken);
+        }
+    }
 
     /// <summary>On a graceful stop: gives this node's leases back so another node (or the restarted one) takes the work at once.</summary>
     public async Task<int> ReleaseLeasesAsync(CancellationToken cancellationToken) =>

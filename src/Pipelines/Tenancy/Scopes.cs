@@ -10,5 +10,8 @@ public static class Scopes
     public const string Gateway = "gateway";
     public const string BillingRead = "billing:read";
 
-    public static readonly IReadOnlyList<string> All = [PipelinesRead, PipelinesWrite, RunsRead, RunsWrite, Gateway, BillingRead];
+    /// <summary>The spending cap, billing contacts and Stripe sessions: what a tenant admin changes.</summary>
+    public const string BillingWrite = "billing:write";
+
+    public static readonly IReadOnlyList<string> All = [PipelinesRead, PipelinesWrite, RunsRead, RunsWrite, Gateway, BillingRead, BillingWrite];
 }

@@ -17,12 +17,18 @@ internal sealed record QueueMessageRow(long Id, string TenantId, string Queue, s
 /// the same transaction, so a message is turned into runs exactly once. A message nobody listens to
 /// is discarded, as on a topic without subscriptions.
 /// </summary>
-public sealed partial class QueueMessages(Database database, PipelineStore pipelines, RunStarter starter, RunStore runs, WorkDispatcher dispatcher, TimeProvider time, ILogger<QueueMessages> logger)
+public sealed partial class QueueMessages(
+    Database database, PipelineStore pipelines, RunStarter starter, RunStore runs, WorkDispatcher dispatcher, Limits.PendingWork pending, TimeProvider time, ILogger<QueueMessages> logger)
 {
     private readonly SemaphoreSlim _posted = new(0);
 
+    /// <summary>The last pump left messages behind because their tenants had enough work waiting: look again soon.</summary>
+    private volatile bool _deferred;
+
+    /// <exception cref="Limits.PendingWorkRefusedException">The messages would take the tenant past its pending work limit: none is stored.</exception>
     public async Task<int> PostAsync(string tenantId, string queue, IReadOnlyList<JsonElement> messages, CancellationToken cancellationToken)
     {
+        pending.Admit(tenantId, messages.Count);
         await database.WriteAsync((connection, transaction) =>
             Insert(connection, transaction, tenantId, queue, messages.Select(m => m.GetRawText())), cancellationToken);
         Notify();
@@ -38,7 +44,7 @@ public sealed partial class QueueMessages(Database database, PipelineStore pipel
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var body in bodies)
         {
-            connection.Execute(sql, new { tenantId, queue, body, now }, transaction);
+            connection.Prepared(sql, transaction).With("@tenantId", tenantId).With("@queue", queue).With("@body", body).With("@now", now).ExecuteNonQuery();
         }
     }
 
@@ -46,19 +52,45 @@ public sealed partial class QueueMessages(Database database, PipelineStore pipel
     public void Notify() => _posted.Release();
 
     /// <summary>Waits until messages are posted or the interval passes.</summary>
-    public Task WaitForMessagesAsync(TimeSpan interval, CancellationToken cancellationToken) => _posted.WaitAsync(interval, cancellationToken);
+    public Task WaitForMessagesAsync(TimeSpan interval, CancellationToken cancellationToken) =>
+        _posted.WaitAsync(_deferred ? TimeSpan.FromMilliseconds(10) : interval, cancellationToken);
 
+    /// <summary>
+    /// Turns up to <paramref name="max"/> messages into runs, shared among the tenants that have messages,
+    /// and only as many of a tenant's as it has room for on this node: the rest stay in the table (its
+    /// backlog, counted as pending work) so another tenant's message is never queued behind them.
+    /// </summary>
     /// <returns>How many messages were taken.</returns>
     public async Task<int> PumpAsync(int max, CancellationToken cancellationToken)
     {
-        const string sql = """
-            SELECT id, tenant_id, queue, body FROM queue_messages ORDER BY id LIMIT @max
+        // The tenants with messages, one index seek each (a skip scan), not a walk over a flood's every message.
+        const string tenantsSql = """
+            WITH RECURSIVE tenants (tenant_id) AS (
+                SELECT MIN(tenant_id) FROM queue_messages
+                UNION ALL
+                SELECT (SELECT MIN(tenant_id) FROM queue_messages WHERE tenant_id > tenants.tenant_id) FROM tenants WHERE tenants.tenant_id IS NOT NULL)
+            SELECT tenant_id FROM tenants WHERE tenant_id IS NOT NULL
             """;
-        List<QueueMessageRow> messages;
+        const string sql = """
+            SELECT id, tenant_id, queue, body FROM queue_messages WHERE tenant_id = @tenantId ORDER BY id LIMIT @take
+            """;
+        var messages = new List<QueueMessageRow>();
+        var deferred = false;
         using (var connection = database.OpenConnection())
         {
-            messages = connection.Query<QueueMessageRow>(sql, new { max }).AsList();
+            var tenants = connection.Query<string>(tenantsSql).AsList();
+            var share = Math.Max(1, max / Math.Max(1, tenants.Count));
+            foreach (var tenantId in tenants)
+            {
+                var take = Math.Min(share, dispatcher.RoomFor(tenantId));
+                deferred |= take < share;
+                if (take > 0)
+                {
+                    messages.AddRange(connection.Query<QueueMessageRow>(sql, new { tenantId, take }));
+                }
+            }
         }
+        _deferred = deferred;
         if (messages.Count == 0)
         {
             return 0;

@@ -16,7 +16,8 @@ public sealed record UploadStart(RunRow Run, bool Duplicate);
 
 /// <summary>Stores a trigger's input as a blob and creates the run that processes it.</summary>
 public sealed class RunStarter(
-    IBlobStore blobs, SmallBlobs smallBlobs, RunStore runs, PipelineStore pipelines, SpendingGuard spending, Database database, WorkDispatcher dispatcher, TimeProvider time)
+    IBlobStore blobs, SmallBlobs smallBlobs, RunStore runs, PipelineStore pipelines, SpendingGuard spending, Limits.PendingWork pending,
+    Database database, WorkDispatcher dispatcher, TimeProvider time)
 {
     /// <summary>
     /// Checks that a JSON body is one object or an array of objects.
@@ -55,6 +56,7 @@ public sealed class RunStarter(
     /// <summary>Writes the records' input blob; the caller creates the run (possibly with others, in one transaction).</summary>
     /// <param name="admitted">The work was admitted already (a queue message when it was posted): no spending check.</param>
     /// <exception cref="SpendingRefusedException">The tenant's spending cap or billing state refuses new runs.</exception>
+    /// <exception cref="Limits.PendingWorkRefusedException">The tenant has as much pending work as it may.</exception>
     public async Task<NewRun> PrepareAsync(string tenantId, PipelineRow pipeline, JsonElement records, string trigger, CancellationToken cancellationToken, bool admitted = false)
     {
         var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);
@@ -62,6 +64,7 @@ public sealed class RunStarter(
         var runId = Ids.New("run");
         if (!admitted)
         {
+            pending.Admit(tenantId, 1);
             spending.AdmitRun(tenantId, runId);
         }
         var single = count <= compiled.Definition.Settings.ChunkSize;
@@ -89,6 +92,7 @@ public sealed class RunStarter(
         var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);
         var format = InputFormatNames.Of(compiled.Definition.Trigger.Format);
         var runId = Ids.New("run");
+        pending.Admit(tenantId, 1);
         spending.AdmitRun(tenantId, runId);
         var key = BlobKeys.RunInput(tenantId, runId, format);
         try
@@ -149,6 +153,7 @@ public sealed class RunStarter(
             return null;
         }
         var replay = new NewRun(tenantId, original.PipelineId, original.Version, "replay", original.InputKey, original.InputFormat, null, original.Id);
+        pending.Admit(tenantId, 1);
         spending.AdmitRun(tenantId, replay.Id);
         return await CreateAsync(replay, cancellationToken);
     }

@@ -45,6 +45,11 @@ public sealed partial class Scheduler(Database database, PipelineStore pipelines
                 LogRefused(logger, pipeline.Id, firedAt, refused.Message);
                 continue;
             }
+            catch (Limits.PendingWorkRefusedException refused)
+            {
+                LogRefused(logger, pipeline.Id, firedAt, refused.Message);
+                continue;
+            }
             var items = await database.WriteAsync((connection, transaction) =>
             {
                 const string advance = """

@@ -30,6 +30,21 @@ public static class JsonBody
         }
     }
 
+    /// <summary>Reads a body such as <c>{"reason": "…"}</c>: the string value of one property, or null when the body lacks it (the caller says what to send).</summary>
+    public static async Task<(string? Value, ProblemHttpResult? Problem)> ReadStringAsync(HttpRequest request, string property, CancellationToken cancellationToken)
+    {
+        var (document, problem) = await ReadAsync(request, cancellationToken);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+        using (document)
+        {
+            var body = document!.RootElement;
+            return (body.ValueKind == JsonValueKind.Object && body.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null, null);
+        }
+    }
+
     private sealed class LimitedStream(Stream inner, long limit) : Stream
     {
         private long _read;

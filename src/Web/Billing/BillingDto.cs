@@ -8,14 +8,19 @@ public sealed record ChargeDto(DateTimeOffset From, DateTimeOffset To, decimal B
 
 public sealed record PlanRefDto(string Id, string Name, string Currency, long Version);
 
-public sealed record CapDto(decimal MonthlyUsd, IReadOnlyList<int> AlertThresholds, string? AlertEmail, decimal CountedUsd, decimal UsedPercent, bool Reached);
+public sealed record CapDto(decimal MonthlyUsd, IReadOnlyList<int> AlertThresholds, decimal CountedUsd, decimal UsedPercent, bool Reached);
 
 public sealed record AlertDto(int Threshold, decimal AmountUsd, decimal CapUsd, DateTimeOffset SentAt);
+
+/// <summary>A Stripe invoice; amounts in the invoice's currency (major units).</summary>
+public sealed record InvoiceDto(
+    string Id, string? Number, string? Status, string Currency, decimal Total, decimal AmountDue, decimal AmountPaid,
+    DateTimeOffset Created, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, string? HostedInvoiceUrl);
 
 public sealed record ProjectionDto(decimal AmountUsd, decimal UsageUsd, decimal BaseFeeUsd, string Method);
 
 public sealed record BillingDto(
-    PlanRefDto? Plan, ChargeDto MonthToDate, ProjectionDto Projection, CapDto? Cap, IReadOnlyList<AlertDto> Alerts,
+    PlanRefDto? Plan, ChargeDto MonthToDate, ProjectionDto Projection, CapDto? Cap, IReadOnlyList<string> Contacts, IReadOnlyList<AlertDto> Alerts,
     string State, string? StateReason, DateTimeOffset? GraceUntil, bool Suspended, string? Refusal, bool LedgerOnly, string? LedgerOnlyReason);
 
 public static class BillingDtoMapping

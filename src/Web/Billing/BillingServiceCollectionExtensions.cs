@@ -12,6 +12,8 @@ public static class BillingServiceCollectionExtensions
         services.AddOptions<BillingOptions>().BindConfiguration(BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddExceptionHandler<SpendingRefusedHandler>();
         services.AddSingleton<StripeBilling>();
+        services.AddSingleton<BillingChanges>();
+        services.AddSingleton<PlatformChanges>();
         services.AddHostedService<StripeRelay>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, PlatformKeyAuthentication>(PlatformKeyAuthentication.SchemeName, null);

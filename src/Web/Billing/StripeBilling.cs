@@ -21,8 +21,27 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
 
     private IStripeClient Client => _client.Value ?? throw new InvalidOperationException(StripeOptions.LedgerOnlyReason);
 
-    /// <summary>Stripe meter event names: one Stripe meter per ledger meter.</summary>
-    public static string EventName(string meter) => $"flowgate_{meter}";
+    /// <summary>
+    /// Stripe meter event names: one Stripe meter per ledger meter, and one per model a plan prices on its own
+    /// (<c>flowgate_llm_input_tokens__gpt_4o</c>), so invoices show tokens per model at the model's price.
+    /// </summary>
+    public static string EventName(string meter, string? model = null) => model is null ? $"flowgate_{meter}" : $"flowgate_{meter}__{Slug(model)}";
+
+    /// <summary>The ledger meter a Stripe meter event name counts (model meters count their token meter).</summary>
+    public static string LedgerMeter(string eventName) => eventName["flowgate_".Length..].Split("__")[0];
+
+    private static string Slug(string model) =>
+        new string(model.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').Take(60).ToArray());
+
+    /// <summary>The model whose own Stripe meter counts this usage: a token meter's model that the tenant's plan prices separately, else null.</summary>
+    private string? PricedModel(string tenantId, string meter, string? model)
+    {
+        if (model is null || !PlanPrices.IsTokenMeter(meter) || billing.Get(tenantId).PlanId is not { } planId || plans.Find(planId) is not { } plan)
+        {
+            return null;
+        }
+        return plan.VersionFor(Pricing.MonthStart(DateTimeOffset.UtcNow)).Prices.Meters.TryGetValue(meter, out var price) && price.ModelPricesUsd.ContainsKey(model) ? model : null;
+    }
 
     public async Task CreateCustomerAsync(string tenantId, CancellationToken cancellationToken)
     {
@@ -41,9 +60,9 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _meterIds = new(StringComparer.Ordinal);
 
     /// <summary>The Stripe meter of a ledger meter (Stripe refuses events of a meter it does not have): found by event name, created when missing.</summary>
-    private async Task<string> MeterIdAsync(string meter, CancellationToken cancellationToken)
+    private async Task<string> MeterIdAsync(string meter, string? model, CancellationToken cancellationToken)
     {
-        var eventName = EventName(meter);
+        var eventName = EventName(meter, model);
         if (_meterIds.TryGetValue(eventName, out var known))
         {
             return known;
@@ -53,7 +72,7 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
         var id = meters.Data.FirstOrDefault(m => m.EventName == eventName)?.Id
             ?? (await service.CreateAsync(new Stripe.Billing.MeterCreateOptions
             {
-                DisplayName = $"Flowgate {meter}",
+                DisplayName = model is null ? $"Flowgate {meter}" : $"Flowgate {meter} ({model})",
                 EventName = eventName,
                 DefaultAggregation = new Stripe.Billing.MeterDefaultAggregationOptions { Formula = "sum" },
                 CustomerMapping = new Stripe.Billing.MeterCustomerMappingOptions { EventPayloadKey = "stripe_customer_id", Type = "by_id" },
@@ -70,19 +89,20 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
     /// <returns>The events Stripe accepted, and the failure that stopped the batch, if any.</returns>
     public async Task<(List<PendingMeterEvent> Sent, StripeException? Failure)> SendMeterEventsAsync(IReadOnlyList<PendingMeterEvent> batch, CancellationToken cancellationToken)
     {
-        foreach (var meter in batch.Select(e => e.Meter).Distinct())
+        var models = batch.Select(e => PricedModel(e.TenantId, e.Meter, e.Model)).ToList();
+        foreach (var (meter, model) in batch.Select((e, i) => (e.Meter, models[i])).Distinct())
         {
-            await MeterIdAsync(meter, cancellationToken);
+            await MeterIdAsync(meter, model, cancellationToken);
         }
         var service = new Stripe.Billing.MeterEventService(Client);
         var sent = new List<PendingMeterEvent>(batch.Count);
-        foreach (var usage in batch)
+        foreach (var (usage, model) in batch.Zip(models))
         {
             try
             {
                 await service.CreateAsync(new Stripe.Billing.MeterEventCreateOptions
                 {
-                    EventName = EventName(usage.Meter),
+                    EventName = EventName(usage.Meter, model),
                     Identifier = usage.Identifier,
                     Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(usage.OccurredAt).UtcDateTime,
                     Payload = new Dictionary<string, string>
@@ -119,9 +139,20 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
                 StartTime = from.UtcDateTime,
                 EndTime = to.UtcDateTime,
             }, cancellationToken: cancellationToken);
-            totals[meter.EventName["flowgate_".Length..]] = summaries.Data.Sum(s => (decimal)s.AggregatedValue);
+            var ledgerMeter = LedgerMeter(meter.EventName);
+            totals[ledgerMeter] = totals.GetValueOrDefault(ledgerMeter) + summaries.Data.Sum(s => (decimal)s.AggregatedValue);
         }
         return totals;
+    }
+
+    /// <summary>The customer's latest invoices, newest first, as Stripe has them.</summary>
+    public async Task<IReadOnlyList<InvoiceDto>> InvoicesAsync(string customerId, int limit, CancellationToken cancellationToken)
+    {
+        var invoices = await new InvoiceService(Client).ListAsync(new InvoiceListOptions { Customer = customerId, Limit = limit }, cancellationToken: cancellationToken);
+        return invoices.Data.Select(i => new InvoiceDto(
+            i.Id, i.Number, i.Status, i.Currency, i.Total / 100m, i.AmountDue / 100m, i.AmountPaid / 100m,
+            new DateTimeOffset(DateTime.SpecifyKind(i.Created, DateTimeKind.Utc)), new DateTimeOffset(DateTime.SpecifyKind(i.PeriodStart, DateTimeKind.Utc)),
+            new DateTimeOffset(DateTime.SpecifyKind(i.PeriodEnd, DateTimeKind.Utc)), i.HostedInvoiceUrl)).ToList();
     }
 
     public async Task<string> PortalSessionUrlAsync(string customerId, string returnUrl, CancellationToken cancellationToken) =>
@@ -156,9 +187,15 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
         if (settings.StripeSubscriptionId is { } existing)
         {
             var current = await subscriptions.GetAsync(existing, cancellationToken: cancellationToken);
+            if (current.Items.Data.Select(i => i.Price.Id).ToHashSet().SetEquals(prices.Select(p => p.PriceId)))
+            {
+                // Already on these prices (a redelivered command, or a version that changed nothing Stripe prices).
+                return;
+            }
+            // The version's prices replace the old ones from now on (the command is due when the version takes effect), without proration.
             var items = current.Items.Data.Select(i => new SubscriptionItemOptions { Id = i.Id, Deleted = true })
                 .Concat(prices.Select(p => new SubscriptionItemOptions { Price = p.PriceId, Quantity = p.Metered ? null : 1 })).ToList();
-            await subscriptions.UpdateAsync(existing, new SubscriptionUpdateOptions { Items = items }, cancellationToken: cancellationToken);
+            await subscriptions.UpdateAsync(existing, new SubscriptionUpdateOptions { Items = items, ProrationBehavior = "none" }, cancellationToken: cancellationToken);
             return;
         }
         var subscription = await subscriptions.CreateAsync(new SubscriptionCreateOptions
@@ -172,8 +209,8 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
 
     /// <summary>
     /// The Stripe prices of the tenant's plan version, found by lookup key and created when missing:
-    /// a monthly base fee and a metered price per priced meter (its default unit price; per-model token
-    /// prices are applied by the ledger's pricing only).
+    /// a monthly base fee and a metered price per priced meter, plus one per model a token meter prices on
+    /// its own (on that model's Stripe meter). Included quantities are applied by the ledger's pricing only.
     /// </summary>
     private async Task<List<(string PriceId, bool Metered)>> PlanPriceIdsAsync(string tenantId, CancellationToken cancellationToken)
     {
@@ -195,14 +232,18 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
         };
         foreach (var (meter, price) in version.Prices.Meters)
         {
-            var meterId = await MeterIdAsync(meter, cancellationToken);
-            wanted.Add(($"flowgate_{plan.Id}_v{version.Version}_{meter}", new PriceCreateOptions
+            var models = new (string? Model, decimal UnitPriceUsd)[] { (null, price.UnitPriceUsd) }.Concat(price.ModelPricesUsd.Select(m => ((string?)m.Key, m.Value)));
+            foreach (var (model, unitPrice) in models)
             {
-                Currency = plan.Currency,
-                UnitAmountDecimal = Cents(price.UnitPriceUsd / PlanPrices.UnitSize(meter)),
-                Recurring = new PriceRecurringOptions { Interval = "month", UsageType = "metered", Meter = meterId },
-                ProductData = new PriceProductDataOptions { Name = $"{plan.Name} ({meter})" },
-            }, true));
+                var meterId = await MeterIdAsync(meter, model, cancellationToken);
+                wanted.Add(($"flowgate_{plan.Id}_v{version.Version}_{EventName(meter, model)["flowgate_".Length..]}", new PriceCreateOptions
+                {
+                    Currency = plan.Currency,
+                    UnitAmountDecimal = Cents(unitPrice / PlanPrices.UnitSize(meter)),
+                    Recurring = new PriceRecurringOptions { Interval = "month", UsageType = "metered", Meter = meterId },
+                    ProductData = new PriceProductDataOptions { Name = model is null ? $"{plan.Name} ({meter})" : $"{plan.Name} ({meter}, {model})" },
+                }, true));
+            }
         }
         foreach (var (lookupKey, create, metered) in wanted)
         {

@@ -100,10 +100,9 @@ public static partial class StripeWebhookApi
                 await billing.SetStateAsync(tenantId, BillingStates.Canceled, $"subscription {subscription.Id} deleted", null, cancellationToken);
                 return "canceled";
             case (EventTypes.CustomerUpdated, Customer customer):
-                var settings = billing.Get(tenantId);
-                if (settings.AlertEmail is null && !string.IsNullOrEmpty(customer.Email))
+                if (billing.Contacts(tenantId).Count == 0 && !string.IsNullOrEmpty(customer.Email))
                 {
-                    await billing.SetCapAsync(tenantId, settings.CapUsd, settings.AlertThresholds, customer.Email, cancellationToken);
+                    await billing.SetContactsAsync(tenantId, [customer.Email], cancellationToken);
                 }
                 return "customer updated";
             default:

@@ -8,7 +8,7 @@ namespace Saas.Web.OAuth;
 /// <summary>
 /// Requests with an OAuth access token: the client must still be active (revocation is immediate) and
 /// the token must carry the scope of the endpoint — read for GET, write otherwise; a missing scope
-/// answers 403 naming it. Tenant administration (keys, clients, AI settings, audit, secrets) is not open to
+/// answers 403 naming it (billing writes need billing:write). Tenant administration (keys, clients, AI settings, audit, secrets) is not open to
 /// OAuth clients. API keys act with every scope of their tenant.
 /// </summary>
 public static class ScopeCheck
@@ -69,9 +69,9 @@ public static class ScopeCheck
         {
             return read ? Scopes.PipelinesRead : Scopes.PipelinesWrite;
         }
-        if ((path.StartsWith("usage", StringComparison.Ordinal) || path.StartsWith("billing", StringComparison.Ordinal)) && read)
+        if (path.StartsWith("usage", StringComparison.Ordinal) || path.StartsWith("billing", StringComparison.Ordinal))
         {
-            return Scopes.BillingRead;
+            return read ? Scopes.BillingRead : Scopes.BillingWrite;
         }
         return null;
     }

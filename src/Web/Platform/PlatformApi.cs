@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using System.Security.Claims;
+using Saas.Pipelines.Audit;
 using Saas.Pipelines.Billing;
 using Saas.Pipelines.Definitions;
 using Saas.Web.Api;
@@ -47,7 +49,7 @@ public static class PlatformApi
         plans.Find(id) is { } plan ? TypedResults.Ok(plan.ToDto(time.GetUtcNow())) : Problems.NotFound("plan", id);
 
     /// <summary><c>{"name": "pro", "currency": "usd", "baseFeeUsd": 49, "meters": {…}}</c> (see <see cref="PlanPrices.Parse"/>).</summary>
-    private static async Task<Results<Created<PlanDto>, ProblemHttpResult>> CreatePlanAsync(HttpRequest request, PlanStore plans, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Created<PlanDto>, ProblemHttpResult>> CreatePlanAsync(HttpRequest request, PlatformChanges changes, TimeProvider time, CancellationToken cancellationToken)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null)
@@ -58,18 +60,16 @@ public static class PlatformApi
         {
             var body = document!.RootElement;
             var errors = new List<DefinitionError>();
-            var (name, currency) = ReadPlanHeader(body, errors, nameRequired: true);
+            var (name, _) = ReadPlanHeader(body, errors, nameRequired: true);
             var prices = ReadPrices(body, errors);
             if (errors.Count > 0)
             {
                 return Problems.Invalid("Invalid plan", errors);
             }
-            if (plans.FindByName(name!) is not null)
-            {
-                return Problems.Conflict("Plan name taken", $"A plan named '{name}' exists already; choose another name or change that plan with PUT /api/platform/v1/plans/{{id}}.");
-            }
-            var plan = await plans.CreateAsync(name!, currency, prices!, cancellationToken);
-            return TypedResults.Created($"/api/platform/v1/plans/{plan.Id}", plan.ToDto(time.GetUtcNow()));
+            var change = await changes.CreatePlanAsync(name!, prices!, cancellationToken);
+            return change.Saved is not { } plan
+                ? Problems.Invalid("Invalid plan", change.Errors)
+                : TypedResults.Created($"/api/platform/v1/plans/{plan.Id}", plan.ToDto(time.GetUtcNow()));
         }
     }
 
@@ -78,7 +78,7 @@ public static class PlatformApi
     /// instant of a UTC month; default: next month), so months already begun keep their prices.
     /// </summary>
     private static async Task<Results<Ok<PlanDto>, ProblemHttpResult>> UpdatePlanAsync(
-        string id, HttpRequest request, PlanStore plans, TimeProvider time, CancellationToken cancellationToken)
+        string id, HttpRequest request, PlanStore plans, PlatformChanges changes, TimeProvider time, CancellationToken cancellationToken)
     {
         if (plans.Find(id) is null)
         {
@@ -96,32 +96,31 @@ public static class PlatformApi
             var (name, _) = ReadPlanHeader(body, errors, nameRequired: false, allowEffectiveFrom: true);
             var changesPrices = body.ValueKind == JsonValueKind.Object && (body.TryGetProperty("meters", out _) || body.TryGetProperty("baseFeeUsd", out _));
             var prices = changesPrices ? ReadPrices(body, errors) : null;
-            var now = time.GetUtcNow();
-            var effectiveFrom = Pricing.MonthStart(now).AddMonths(1);
+            DateTimeOffset? effectiveFrom = null;
             if (body.ValueKind == JsonValueKind.Object && body.TryGetProperty("effectiveFrom", out var from))
             {
-                if (from.ValueKind != JsonValueKind.String || !from.TryGetDateTimeOffset(out effectiveFrom) || effectiveFrom != Pricing.MonthStart(effectiveFrom) || effectiveFrom < Pricing.MonthStart(now))
+                if (from.ValueKind == JsonValueKind.String && from.TryGetDateTimeOffset(out var at))
                 {
-                    errors.Add(new DefinitionError("effectiveFrom", $"must be the start of a UTC month, this one or later, e.g. \"{Pricing.MonthStart(now).AddMonths(1):yyyy-MM-dd'T'HH:mm:ss'Z'}\""));
+                    effectiveFrom = at;
+                }
+                else
+                {
+                    errors.Add(new DefinitionError("effectiveFrom", "must be the start of a UTC month as a date-time string, e.g. \"2027-01-01T00:00:00Z\""));
                 }
             }
             if (errors.Count > 0)
             {
                 return Problems.Invalid("Invalid plan change", errors);
             }
-            if (name is not null && plans.FindByName(name) is { } other && other.Id != id)
+            if (name is not null && await changes.RenamePlanAsync(id, name, cancellationToken) is { Saved: null } renamed)
             {
-                return Problems.Conflict("Plan name taken", $"Another plan is named '{name}'.");
+                return Problems.Invalid("Invalid plan change", renamed.Errors);
             }
-            if (name is not null)
+            if (prices is not null && await changes.AddPricesAsync(id, prices, effectiveFrom, cancellationToken) is { Saved: null } versioned)
             {
-                await plans.RenameAsync(id, name, cancellationToken);
+                return Problems.Invalid("Invalid plan change", versioned.Errors);
             }
-            if (prices is not null)
-            {
-                await plans.AddVersionAsync(id, prices, effectiveFrom, cancellationToken);
-            }
-            return TypedResults.Ok(plans.Find(id)!.ToDto(now));
+            return TypedResults.Ok(plans.Find(id)!.ToDto(time.GetUtcNow()));
         }
     }
 
@@ -136,11 +135,8 @@ public static class PlatformApi
     private static Ok<List<TenantBillingSummaryDto>> ListTenants(TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time) =>
         TypedResults.Ok(billing.ListTenants().Select(t => Summary(t.TenantId, t.Name, t.Billing, pricing, plans, time)).ToList());
 
-    private static Results<Ok<TenantBillingSummaryDto>, ProblemHttpResult> GetTenant(string id, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time)
-    {
-        var tenant = billing.ListTenants().FirstOrDefault(t => t.TenantId == id);
-        return tenant.TenantId is null ? Problems.NotFound("tenant", id) : TypedResults.Ok(Summary(tenant.TenantId, tenant.Name, tenant.Billing, pricing, plans, time));
-    }
+    private static Results<Ok<TenantBillingSummaryDto>, ProblemHttpResult> GetTenant(string id, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time) =>
+        billing.FindTenant(id) is { } tenant ? TypedResults.Ok(Summary(tenant.TenantId, tenant.Name, tenant.Billing, pricing, plans, time)) : Problems.NotFound("tenant", id);
 
     /// <summary><c>{"planId": "plan_…"}</c>: the plan prices the tenant's months; with Stripe, the subscription follows.</summary>
     private static async Task<Results<Ok<TenantBillingSummaryDto>, ProblemHttpResult>> AssignPlanAsync(
@@ -150,64 +146,50 @@ public static class PlatformApi
         {
             return Problems.NotFound("tenant", id);
         }
-        var (document, problem) = await JsonBody.ReadAsync(request, cancellationToken);
+        var (planId, problem) = await JsonBody.ReadStringAsync(request, "planId", cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
-        using (document)
+        if (planId is null)
         {
-            var body = document!.RootElement;
-            var planId = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("planId", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-            if (planId is null)
-            {
-                return Problems.BadRequest("Invalid plan assignment", "Send {\"planId\": \"plan_…\"}: the id of a plan from GET /api/platform/v1/plans.");
-            }
-            if (plans.Find(planId) is null)
-            {
-                return Problems.BadRequest("Unknown plan", $"planId: no plan '{planId}' exists; list them with GET /api/platform/v1/plans.");
-            }
-            await billing.AssignPlanAsync(id, planId, cancellationToken);
-            return GetTenant(id, billing, pricing, plans, time);
+            return Problems.BadRequest("Invalid plan assignment", "Send {\"planId\": \"plan_…\"}: the id of a plan from GET /api/platform/v1/plans.");
         }
+        if (plans.Find(planId) is null)
+        {
+            return Problems.BadRequest("Unknown plan", $"planId: no plan '{planId}' exists; list them with GET /api/platform/v1/plans.");
+        }
+        await billing.AssignPlanAsync(id, planId, cancellationToken);
+        return GetTenant(id, billing, pricing, plans, time);
     }
 
     /// <summary><c>{"reason": "…"}</c>: the tenant's new runs and gateway calls answer 402 with the reason; its pipelines stop firing.</summary>
     private static async Task<Results<Ok<TenantBillingSummaryDto>, ProblemHttpResult>> SuspendAsync(
-        string id, HttpRequest request, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time, CancellationToken cancellationToken)
+        string id, HttpContext context, PlatformChanges changes, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!billing.TenantExists(id))
         {
             return Problems.NotFound("tenant", id);
         }
-        var (document, problem) = await JsonBody.ReadAsync(request, cancellationToken);
+        var (reason, problem) = await JsonBody.ReadStringAsync(context.Request, "reason", cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
-        using (document)
+        return await changes.SuspendAsync(id, Actor(context), reason, cancellationToken) switch
         {
-            var body = document!.RootElement;
-            var reason = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("reason", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()?.Trim() : null;
-            if (string.IsNullOrEmpty(reason) || reason.Length > 500)
-            {
-                return Problems.BadRequest("Invalid suspension", "Send {\"reason\": \"…\"} (1 to 500 characters): the tenant sees it in every refusal.");
-            }
-            await billing.SetSuspensionAsync(id, reason, cancellationToken);
-            return GetTenant(id, billing, pricing, plans, time);
-        }
+            null => Problems.NotFound("tenant", id),
+            { Saved: null } => Problems.BadRequest("Invalid suspension", $"Send {{\"reason\": \"…\"}} (1 to {PlatformChanges.MaxReasonLength} characters): the tenant sees it in every refusal."),
+            _ => GetTenant(id, billing, pricing, plans, time),
+        };
     }
 
     private static async Task<Results<Ok<TenantBillingSummaryDto>, ProblemHttpResult>> ResumeAsync(
-        string id, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time, CancellationToken cancellationToken)
-    {
-        if (!billing.TenantExists(id))
-        {
-            return Problems.NotFound("tenant", id);
-        }
-        await billing.SetSuspensionAsync(id, null, cancellationToken);
-        return GetTenant(id, billing, pricing, plans, time);
-    }
+        string id, HttpContext context, PlatformChanges changes, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time, CancellationToken cancellationToken) =>
+        await changes.ResumeAsync(id, Actor(context), cancellationToken) ? GetTenant(id, billing, pricing, plans, time) : Problems.NotFound("tenant", id);
+
+    private static AuditActor Actor(HttpContext context) =>
+        new(AuditActorTypes.Platform, context.User.FindFirstValue(PlatformKeyAuthentication.KeyClaim), context.Connection.RemoteIpAddress?.ToString());
 
     /// <summary>The latest comparison of the ledger with Stripe's meter event summaries.</summary>
     private static Results<ContentHttpResult, ProblemHttpResult> Reconciliation(StripeUsageExport export) =>
@@ -227,7 +209,7 @@ public static class PlatformApi
         return TypedResults.Text(report, "application/json");
     }
 
-    private static TenantBillingSummaryDto Summary(string id, string name, TenantBilling billing, Pricing pricing, PlanStore plans, TimeProvider time)
+    public static TenantBillingSummaryDto Summary(string id, string name, TenantBilling billing, Pricing pricing, PlanStore plans, TimeProvider time)
     {
         var now = time.GetUtcNow();
         var monthStart = Pricing.MonthStart(now);

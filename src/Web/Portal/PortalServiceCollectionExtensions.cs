@@ -63,7 +63,9 @@ public static class PortalServiceCollectionExtensions
             .AddPolicy(PortalPolicies.Viewer, Role(MemberRoles.Viewer))
             .AddPolicy(PortalPolicies.Builder, Role(MemberRoles.Builder))
             .AddPolicy(PortalPolicies.Admin, Role(MemberRoles.Admin))
-            .AddPolicy(PortalPolicies.Owner, Role(MemberRoles.Owner));
+            .AddPolicy(PortalPolicies.Owner, Role(MemberRoles.Owner))
+            .AddPolicy(PortalPolicies.PlatformAdmin, new AuthorizationPolicyBuilder(IdentityConstants.ApplicationScheme)
+                .RequireAuthenticatedUser().RequireClaim(PortalUser.PlatformAdminClaim).Build());
 
         return services;
     }
@@ -83,4 +85,7 @@ public static class PortalPolicies
     public const string Builder = "builder";
     public const string Admin = "admin";
     public const string Owner = "owner";
+
+    /// <summary>The platform pages: users granted with <c>grant-platform-admin</c>, whatever their tenant role.</summary>
+    public const string PlatformAdmin = "platform-admin";
 }

@@ -11,6 +11,9 @@ public sealed record PortalUser(string UserId, string Email, string TenantId, st
 {
     public const string TenantClaim = "tenant";
 
+    /// <summary>Present on platform administrators (a platform role, not a tenant role; decision 022).</summary>
+    public const string PlatformAdminClaim = "platform_admin";
+
     public bool IsAtLeast(string role) => Saas.Pipelines.Tenancy.MemberRoles.Includes(Role, role);
 
     public static PortalUser From(ClaimsPrincipal principal) =>

@@ -44,11 +44,20 @@ public sealed partial class Workers(WorkDispatcher dispatcher, WorkQueue queue, 
 
     private async Task WorkAsync(CancellationToken stoppingToken)
     {
-        await foreach (var (item, run) in dispatcher.Items.ReadAllAsync(stoppingToken))
+        while (!stoppingToken.IsCancellationRequested)
         {
+            DispatchedWork work;
             try
             {
-                await executor.ExecuteAsync(item, run, stoppingToken);
+                work = await dispatcher.TakeAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            try
+            {
+                await executor.ExecuteAsync(work.Item, work.Run, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -56,22 +65,36 @@ public sealed partial class Workers(WorkDispatcher dispatcher, WorkQueue queue, 
             }
             catch (Exception error)
             {
-                LogWorkFailed(logger, item.Describe(), error);
+                LogWorkFailed(logger, work.Item.Describe(), error);
+            }
+            finally
+            {
+                dispatcher.Finished(work.Item.TenantId);
             }
         }
     }
 
+    /// <summary>
+    /// Each tick: renews the leases of items waiting here for a worker (so they are not leased again
+    /// elsewhere), then leases due work, each tenant up to the room it has in memory.
+    /// </summary>
     private async Task LeaseDueAsync(RuntimeOptions runtime, CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(runtime.PollIntervalMilliseconds));
+        var renewAfter = TimeSpan.FromSeconds(runtime.LeaseSeconds / 3.0);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
             {
+                var waiting = dispatcher.WaitingLongerThan(renewAfter);
+                if (waiting.Count > 0)
+                {
+                    await queue.ExtendLeasesAsync(waiting, stoppingToken);
+                }
                 var room = runtime.Workers * 4 - dispatcher.Pending;
                 if (room > 0)
                 {
-                    dispatcher.Dispatch(await queue.LeaseDue(room, stoppingToken));
+                    dispatcher.Dispatch(await queue.LeaseDue(room, stoppingToken, dispatcher.RoomFor));
                 }
             }
             catch (Exception error) when (!stoppingToken.IsCancellationRequested)

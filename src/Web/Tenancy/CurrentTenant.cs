@@ -9,6 +9,8 @@ public sealed class CurrentTenant
 
     public string? KeyId { get; private set; }
 
+    public bool IsSet => _id is not null;
+
     public void Set(string tenantId, string keyId)
     {
         _id = tenantId;

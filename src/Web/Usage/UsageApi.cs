@@ -67,7 +67,7 @@ public static class UsageApi
     }
 
     /// <summary>Meter and model groups are priced exactly; a pipeline's or a day's share of a meter's amount is in proportion to its quantity.</summary>
-    private static decimal AmountOf(UsageTotalDto item, UsageGrouping grouping, IReadOnlyList<ChargeLine> lines)
+    internal static decimal AmountOf(UsageTotalDto item, UsageGrouping grouping, IReadOnlyList<ChargeLine> lines)
     {
         var meter = lines.Where(l => l.Meter == item.Meter).ToList();
         var amount = grouping switch

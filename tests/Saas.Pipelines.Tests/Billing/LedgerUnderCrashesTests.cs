@@ -42,7 +42,7 @@ public abstract class LedgerUnderCrashesTests(Saas.Tests.StoreAdapter adapter)
             // dropped; its lease runs out) or a message delivered again after its commit.
             var executor = engine.Get<RunExecutor>();
             var dispatcher = engine.Get<WorkDispatcher>();
-            for (var i = 0; i < 150 && dispatcher.Items.TryRead(out var work); i++)
+            for (var i = 0; i < 150 && dispatcher.TryTake(out var work); i++)
             {
                 switch (random.Next(4))
                 {

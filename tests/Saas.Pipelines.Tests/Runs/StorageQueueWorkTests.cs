@@ -165,7 +165,7 @@ public abstract class StorageQueueWorkTests(StoreAdapter adapter) : IAsyncLifeti
     private static async Task ForwardDispatchedAsync(Engine engine)
     {
         var items = new List<WorkItem>();
-        while (engine.Get<WorkDispatcher>().Items.TryRead(out var work))
+        while (engine.Get<WorkDispatcher>().TryTake(out var work))
         {
             items.Add(work.Item);
         }

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Saas.Bench.Flowgate;
+using Saas.Bench.Processes;
+
+namespace Saas.Bench.Noisy;
+
+/// <summary>Tenant B's trigger-to-done latency, alone and while tenant A floods its queue.</summary>
+public sealed record NoisyNeighbourResult(
+    LatencySummary Alone, LatencySummary Loaded, int Flood, TimeSpan FloodPosted, long FloodDoneDuringLoad, string LoadAverage)
+{
+    /// <summary>B's p99 under A's flood over its p99 alone; the target is at most 2.</summary>
+    public double P99Ratio => Loaded.P99Ms / Alone.P99Ms;
+}
+
+public sealed record LatencySummary(int Runs, int Failed, double P50Ms, double P99Ms, double MaxMs)
+{
+    public static LatencySummary Of(IReadOnlyList<double> milliseconds, int failed)
+    {
+        var sorted = milliseconds.Order().ToArray();
+        double At(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+        return new LatencySummary(sorted.Length, failed, At(0.50), At(0.99), sorted.Length == 0 ? double.NaN : sorted[^1]);
+    }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Runs} runs, p50 {P50Ms:0.0} ms, p99 {P99Ms:0.0} ms, max {MaxMs:0.0} ms, failed {Failed}");
+}
+
+/// <summary>
+/// The noisy-neighbour check of decision 024. One Release host with the product's default limits and two
+/// tenants, each with the same queue-triggered one-step pipeline. Tenant B's normal load is one run every
+/// 20 ms (<c>POST /runs?wait=true</c>, sent on schedule whether or not earlier ones have answered, so slow
+/// answers cannot thin out the load); its latency is measured for the duration alone, then again for the
+/// duration while tenant A posts <c>--flood</c> queue messages (in posts of 1,000) as fast as it can.
+/// </summary>
+public static class NoisyNeighbourBenchmark
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(20);
+
+    private const string Pipeline = """
+        {"name":"events","trigger":{"type":"queue","queue":"events"},"steps":[
+          {"id":"total","type":"map","fields":{"total":"record.qty * record.price"}}]}
+        """;
+
+    public static async Task<NoisyNeighbourResult> RunAsync(BenchContext context, CancellationToken cancellationToken)
+    {
+        Console.WriteLine("\n== Noisy neighbour: tenant B's run latency, alone and while tenant A floods its queue ==");
+        var server = await FlowgateServer.StartAsync(context.Children, context.Paths, "noisy", context.Options.HostSettings, ["noisy-a", "steady-b"]);
+        try
+        {
+            var (a, b) = (server.Tenants[0], server.Tenants[1]);
+            await a.CreatePipelineAsync(Pipeline, cancellationToken);
+            var pipelineB = await b.CreatePipelineAsync(Pipeline, cancellationToken);
+            const string record = """{"qty":3,"price":4.5}""";
+
+            Console.WriteLine($"Warming up B for {context.Options.Warmup.TotalSeconds:0} s...");
+            await LoadAsync(b, pipelineB, record, context.Options.Warmup, cancellationToken);
+            Console.WriteLine($"B alone for {context.Options.Duration.TotalSeconds:0} s, one run every {Interval.TotalMilliseconds:0} ms...");
+            var alone = await LoadAsync(b, pipelineB, record, context.Options.Duration, cancellationToken);
+            Console.WriteLine($"  B alone: {alone}");
+
+            Console.WriteLine($"B again while A posts {context.Options.Flood:N0} queue messages...");
+            var flood = FloodAsync(a, context.Options.Flood, cancellationToken);
+            var loaded = await LoadAsync(b, pipelineB, record, context.Options.Duration, cancellationToken);
+            var posted = await flood;
+            var loadAverage = File.ReadAllText("/proc/loadavg").Trim();
+            var floodDone = await a.CountRunsAsync("succeeded", cancellationToken);
+            Console.WriteLine($"  B under A's flood: {loaded}");
+            Console.WriteLine($"  A posted {context.Options.Flood:N0} messages in {posted.TotalSeconds:0.0} s; {floodDone:N0} of its runs had succeeded when B's load ended");
+
+            var result = new NoisyNeighbourResult(alone, loaded, context.Options.Flood, posted, floodDone, loadAverage);
+            Print(result);
+            return result;
+        }
+        finally
+        {
+            server.Stop();
+        }
+    }
+
+    public static void Print(NoisyNeighbourResult result)
+    {
+        Console.WriteLine("\n== Noisy neighbour summary ==");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"tenant B p50 / p99 alone:            {result.Alone.P50Ms,8:0.0} / {result.Alone.P99Ms:0.0} ms ({result.Alone.Runs} runs, {result.Alone.Failed} failed)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"tenant B p50 / p99 under A's flood:  {result.Loaded.P50Ms,8:0.0} / {result.Loaded.P99Ms:0.0} ms ({result.Loaded.Runs} runs, {result.Loaded.Failed} failed)"));
+        var verdict = result.P99Ratio <= 2 ? "PASS" : "MISS";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"p99 ratio (flood / alone):          {result.P99Ratio,8:0.00}x   target ≤ 2x   {verdict}"));
+        Console.WriteLine($"load average at the end:            {result.LoadAverage}");
+    }
+
+    /// <summary>Starts one run every <see cref="Interval"/> for the duration and measures each from send to answer.</summary>
+    private static async Task<LatencySummary> LoadAsync(FlowgateApi tenant, string pipelineId, string record, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var latencies = new List<double>();
+        var failed = 0;
+        var runs = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; clock.Elapsed < duration; i++)
+        {
+            var due = Interval * i;
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed, cancellationToken);
+            }
+            runs.Add(Task.Run(async () =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    var run = await tenant.RunAndWaitAsync(pipelineId, record, cancellationToken);
+                    var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    lock (latencies)
+                    {
+                        if (run.Status == "succeeded")
+                        {
+                            latencies.Add(elapsed);
+                        }
+                        else
+                        {
+                            failed++;
+                        }
+                    }
+                }
+                catch (InvalidOperationException)
+                {
+                    lock (latencies)
+                    {
+                        failed++;
+                    }
+                }
+            }, cancellationToken));
+        }
+        await Task.WhenAll(runs);
+        return LatencySummary.Of(latencies, failed);
+    }
+
+    /// <summary>Posts the messages in posts of 1,000, four posts at a time.</summary>
+    private static async Task<TimeSpan> FloodAsync(FlowgateApi tenant, int messages, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var batches = Enumerable.Range(0, (messages + 999) / 1000).Select(b => Math.Min(1000, messages - b * 1000));
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (count, ct) =>
+        {
+            var body = new StringBuilder("[");
+            for (var i = 0; i < count; i++)
+            {
+                body.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"{{\"qty\":{i},\"price\":1.5}}");
+            }
+            await tenant.PostQueueMessagesAsync("events", body.Append(']').ToString(), ct);
+        });
+        return clock.Elapsed;
+    }
+}

@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.ComponentModel.DataAnnotations;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Saas.Pipelines.Storage;
+
+namespace Saas.Pipelines.Limits;
+
+/// <summary>Configuration section <c>Flowgate:Limits</c>: the defaults of every tenant's limits (decision 024).</summary>
+public sealed class LimitsOptions
+{
+    public const string Section = "Flowgate:Limits";
+
+    /// <summary>Tenant API requests per second, refilled continuously.</summary>
+    [Range(1, 1_000_000)]
+    public int RequestsPerSecond { get; set; } = 200;
+
+    /// <summary>Requests a tenant may send at once after being idle (the token bucket's size).</summary>
+    [Range(1, 10_000_000)]
+    public int RequestBurst { get; set; } = 400;
+
+    /// <summary>Work items of one tenant executing at once on a node; unset: half of <c>Flowgate:Runtime:Workers</c>.</summary>
+    [Range(1, 256)]
+    public int? MaxConcurrentSteps { get; set; }
+
+    /// <summary>Queued messages plus unfinished runs a tenant may have; more posts and run starts answer 429.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxPendingWork { get; set; } = 100_000;
+}
+
+/// <summary>The limits in force for one tenant.</summary>
+public sealed record TenantLimitValues(int RequestsPerSecond, int RequestBurst, int MaxConcurrentSteps, long MaxPendingWork);
+
+/// <summary>What the platform set for one tenant; null keeps the configured default.</summary>
+public sealed record TenantLimitOverrides(int? RequestsPerSecond, int? RequestBurst, int? MaxConcurrentSteps, long? MaxPendingWork)
+{
+    public static TenantLimitOverrides None { get; } = new(null, null, null, null);
+}
+
+/// <summary>
+/// Every tenant's limits: the configured defaults, overridden per tenant by the platform. Read on hot
+/// paths (each API request, each dispatched work item), so kept in memory and re-read in the background
+/// every few seconds, which is how a change made on another node arrives here.
+/// </summary>
+public sealed class TenantLimits(Database database, IOptions<LimitsOptions> limits, IOptions<FlowgateOptions> flowgate, TimeProvider time)
+{
+    private static readonly TimeSpan Refresh = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, Cached> _cache = new(StringComparer.Ordinal);
+
+    public TenantLimitValues Defaults => new(
+        limits.Value.RequestsPerSecond, limits.Value.RequestBurst,
+        limits.Value.MaxConcurrentSteps ?? Math.Max(1, flowgate.Value.Runtime.Workers / 2), limits.Value.MaxPendingWork);
+
+    public TenantLimitValues For(string tenantId)
+    {
+        var now = time.GetUtcNow();
+        if (!_cache.TryGetValue(tenantId, out var cached))
+        {
+            return Load(tenantId, now).Values;
+        }
+        if (now - cached.ReadAt > Refresh && Interlocked.Exchange(ref cached.Refreshing, 1) == 0)
+        {
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    Load(tenantId, time.GetUtcNow());
+                }
+                catch (Exception)
+                {
+                    // The database is unavailable for a moment: the limits read last stay in force, and the next call tries again.
+                    Volatile.Write(ref cached.Refreshing, 0);
+                }
+            });
+        }
+        return cached.Values;
+    }
+
+    public TenantLimitOverrides Overrides(string tenantId)
+    {
+        const string sql = """
+            SELECT requests_per_second, request_burst, max_concurrent_steps, max_pending_work
+            FROM tenant_limits WHERE tenant_id = @tenantId
+            """;
+        using var connection = database.OpenConnection();
+        var row = connection.QuerySingleOrDefault<(long? Rps, long? Burst, long? Steps, long? Pending)>(sql, new { tenantId });
+        return new TenantLimitOverrides((int?)row.Rps, (int?)row.Burst, (int?)row.Steps, row.Pending);
+    }
+
+    public async Task SetAsync(string tenantId, TenantLimitOverrides overrides, CancellationToken cancellationToken)
+    {
+        await database.WriteAsync((connection, transaction) =>
+        {
+            const string sql = """
+                INSERT INTO tenant_limits (tenant_id, requests_per_second, request_burst, max_concurrent_steps, max_pending_work, updated_at)
+                VALUES (@tenantId, @RequestsPerSecond, @RequestBurst, @MaxConcurrentSteps, @MaxPendingWork, @now)
+                ON CONFLICT (tenant_id) DO UPDATE SET
+                  requests_per_second = excluded.requests_per_second, request_burst = excluded.request_burst,
+                  max_concurrent_steps = excluded.max_concurrent_steps, max_pending_work = excluded.max_pending_work, updated_at = excluded.updated_at
+                """;
+            connection.Execute(sql, new
+            {
+                tenantId, overrides.RequestsPerSecond, overrides.RequestBurst, overrides.MaxConcurrentSteps, overrides.MaxPendingWork,
+                now = time.GetUtcNow().ToUnixTimeMilliseconds(),
+            }, transaction);
+        }, cancellationToken);
+        Load(tenantId, time.GetUtcNow());
+    }
+
+    private Cached Load(string tenantId, DateTimeOffset now)
+    {
+        var overrides = Overrides(tenantId);
+        var defaults = Defaults;
+        var values = new TenantLimitValues(
+            overrides.RequestsPerSecond ?? defaults.RequestsPerSecond, overrides.RequestBurst ?? defaults.RequestBurst,
+            overrides.MaxConcurrentSteps ?? defaults.MaxConcurrentSteps, overrides.MaxPendingWork ?? defaults.MaxPendingWork);
+        var cached = new Cached(values, now);
+        _cache[tenantId] = cached;
+        return cached;
+    }
+
+    private sealed class Cached(TenantLimitValues values, DateTimeOffset readAt)
+    {
+        public TenantLimitValues Values { get; } = values;
+
+        public DateTimeOffset ReadAt { get; } = readAt;
+
+        public int Refreshing;
+    }
+}
+
+public static class LimitsServiceCollectionExtensions
+{
+    public static IServiceCollection AddTenantLimits(this IServiceCollection services)
+    {
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<TenantLimits>();
+        services.AddSingleton<PendingWork>();
+        return services;
+    }
+}
