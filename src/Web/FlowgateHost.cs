@@ -82,12 +82,14 @@ public static class FlowgateHost
         api.MapTablesApi();
         api.MapAuditApi();
         api.MapOAuthClientsApi();
+        api.MapApiKeysApi();
         api.MapServiceBusApi();
         api.MapBillingApi();
         api.MapLimitsApi();
         app.MapPlatformApi().MapTenantLimitsPlatformApi();
         app.MapStripeWebhookApi();
         app.MapGatewayApi();
+        app.MapAuthorizeEndpoint();
         app.MapPortal();
         return app;
     }

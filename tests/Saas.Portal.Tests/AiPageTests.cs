@@ -179,4 +179,29 @@ public sealed class AiPageTests : PageContext
         Assert.Null(Services.GetRequiredService<OAuthClientStore>().Authenticate(clientId, secret));
         Assert.Equal(["oauth_client.created", "oauth_client.revoked"], AuditActions(tenant));
     }
+
+    [Fact]
+    public async Task A_public_client_gets_its_redirect_uris_and_no_secret_and_a_bad_uri_is_shown_at_its_field()
+    {
+        var tenant = await TenantAsync();
+        SignIn(tenant, role: "admin");
+        var page = Render<OAuthClientsPage>();
+
+        page.Find("#client-name").Input("notebook");
+        page.Find("#client-type").Change(OAuthClientTypes.Public);
+        page.Find("#redirect-uris").Input("http://example.com/cb");
+        await page.Find("form").SubmitAsync();
+        Assert.Contains("use https", page.Find(".validation-message").TextContent);
+        Assert.Empty(Services.GetRequiredService<OAuthClientStore>().List(tenant));
+
+        page.Find("#redirect-uris").Input("https://notebook.example.com/cb\nhttp://127.0.0.1:8400/cb");
+        await page.Find("form").SubmitAsync();
+        var clientId = page.Find("[data-testid='new-client-id']").TextContent;
+        var client = Services.GetRequiredService<OAuthClientStore>().FindActive(clientId)!;
+        Assert.Empty(page.FindAll("[data-testid='new-client-secret']"));
+        Assert.Equal(OAuthClientTypes.Public, client.Type);
+        Assert.Equal(["https://notebook.example.com/cb", "http://127.0.0.1:8400/cb"], client.RedirectUris);
+        Assert.Contains("https://notebook.example.com/cb", page.Find($"[data-client='{clientId}']").TextContent);
+        Assert.Contains("/connect/authorize", page.Find("[data-testid='authorize-endpoint']").TextContent);
+    }
 }

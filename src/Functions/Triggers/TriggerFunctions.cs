@@ -87,6 +87,11 @@ public sealed partial class TriggerFunctions(
         {
             return Problem(401, "Unauthorized", "Send 'Authorization: Bearer fg_live_…' with a valid API key of your tenant.");
         }
+        // The web host's ScopeCheck rule for this route: a scoped key needs runs:write (a full-access key has no list).
+        if (key.Scopes is { } scopes && !scopes.Contains(Saas.Pipelines.Tenancy.Scopes.RunsWrite))
+        {
+            return Problem(403, "Forbidden", $"The API key lacks the scope '{Saas.Pipelines.Tenancy.Scopes.RunsWrite}'. Use a key created with it.");
+        }
         var pipeline = pipelines.Find(key.TenantId, id);
         if (pipeline is null)
         {

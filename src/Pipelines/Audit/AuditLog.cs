@@ -49,18 +49,19 @@ public sealed class AuditLog(Database database, TimeProvider time)
         connection.Execute(sql, entry, transaction);
     }
 
-    /// <summary>Newest first, in [from, to), optionally one action or action prefix (<c>pipeline.</c>).</summary>
-    public IReadOnlyList<AuditEntry> List(string tenantId, long from, long to, string? action, int limit, (long At, string Id)? before)
+    /// <summary>Newest first, in [from, to), optionally one action or action prefix (<c>pipeline.</c>) and one actor id.</summary>
+    public IReadOnlyList<AuditEntry> List(string tenantId, long from, long to, string? action, int limit, (long At, string Id)? before, string? actorId = null)
     {
         const string sql = """
             SELECT tenant_id, id, at, actor_type, actor_id, action, target_type, target_id, details, ip, user_agent FROM audit_log
             WHERE tenant_id = @tenantId AND at >= @from AND at < @to
               AND (@action IS NULL OR action = @action OR (@action LIKE '%.' AND substr(action, 1, length(@action)) = @action))
+              AND (@actorId IS NULL OR actor_id = @actorId)
               AND (@beforeAt IS NULL OR at < @beforeAt OR (at = @beforeAt AND id < @beforeId))
             ORDER BY at DESC, id DESC LIMIT @limit
             """;
         using var connection = database.OpenConnection();
-        return connection.Query<AuditEntry>(sql, new { tenantId, from, to, action, limit, beforeAt = before?.At, beforeId = before?.Id }).AsList();
+        return connection.Query<AuditEntry>(sql, new { tenantId, from, to, action, actorId, limit, beforeAt = before?.At, beforeId = before?.Id }).AsList();
     }
 
     /// <summary>Oldest first, streamed, for export.</summary>

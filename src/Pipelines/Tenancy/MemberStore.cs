@@ -23,7 +23,19 @@ public sealed record Membership(string TenantId, string UserId, string Role, lon
 
 public sealed record Member(string UserId, string Email, string Role, long CreatedAt, bool HasPassword);
 
-internal sealed record MemberRow(string UserId, string Email, string Role, long CreatedAt, long HasPassword);
+/// <summary>Mapped by property, not constructor: with no rows SQLite reports the computed has_password as a blob, which no constructor matches.</summary>
+internal sealed class MemberRow
+{
+    public string UserId { get; init; } = "";
+
+    public string Email { get; init; } = "";
+
+    public string Role { get; init; } = "";
+
+    public long CreatedAt { get; init; }
+
+    public long HasPassword { get; init; }
+}
 
 /// <summary>Who belongs to which tenant, with which role. A user belongs to one tenant.</summary>
 public sealed class MemberStore(Database database, TenantStore tenants, TimeProvider time)

@@ -9,12 +9,18 @@ namespace Saas.Pipelines.Tenancy;
 public sealed record Tenant(string Id, string Name, long CreatedAt);
 
 /// <summary>A new API key: <see cref="Secret"/> is shown once and stored only as a hash.</summary>
-public sealed record IssuedApiKey(string Id, string TenantId, string Name, string Secret, string Prefix);
+/// <param name="Scopes">What the key may do, or null for full access (every scope and tenant administration).</param>
+public sealed record IssuedApiKey(string Id, string TenantId, string Name, string Secret, string Prefix, IReadOnlyList<string>? Scopes = null);
 
-public sealed record ApiKeyIdentity(string KeyId, string TenantId);
+/// <param name="Scopes">null: full access.</param>
+public sealed record ApiKeyIdentity(string KeyId, string TenantId, IReadOnlyList<string>? Scopes);
 
 /// <summary>An API key as its tenant sees it: never the secret, only its first characters.</summary>
-public sealed record ApiKeyRow(string Id, string Name, string Prefix, long CreatedAt, long? LastUsedAt, long? RevokedAt);
+/// <param name="Scopes">Space-separated, or null for full access.</param>
+public sealed record ApiKeyRow(string Id, string Name, string Prefix, long CreatedAt, long? LastUsedAt, long? RevokedAt, string? Scopes)
+{
+    public IReadOnlyList<string>? ScopeList => Scopes?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+}
 
 public sealed class TenantStore(Database database, TimeProvider time)
 {
@@ -57,9 +63,13 @@ public sealed class TenantStore(Database database, TimeProvider time)
         return connection.QuerySingleOrDefault<Tenant>(sql, new { tenantId });
     }
 
-    public async Task<IssuedApiKey> CreateApiKeyAsync(string tenantId, string name, CancellationToken cancellationToken)
+    public Task<IssuedApiKey> CreateApiKeyAsync(string tenantId, string name, CancellationToken cancellationToken) =>
+        CreateApiKeyAsync(tenantId, name, null, cancellationToken);
+
+    /// <param name="scopes">What the key may do; null for full access.</param>
+    public async Task<IssuedApiKey> CreateApiKeyAsync(string tenantId, string name, IReadOnlyList<string>? scopes, CancellationToken cancellationToken)
     {
-        var key = NewKey(tenantId, name);
+        var key = NewKey(tenantId, name) with { Scopes = scopes };
         await database.WriteAsync((connection, transaction) => InsertKey(connection, transaction, key), cancellationToken);
         return key;
     }
@@ -67,7 +77,7 @@ public sealed class TenantStore(Database database, TimeProvider time)
     public IReadOnlyList<ApiKeyRow> ListApiKeys(string tenantId)
     {
         const string sql = """
-            SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys
+            SELECT id, name, prefix, created_at, last_used_at, revoked_at, scopes FROM api_keys
             WHERE tenant_id = @tenantId ORDER BY created_at DESC, id DESC
             """;
         using var connection = database.OpenConnection();
@@ -110,10 +120,11 @@ public sealed class TenantStore(Database database, TimeProvider time)
             return cached.Identity;
         }
         const string sql = """
-            SELECT id AS KeyId, tenant_id AS TenantId FROM api_keys WHERE key_hash = @hash AND revoked_at IS NULL
+            SELECT id, tenant_id, scopes FROM api_keys WHERE key_hash = @hash AND revoked_at IS NULL
             """;
         using var connection = database.OpenConnection();
-        var identity = connection.QuerySingleOrDefault<ApiKeyIdentity>(sql, new { hash });
+        var row = connection.QuerySingleOrDefault<(string Id, string TenantId, string? Scopes)>(sql, new { hash });
+        var identity = row.Id is null ? null : new ApiKeyIdentity(row.Id, row.TenantId, row.Scopes?.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         if (identity is not null)
         {
             if (_verifiedKeys.Count > 10_000)
@@ -146,10 +157,14 @@ public sealed class TenantStore(Database database, TimeProvider time)
     private void InsertKey(DbConnection connection, DbTransaction transaction, IssuedApiKey key)
     {
         const string sql = """
-            INSERT INTO api_keys (id, tenant_id, name, key_hash, prefix, created_at)
-            VALUES (@Id, @TenantId, @Name, @Hash, @Prefix, @CreatedAt)
+            INSERT INTO api_keys (id, tenant_id, name, key_hash, prefix, created_at, scopes)
+            VALUES (@Id, @TenantId, @Name, @Hash, @Prefix, @CreatedAt, @Scopes)
             """;
-        connection.Execute(sql, new { key.Id, key.TenantId, key.Name, Hash = Hash(key.Secret), key.Prefix, CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction);
+        connection.Execute(sql, new
+        {
+            key.Id, key.TenantId, key.Name, Hash = Hash(key.Secret), key.Prefix, CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
+            Scopes = key.Scopes is null ? null : string.Join(' ', key.Scopes),
+        }, transaction);
     }
 
     internal static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));

@@ -10,6 +10,7 @@ public static class TenantApiServiceCollectionExtensions
         services.AddProblemDetails();
         services.AddOpenApi();
         services.AddScoped<CurrentTenant>();
+        services.AddSingleton<ApiKeyChanges>();
         services.AddAuthentication(Saas.Web.OAuth.OAuthServer.TenantScheme)
             .AddPolicyScheme(Saas.Web.OAuth.OAuthServer.TenantScheme, "API key or OAuth access token", scheme => scheme.ForwardDefaultSelector = Saas.Web.OAuth.OAuthServer.SelectScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);

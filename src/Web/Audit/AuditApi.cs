@@ -28,26 +28,30 @@ public static class AuditApi
     public static AuditActor Actor(this HttpContext context)
     {
         var user = context.User;
-        var (type, id) = user.FindFirstValue("key_id") is { } key ? (AuditActorTypes.ApiKey, key)
+        var (type, id) = user.FindFirstValue(ApiKeyAuthentication.KeyClaim) is { } key ? (AuditActorTypes.ApiKey, key)
+            // An app acting for a member (authorization code): the member who consented is accountable.
+            : user.FindFirstValue(Saas.Web.OAuth.OAuthServer.UserClaim) is { } member ? (AuditActorTypes.User, member)
             : user.FindFirstValue("client_id") is { } client ? (AuditActorTypes.OAuthClient, client)
+            : user.FindFirstValue(Saas.Web.Platform.PlatformKeyAuthentication.KeyClaim) is { } platform ? (AuditActorTypes.Platform, platform)
             : user.FindFirstValue(ClaimTypes.NameIdentifier) is { } userId ? (AuditActorTypes.User, userId)
             : (AuditActorTypes.System, (string?)null);
         return new AuditActor(type, id, context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent[..Math.Min(agent.Length, 256)] : null);
     }
 
     private static Results<Ok<AuditPage>, ProblemHttpResult> List(
-        CurrentTenant tenant, AuditLog log, DateTimeOffset? from, DateTimeOffset? to, string? action, int? limit, string? cursor)
+        CurrentTenant tenant, AuditLog log, DateTimeOffset? from, DateTimeOffset? to, string? action, string? actor, int? limit, string? cursor)
     {
         if (!PageCursor.TryParse(cursor, out var before))
         {
             return PageCursor.Invalid();
         }
         var size = Math.Clamp(limit ?? 100, 1, 1000);
-        var entries = log.List(tenant.Id, (from ?? DateTimeOffset.MinValue).ToUnixTimeMilliseconds(), (to ?? DateTimeOffset.MaxValue).ToUnixTimeMilliseconds(), action, size, before);
+        var entries = log.List(tenant.Id, (from ?? DateTimeOffset.MinValue).ToUnixTimeMilliseconds(), (to ?? DateTimeOffset.MaxValue).ToUnixTimeMilliseconds(), action, size, before, actor);
         return TypedResults.Ok(new AuditPage(entries.Select(ToDto).ToList(), entries.Count == size ? PageCursor.Of(entries[^1].At, entries[^1].Id) : null));
     }
 
-    private static async Task Export(HttpContext context, CurrentTenant tenant, AuditLog log, DateTimeOffset? from, DateTimeOffset? to)
+    /// <summary>Also the portal audit page's download (the same handler, for the signed-in admin's tenant).</summary>
+    public static async Task Export(HttpContext context, CurrentTenant tenant, AuditLog log, DateTimeOffset? from, DateTimeOffset? to)
     {
         context.Response.ContentType = "application/x-ndjson";
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"audit-{tenant.Id}.jsonl\"";

@@ -8,7 +8,7 @@ namespace Saas.Web.Gateway;
 /// pipeline (authentication handlers, OpenIddict's per-request dispatch, authorization policies, routing,
 /// a DI scope): it gets the same checks here, with the same components — the key cache, the request
 /// limits — and goes straight to the forwarder. Everything else (OAuth tokens, unknown or revoked keys,
-/// other routes) goes on down the pipeline, which answers it as before (see docs/decisions/026).
+/// keys without the gateway scope, other routes) goes on down the pipeline, which answers it as before (see docs/decisions/026).
 /// </summary>
 public static class GatewayFastPath
 {
@@ -21,7 +21,8 @@ public static class GatewayFastPath
         {
             var request = context.Request;
             if (!HttpMethods.IsPost(request.Method) || Operation(request.Path.Value) is not { } operation
-                || ApiKeyAuthentication.BearerToken(request) is not { } secret || tenants.FindApiKey(secret) is not { } key)
+                || ApiKeyAuthentication.BearerToken(request) is not { } secret || tenants.FindApiKey(secret) is not { } key
+                || key.Scopes is { } scopes && !scopes.Contains(Scopes.Gateway))
             {
                 return next(context);
             }

@@ -6,14 +6,22 @@ using Saas.Web.Tenancy;
 
 namespace Saas.Web.OAuth;
 
-public sealed record OAuthClientRequest(string? Name, IReadOnlyList<string>? Scopes);
+/// <param name="Type"><c>confidential</c> (default: a server that keeps a secret) or <c>public</c> (PKCE only, no secret).</param>
+/// <param name="RedirectUris">Where the authorization endpoint may send codes (exact match).</param>
+public sealed record OAuthClientRequest(string? Name, IReadOnlyList<string>? Scopes, string? Type = null, IReadOnlyList<string>? RedirectUris = null);
 
-public sealed record OAuthClientDto(string ClientId, string Name, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+public sealed record OAuthClientDto(
+    string ClientId, string Name, string Type, IReadOnlyList<string> Scopes, IReadOnlyList<string> RedirectUris, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 
-/// <summary>The secret appears in this answer only; the token endpoint is the discovery document's <c>token_endpoint</c>.</summary>
-public sealed record CreatedOAuthClientDto(string ClientId, string ClientSecret, string Name, IReadOnlyList<string> Scopes, string TokenEndpoint);
+/// <summary>
+/// The secret appears in this answer only (public clients have none); the endpoints are the discovery
+/// document's <c>token_endpoint</c> and <c>authorization_endpoint</c>.
+/// </summary>
+public sealed record CreatedOAuthClientDto(
+    string ClientId, string? ClientSecret, string Name, string Type, IReadOnlyList<string> Scopes, IReadOnlyList<string> RedirectUris,
+    string TokenEndpoint, string AuthorizationEndpoint);
 
-/// <summary><c>/api/v1/oauth/clients</c>: a tenant's apps that get access tokens with client credentials.</summary>
+/// <summary><c>/api/v1/oauth/clients</c>: a tenant's apps: client credentials, or authorization code + PKCE for apps acting for a signed-in member.</summary>
 public static class OAuthClientsApi
 {
     public static RouteGroupBuilder MapOAuthClientsApi(this IEndpointRouteBuilder app)
@@ -34,12 +42,13 @@ public static class OAuthClientsApi
         {
             return Problems.Invalid("Invalid OAuth client", change.Errors);
         }
-        var tokenEndpoint = $"{context.Request.Scheme}://{context.Request.Host}/connect/token";
-        return TypedResults.Created($"/api/v1/oauth/clients/{issued.Client.ClientId}",
-            new CreatedOAuthClientDto(issued.Client.ClientId, issued.Secret, issued.Client.Name, issued.Client.Scopes, tokenEndpoint));
+        var origin = $"{context.Request.Scheme}://{context.Request.Host}";
+        var client = issued.Client;
+        return TypedResults.Created($"/api/v1/oauth/clients/{client.ClientId}", new CreatedOAuthClientDto(
+            client.ClientId, issued.Secret, client.Name, client.Type, client.Scopes, client.RedirectUris, origin + OAuthServer.TokenPath, origin + OAuthServer.AuthorizePath));
     }
 
     private static OAuthClientDto ToDto(OAuthClient client) => new(
-        client.ClientId, client.Name, client.Scopes, DateTimeOffset.FromUnixTimeMilliseconds(client.CreatedAt),
+        client.ClientId, client.Name, client.Type, client.Scopes, client.RedirectUris, DateTimeOffset.FromUnixTimeMilliseconds(client.CreatedAt),
         client.RevokedAt is { } revoked ? DateTimeOffset.FromUnixTimeMilliseconds(revoked) : null);
 }

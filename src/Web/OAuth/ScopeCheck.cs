@@ -6,28 +6,38 @@ using Saas.Web.Tenancy;
 namespace Saas.Web.OAuth;
 
 /// <summary>
-/// Requests with an OAuth access token: the client must still be active (revocation is immediate) and
-/// the token must carry the scope of the endpoint — read for GET, write otherwise; a missing scope
-/// answers 403 naming it (billing writes need billing:write). Tenant administration (keys, clients, AI settings, audit, secrets) is not open to
-/// OAuth clients. API keys act with every scope of their tenant.
+/// Requests with an OAuth access token or a scoped API key: the token's client must still be active
+/// (revocation is immediate), the member a token acts for must still belong to the tenant, and the token or
+/// key must carry the scope of the endpoint — read for GET, write otherwise; a missing scope answers 403
+/// naming it (billing writes need billing:write). Tenant administration (keys, clients, AI settings, audit, secrets) is closed to both.
+/// Full-access API keys (no scopes: every key made before scopes existed) act with every scope.
 /// </summary>
 public static class ScopeCheck
 {
     public static IApplicationBuilder UseOAuthClientChecks(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (context.User.FindFirstValue("client_id") is not { } clientId || context.User.FindFirstValue(ApiKeyAuthentication.TenantClaim) is not { } tenantId)
+        var user = context.User;
+        if (user.FindFirstValue(ApiKeyAuthentication.TenantClaim) is not { } tenantId)
         {
             await next(context);
             return;
         }
-        if (!context.RequestServices.GetRequiredService<OAuthClientStore>().IsActive(tenantId, clientId))
+        var clientId = user.FindFirstValue("client_id");
+        if (clientId is not null)
         {
-            context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
-            await Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
-                detail: $"The OAuth client '{clientId}' was revoked; its tokens no longer work.").ExecuteAsync(context);
+            if (Revoked(context, tenantId, clientId, user) is { } reason)
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                await Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: reason).ExecuteAsync(context);
+                return;
+            }
+            context.RequestServices.GetRequiredService<CurrentTenant>().Set(tenantId, clientId);
+        }
+        else if (user.GetScopes().IsEmpty)
+        {
+            await next(context);
             return;
         }
-        context.RequestServices.GetRequiredService<CurrentTenant>().Set(tenantId, clientId);
         var pattern = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
         if (pattern is null)
         {
@@ -35,19 +45,36 @@ public static class ScopeCheck
             return;
         }
         var required = RequiredScope(pattern, HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method));
-        if (required is not null && context.User.HasScope(required))
+        if (required is not null && user.HasScope(required))
         {
             await next(context);
             return;
         }
+        var holder = clientId is null ? "API key" : "access token";
         await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
             detail: required is null
-                ? "OAuth clients cannot use this endpoint; it is for tenant administrators (use an API key or the portal)."
-                : $"The access token lacks the scope '{required}'. Request it from /connect/token (scope={required}); the client must have been created with it.")
+                ? $"This {holder} cannot use this endpoint; it is for tenant administrators (use a full-access API key or the portal)."
+                : clientId is null
+                    ? $"The API key lacks the scope '{required}'. Use a key created with it (portal API keys page, or POST /api/v1/keys with \"scopes\")."
+                    : $"The access token lacks the scope '{required}'. Request it from /connect/token (scope={required}); the client must have been created with it.")
             .ExecuteAsync(context);
     });
 
-    /// <returns>The scope an endpoint needs, or null when OAuth clients may not use it at all.</returns>
+    /// <returns>Why a token no longer works, or null while it does.</returns>
+    private static string? Revoked(HttpContext context, string tenantId, string clientId, ClaimsPrincipal user)
+    {
+        if (!context.RequestServices.GetRequiredService<OAuthClientStore>().IsActive(tenantId, clientId))
+        {
+            return $"The OAuth client '{clientId}' was revoked; its tokens no longer work.";
+        }
+        if (user.FindFirstValue(OAuthServer.UserClaim) is { } userId && context.RequestServices.GetRequiredService<MemberStore>().FindByUser(userId)?.TenantId != tenantId)
+        {
+            return "The member this token acts for no longer belongs to the organisation; its tokens no longer work.";
+        }
+        return null;
+    }
+
+    /// <returns>The scope an endpoint needs, or null when OAuth clients and scoped keys may not use it at all.</returns>
     public static string? RequiredScope(string pattern, bool read)
     {
         var path = pattern.TrimStart('/');

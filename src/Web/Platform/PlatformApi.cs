@@ -6,6 +6,7 @@ using Saas.Pipelines.Audit;
 using Saas.Pipelines.Billing;
 using Saas.Pipelines.Definitions;
 using Saas.Web.Api;
+using Saas.Web.Audit;
 using Saas.Web.Billing;
 
 namespace Saas.Web.Platform;
@@ -140,13 +141,13 @@ public static class PlatformApi
 
     /// <summary><c>{"planId": "plan_…"}</c>: the plan prices the tenant's months; with Stripe, the subscription follows.</summary>
     private static async Task<Results<Ok<TenantBillingSummaryDto>, ProblemHttpResult>> AssignPlanAsync(
-        string id, HttpRequest request, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time, CancellationToken cancellationToken)
+        string id, HttpContext context, PlatformChanges changes, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!billing.TenantExists(id))
         {
             return Problems.NotFound("tenant", id);
         }
-        var (planId, problem) = await JsonBody.ReadStringAsync(request, "planId", cancellationToken);
+        var (planId, problem) = await JsonBody.ReadStringAsync(context.Request, "planId", cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -155,12 +156,12 @@ public static class PlatformApi
         {
             return Problems.BadRequest("Invalid plan assignment", "Send {\"planId\": \"plan_…\"}: the id of a plan from GET /api/platform/v1/plans.");
         }
-        if (plans.Find(planId) is null)
+        return await changes.AssignPlanAsync(id, Actor(context), planId, cancellationToken) switch
         {
-            return Problems.BadRequest("Unknown plan", $"planId: no plan '{planId}' exists; list them with GET /api/platform/v1/plans.");
-        }
-        await billing.AssignPlanAsync(id, planId, cancellationToken);
-        return GetTenant(id, billing, pricing, plans, time);
+            null => Problems.NotFound("tenant", id),
+            { Saved: null } assigned => Problems.Invalid("Unknown plan", assigned.Errors),
+            _ => GetTenant(id, billing, pricing, plans, time),
+        };
     }
 
     /// <summary><c>{"reason": "…"}</c>: the tenant's new runs and gateway calls answer 402 with the reason; its pipelines stop firing.</summary>

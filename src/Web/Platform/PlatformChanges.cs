@@ -75,6 +75,23 @@ public sealed class PlatformChanges(PlanStore plans, TenantBillingStore billing,
         return true;
     }
 
+    /// <summary>Puts the tenant on the plan; errors name the unknown plan.</summary>
+    /// <returns>Null when there is no such tenant.</returns>
+    public async Task<Checked<TenantBilling>?> AssignPlanAsync(string tenantId, AuditActor actor, string planId, CancellationToken cancellationToken)
+    {
+        if (!billing.TenantExists(tenantId))
+        {
+            return null;
+        }
+        if (plans.Find(planId) is null)
+        {
+            return Checked<TenantBilling>.Invalid([new("planId", $"no plan '{planId}' exists; list them with GET /api/platform/v1/plans")]);
+        }
+        await billing.AssignPlanAsync(tenantId, planId, cancellationToken);
+        await audit.AppendAsync(tenantId, actor, "billing.plan_assigned", "tenant", tenantId, new { planId }, cancellationToken);
+        return new(billing.Get(tenantId), []);
+    }
+
     /// <summary>What is wrong with a plan's name (length, taken by another plan), or null.</summary>
     public DefinitionError? NameError(string name, string? planId)
     {

@@ -2,17 +2,19 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
 using Saas.Pipelines.Tenancy;
 
 namespace Saas.Web.Tenancy;
 
-/// <summary><c>Authorization: Bearer fg_live_…</c>: a hashed API key that names exactly one tenant.</summary>
+/// <summary><c>Authorization: Bearer fg_live_…</c>: a hashed API key that names exactly one tenant, with its scopes unless it has full access.</summary>
 public sealed class ApiKeyAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, TenantStore tenants)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string TenantClaim = "tenant_id";
+    public const string KeyClaim = "key_id";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -26,7 +28,12 @@ public sealed class ApiKeyAuthentication(
             return Task.FromResult(AuthenticateResult.Fail("unknown or revoked API key"));
         }
         Context.RequestServices.GetRequiredService<CurrentTenant>().Set(key.TenantId, key.KeyId);
-        var identity = new ClaimsIdentity([new Claim(TenantClaim, key.TenantId), new Claim("key_id", key.KeyId)], SchemeName);
+        var identity = new ClaimsIdentity([new Claim(TenantClaim, key.TenantId), new Claim(KeyClaim, key.KeyId)], SchemeName);
+        if (key.Scopes is not null)
+        {
+            // The same claims as an access token's, so ScopeCheck reads both alike.
+            identity.SetScopes(key.Scopes);
+        }
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
