@@ -18,6 +18,8 @@ public sealed class FlowgateOptions
     public BlobsOptions Blobs { get; set; } = new();
 
     public QueueOptions Queue { get; set; } = new();
+
+    public Storage.DatabaseOptions Database { get; set; } = new();
 }
 
 /// <summary>Configuration section <c>Flowgate:Ai</c>: model calls made by <c>llm</c> steps.</summary>

@@ -15,8 +15,13 @@ using Saas.Tests;
 
 namespace Saas.Functions.Tests;
 
-/// <summary>Each function called with a real trigger payload, against Azurite and the embedded SQLite engine.</summary>
-public sealed class FunctionTests
+public sealed class FunctionTestsOnSqlite() : FunctionTests(StoreAdapter.Sqlite);
+
+/// <summary>The production pairing: PostgreSQL for the state, Azurite for blobs and the work queue.</summary>
+public sealed class FunctionTestsOnPostgres() : FunctionTests(StoreAdapter.Postgres);
+
+/// <summary>Each function called with a real trigger payload, against Azurite and each database adapter.</summary>
+public abstract class FunctionTests(StoreAdapter adapter)
 {
     private const string Http = """
         {"name":"orders","trigger":{"type":"http"},
@@ -33,7 +38,7 @@ public sealed class FunctionTests
     [Fact]
     public async Task A_synchronous_run_answers_with_the_finished_run_after_its_steps_ran_through_the_work_queue()
     {
-        await using var app = new FunctionsApp();
+        await using var app = new FunctionsApp(adapter: adapter);
         var (_, key, pipeline) = await app.CreatePipelineAsync(Http);
 
         var result = await app.Function<TriggerFunctions>().RunAsync(
@@ -49,7 +54,7 @@ public sealed class FunctionTests
     [Fact]
     public async Task A_synchronous_run_refuses_a_missing_key_a_foreign_pipeline_and_bad_input_precisely()
     {
-        await using var app = new FunctionsApp();
+        await using var app = new FunctionsApp(adapter: adapter);
         var (_, keyA, pipelineA) = await app.CreatePipelineAsync(Http, "a");
         var (_, keyB, _) = await app.CreatePipelineAsync(Http, "b");
         var functions = app.Function<TriggerFunctions>();
@@ -70,7 +75,7 @@ public sealed class FunctionTests
     [Fact]
     public async Task A_file_uploaded_under_the_tenant_and_pipeline_starts_a_run_of_that_pipeline()
     {
-        await using var app = new FunctionsApp();
+        await using var app = new FunctionsApp(adapter: adapter);
         var (tenant, _, pipeline) = await app.CreatePipelineAsync(Upload);
         var blob = await UploadAsync($"{tenant}/{pipeline.Id}/orders.csv", "order,qty,price\nA-1,2,75\nA-2,1,20\nA-3,10,12.5\n");
 
@@ -84,7 +89,7 @@ public sealed class FunctionTests
     [Fact]
     public async Task An_upload_naming_another_tenants_pipeline_or_a_pipeline_without_an_upload_trigger_starts_nothing()
     {
-        await using var app = new FunctionsApp();
+        await using var app = new FunctionsApp(adapter: adapter);
         var (tenantA, _, uploads) = await app.CreatePipelineAsync(Upload, "a");
         var (tenantB, _, http) = await app.CreatePipelineAsync(Http, "b");
         var functions = app.Function<TriggerFunctions>();
@@ -101,7 +106,7 @@ public sealed class FunctionTests
     [Fact]
     public async Task The_same_file_delivered_twice_starts_one_run_and_an_overwrite_starts_another()
     {
-        await using var app = new FunctionsApp();
+        await using var app = new FunctionsApp(adapter: adapter);
         var (tenant, _, pipeline) = await app.CreatePipelineAsync(Upload);
         var path = $"{tenant}/{pipeline.Id}/orders.csv";
         await UploadAsync(path, "order,qty,price\nA-1,2,75\n");
@@ -136,7 +141,7 @@ public sealed class FunctionTests
     {
         var keyRing = $"{Azurite.NewContainerName()}/keyring.xml";
         await using var crm = await Saas.Pipelines.Tests.Enrich.LocalServer.StartAsync(context => context.Response.WriteAsJsonAsync(new { tier = "gold" }));
-        await using var app = new FunctionsApp(settings: new Dictionary<string, string?>
+        await using var app = new FunctionsApp(adapter: adapter, settings: new Dictionary<string, string?>
         {
             [Saas.Pipelines.Secrets.SecretProtectionServiceCollectionExtensions.KeyRingBlobSetting] = keyRing,
             ["Flowgate:Network:AllowedPrivateNetworks:0"] = "127.0.0.1/32",
@@ -171,7 +176,7 @@ public sealed class FunctionTests
     [Fact]
     public async Task The_schedule_timer_fires_due_schedules_and_their_runs_complete()
     {
-        await using var app = new FunctionsApp();
+        await using var app = new FunctionsApp(adapter: adapter);
         var (tenant, _, _) = await app.CreatePipelineAsync("""
             {"name":"every-second","trigger":{"type":"schedule","cron":"* * * * * *"},
              "steps":[{"id":"stamp","type":"map","fields":{"seen":"true"}}]}
@@ -187,7 +192,7 @@ public sealed class FunctionTests
     [Fact]
     public async Task The_messages_timer_turns_messages_posted_to_a_flowgate_queue_into_runs()
     {
-        await using var app = new FunctionsApp();
+        await using var app = new FunctionsApp(adapter: adapter);
         var (tenant, _, _) = await app.CreatePipelineAsync("""
             {"name":"listener","trigger":{"type":"queue","queue":"orders"},"steps":[{"id":"a","type":"drop","fields":["x"]}]}
             """);
@@ -203,7 +208,7 @@ public sealed class FunctionTests
     [Fact]
     public async Task The_relay_timer_sends_work_whose_message_was_lost_once_its_lease_ran_out()
     {
-        await using var app = new FunctionsApp(leaseSeconds: 1);
+        await using var app = new FunctionsApp(leaseSeconds: 1, adapter: adapter);
         var (tenant, _, pipeline) = await app.CreatePipelineAsync(Http);
         // Created as the web host (embedded runtime off) would: committed, its message never sent.
         var prepared = await app.Get<RunStarter>().PrepareAsync(tenant, pipeline, JsonDocument.Parse("""{"qty":2,"price":75}""").RootElement, "http", CancellationToken.None);

@@ -16,8 +16,8 @@ using Saas.Tests;
 namespace Saas.Functions.Tests;
 
 /// <summary>
-/// The Functions app's services as Program.cs builds them (embedded SQLite, blobs and the work queue in
-/// Azurite), its hosted services started, and its functions constructed by dependency injection as the
+/// The Functions app's services as Program.cs builds them (SQLite or a fresh PostgreSQL database, blobs
+/// and the work queue in Azurite), its hosted services started, and its functions constructed by dependency injection as the
 /// worker does. A pump stands in for the Functions host: it receives work messages and calls <see cref="WorkFunctions"/>.
 /// </summary>
 public sealed class FunctionsApp : IAsyncDisposable
@@ -27,12 +27,17 @@ public sealed class FunctionsApp : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _pump;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "flowgate-functions-tests", Guid.NewGuid().ToString("N"));
+    private readonly PostgresDatabase? _postgres;
 
-    public FunctionsApp(int leaseSeconds = 5, IReadOnlyDictionary<string, string?>? settings = null)
+    public FunctionsApp(int leaseSeconds = 5, IReadOnlyDictionary<string, string?>? settings = null, StoreAdapter adapter = StoreAdapter.Sqlite)
     {
         Container = Azurite.NewContainerName();
         Queue = $"work-{Guid.NewGuid():N}";
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        _postgres = adapter == StoreAdapter.Postgres ? Postgres.NewDatabase() : null;
+        var database = _postgres is null
+            ? new Dictionary<string, string?>()
+            : new Dictionary<string, string?> { ["Flowgate:Database:Provider"] = "postgres", ["ConnectionStrings:Flowgate"] = _postgres.ConnectionString };
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(database).AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Flowgate:DataDirectory"] = _directory,
             ["Flowgate:Runtime:LeaseSeconds"] = leaseSeconds.ToString(),
@@ -146,6 +151,7 @@ public sealed class FunctionsApp : IAsyncDisposable
             await hosted.StopAsync(CancellationToken.None);
         }
         await _services.DisposeAsync();
+        _postgres?.Dispose();
         var queues = Azurite.Queues();
         await queues.GetQueueClient(Queue).DeleteIfExistsAsync();
         await queues.GetQueueClient($"{Queue}-poison").DeleteIfExistsAsync();

@@ -12,24 +12,39 @@ using Saas.Pipelines.Triggers;
 
 namespace Saas.Pipelines.Tests;
 
-/// <summary>The engine on real SQLite and a real blob folder, driven by hand instead of by hosted workers.</summary>
+/// <summary>
+/// The engine on a real database (SQLite, or a fresh PostgreSQL database of its own) and a real blob
+/// folder, driven by hand instead of by hosted workers.
+/// </summary>
 public sealed class Engine : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
     private readonly bool _ownsDirectory;
+    private readonly Saas.Tests.PostgresDatabase? _postgres;
 
     /// <param name="settings">Configuration added to (or overriding) the test defaults.</param>
-    public Engine(Action<IServiceCollection>? configure = null, string? dataDirectory = null, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="postgres">A PostgreSQL database to use (several engines sharing one), instead of a new one per engine.</param>
+    public Engine(
+        Action<IServiceCollection>? configure = null, string? dataDirectory = null, IReadOnlyDictionary<string, string?>? settings = null,
+        Saas.Tests.StoreAdapter adapter = Saas.Tests.StoreAdapter.Sqlite, string? postgres = null)
     {
         _ownsDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "flowgate-engine-tests", Guid.NewGuid().ToString("N"));
+        if (adapter == Saas.Tests.StoreAdapter.Postgres && postgres is null)
+        {
+            _postgres = Saas.Tests.Postgres.NewDatabase();
+            postgres = _postgres.ConnectionString;
+        }
+        var database = adapter == Saas.Tests.StoreAdapter.Postgres
+            ? new Dictionary<string, string?> { ["Flowgate:Database:Provider"] = "postgres", ["ConnectionStrings:Flowgate"] = postgres }
+            : [];
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Flowgate:DataDirectory"] = DataDirectory,
             ["Flowgate:Runtime:RetryBaseDelayMilliseconds"] = "1",
             ["Flowgate:Runtime:LeaseSeconds"] = "5",
             ["Flowgate:Runtime:UncommittedChainMilliseconds"] = "60000",
-        }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
+        }).AddInMemoryCollection(database).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
@@ -101,6 +116,7 @@ public sealed class Engine : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _services.DisposeAsync();
+        _postgres?.Dispose();
         if (_ownsDirectory)
         {
             try

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 
 namespace Saas.Web.Tests;
 
@@ -23,8 +22,7 @@ public sealed class AiSettingsTests(FlowgateApp app) : IClassFixture<FlowgateApp
         Assert.DoesNotContain(Secret, list);
         Assert.True(JsonNode.Parse(list)!.AsArray().Single()!["hasApiKey"]!.GetValue<bool>());
         Assert.True(JsonNode.Parse(await keyKept.Content.ReadAsStringAsync())!["hasApiKey"]!.GetValue<bool>());
-        using var db = new SqliteConnection($"Data Source={Path.Combine(app.DataDirectory, "flowgate.db")}");
-        db.Open();
+        using var db = app.Services.GetRequiredService<Saas.Pipelines.Storage.Database>().OpenConnection();
         using var command = db.CreateCommand();
         command.CommandText = "SELECT protected_api_key FROM ai_providers";
         var stored = (string)command.ExecuteScalar()!;

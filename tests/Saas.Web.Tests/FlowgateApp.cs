@@ -13,6 +13,7 @@ namespace Saas.Web.Tests;
 public class FlowgateApp : IAsyncLifetime
 {
     private WebApplication? _app;
+    private Saas.Tests.PostgresDatabase? _postgres;
 
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "flowgate-tests", Guid.NewGuid().ToString("N"));
 
@@ -23,9 +24,24 @@ public class FlowgateApp : IAsyncLifetime
     /// <summary>Settings a test class needs beyond the defaults.</summary>
     protected virtual string[] ExtraArguments => [];
 
+    /// <summary>
+    /// <c>FLOWGATE_TEST_DATABASE=postgres</c> runs the host on a fresh PostgreSQL database of its own
+    /// (from tests/services/10-postgres.sh) instead of SQLite, so the whole HTTP suite can run on both.
+    /// </summary>
+    private string[] DatabaseArguments()
+    {
+        if (Environment.GetEnvironmentVariable("FLOWGATE_TEST_DATABASE") != "postgres")
+        {
+            return [];
+        }
+        _postgres = Saas.Tests.Postgres.NewDatabase();
+        return ["--Flowgate:Database:Provider=postgres", $"--ConnectionStrings:Flowgate={_postgres.ConnectionString}"];
+    }
+
     public async Task InitializeAsync()
     {
         _app = FlowgateHost.Build([
+            .. DatabaseArguments(),
             "--urls=http://127.0.0.1:0",
             $"--Flowgate:DataDirectory={DataDirectory}",
             "--Flowgate:Runtime:RetryBaseDelayMilliseconds=20",
@@ -62,6 +78,7 @@ public class FlowgateApp : IAsyncLifetime
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
+        _postgres?.Dispose();
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

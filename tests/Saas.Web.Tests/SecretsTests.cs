@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 
 namespace Saas.Web.Tests;
 
@@ -36,8 +35,7 @@ public sealed class SecretsTests(FlowgateApp app) : IClassFixture<FlowgateApp>
         Assert.NotNull(listed["updatedAt"]);
         Assert.Equal("[]", other);
         Assert.DoesNotContain(Value, await tenant.Http.GetStringAsync("/api/v1/audit"));
-        using var db = new SqliteConnection($"Data Source={Path.Combine(app.DataDirectory, "flowgate.db")}");
-        db.Open();
+        using var db = app.Services.GetRequiredService<Saas.Pipelines.Storage.Database>().OpenConnection();
         using var command = db.CreateCommand();
         command.CommandText = "SELECT protected_value FROM tenant_secrets WHERE name = 'crm_token'";
         Assert.DoesNotContain(Value, (string)command.ExecuteScalar()!);

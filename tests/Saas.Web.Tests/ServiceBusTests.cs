@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure.Messaging.ServiceBus;
-using Microsoft.Data.Sqlite;
 
 namespace Saas.Web.Tests;
 
@@ -22,8 +21,7 @@ public sealed class ServiceBusTests(FlowgateApp app) : IClassFixture<FlowgateApp
         Assert.DoesNotContain("c2VjcmV0", await put.Content.ReadAsStringAsync());
         Assert.DoesNotContain("c2VjcmV0", list);
         Assert.Equal("contoso.servicebus.windows.net", JsonNode.Parse(list)!.AsArray().Single()!["namespace"]!.GetValue<string>());
-        using var db = new SqliteConnection($"Data Source={Path.Combine(app.DataDirectory, "flowgate.db")}");
-        db.Open();
+        using var db = app.Services.GetRequiredService<Saas.Pipelines.Storage.Database>().OpenConnection();
         using var command = db.CreateCommand();
         command.CommandText = $"SELECT protected_connection_string FROM service_bus_connections WHERE tenant_id = '{tenant.TenantId}'";
         Assert.DoesNotContain("c2VjcmV0", (string)command.ExecuteScalar()!);

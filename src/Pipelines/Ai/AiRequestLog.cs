@@ -1,5 +1,5 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Ai;
@@ -36,7 +36,7 @@ public sealed record AiRequestEntry(
 /// <summary>The log of every model call (gateway and llm steps), newest first.</summary>
 public sealed class AiRequestLog(Database database)
 {
-    public static void Append(SqliteConnection connection, SqliteTransaction transaction, AiRequestEntry entry)
+    public static void Append(DbConnection connection, DbTransaction transaction, AiRequestEntry entry)
     {
         const string sql = """
             INSERT INTO ai_requests (tenant_id, id, source, key_id, run_id, alias, provider, model, operation, status, stream, cached,
@@ -56,7 +56,7 @@ public sealed class AiRequestLog(Database database)
     }
 
     /// <summary>Many entries in one statement, as one JSON parameter (see <see cref="Metering.UsageLedger.AppendMany"/>).</summary>
-    public static void AppendMany(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyCollection<AiRequestEntry> entries)
+    public static void AppendMany(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<AiRequestEntry> entries)
     {
         const string sql = """
             INSERT INTO ai_requests (tenant_id, id, source, key_id, run_id, alias, provider, model, operation, status, stream, cached,
@@ -64,6 +64,16 @@ public sealed class AiRequestLog(Database database)
             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9,
               value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17, value ->> 18, value ->> 19
             FROM json_each(CAST(@entries AS TEXT)) WHERE true
+            ON CONFLICT (tenant_id, id) DO NOTHING
+            """;
+        const string postgres = """
+            INSERT INTO ai_requests (tenant_id, id, source, key_id, run_id, alias, provider, model, operation, status, stream, cached,
+              input_tokens, output_tokens, cost_usd, duration_ms, error, request_body, response_body, created_at)
+            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
+              CAST(value ->> 9 AS INTEGER), CAST(value ->> 10 AS BIGINT), CAST(value ->> 11 AS BIGINT), CAST(value ->> 12 AS BIGINT),
+              CAST(value ->> 13 AS BIGINT), CAST(value ->> 14 AS DOUBLE PRECISION), CAST(value ->> 15 AS DOUBLE PRECISION),
+              value ->> 16, value ->> 17, value ->> 18, CAST(value ->> 19 AS BIGINT)
+            FROM jsonb_array_elements(CAST(convert_from(@entries, 'UTF8') AS jsonb))
             ON CONFLICT (tenant_id, id) DO NOTHING
             """;
         if (entries.Count == 0)
@@ -93,7 +103,7 @@ public sealed class AiRequestLog(Database database)
             JsonRows.WriteNullable(writer, entry.ResponseBody);
             writer.WriteNumberValue(entry.CreatedAt);
         });
-        connection.Prepared(sql, transaction).With("@entries", rows).ExecuteNonQuery();
+        connection.Prepared(connection.Dialect() == SqlDialect.Postgres ? postgres : sql, transaction).With("@entries", rows).ExecuteNonQuery();
     }
 
     public Task AppendAsync(AiRequestEntry entry, CancellationToken cancellationToken) =>

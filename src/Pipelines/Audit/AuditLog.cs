@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Audit;
@@ -40,7 +40,7 @@ public sealed class AuditLog(Database database, TimeProvider time)
         return database.WriteAsync((connection, transaction) => Append(connection, transaction, entry), cancellationToken);
     }
 
-    public static void Append(SqliteConnection connection, SqliteTransaction transaction, AuditEntry entry)
+    public static void Append(DbConnection connection, DbTransaction transaction, AuditEntry entry)
     {
         const string sql = """
             INSERT INTO audit_log (tenant_id, id, at, actor_type, actor_id, action, target_type, target_id, details, ip, user_agent)
@@ -55,7 +55,7 @@ public sealed class AuditLog(Database database, TimeProvider time)
         const string sql = """
             SELECT tenant_id, id, at, actor_type, actor_id, action, target_type, target_id, details, ip, user_agent FROM audit_log
             WHERE tenant_id = @tenantId AND at >= @from AND at < @to
-              AND (@action IS NULL OR action = @action OR (substr(@action, -1) = '.' AND substr(action, 1, length(@action)) = @action))
+              AND (@action IS NULL OR action = @action OR (@action LIKE '%.' AND substr(action, 1, length(@action)) = @action))
               AND (@actorId IS NULL OR actor_id = @actorId)
               AND (@beforeAt IS NULL OR at < @beforeAt OR (at = @beforeAt AND id < @beforeId))
             ORDER BY at DESC, id DESC LIMIT @limit

@@ -1,5 +1,5 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Billing;
@@ -15,7 +15,7 @@ public sealed class BillingOutbox(Database database, TimeProvider time)
     public const string CreateCustomer = "create_customer";
     public const string SyncSubscription = "sync_subscription";
 
-    public static void Enqueue(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string kind, DateTimeOffset now)
+    public static void Enqueue(DbConnection connection, DbTransaction transaction, string tenantId, string kind, DateTimeOffset now)
     {
         const string sql = """
             INSERT INTO billing_outbox (tenant_id, kind, created_at, next_attempt_at) VALUES (@tenantId, @kind, @now, @now)
@@ -27,7 +27,7 @@ public sealed class BillingOutbox(Database database, TimeProvider time)
     /// A plan got a new price version: every subscribed tenant on it has its subscription re-synced when the
     /// version takes effect (the relay does not pick the command up before), so the items swap at that month's start.
     /// </summary>
-    public static void EnqueuePlanResync(SqliteConnection connection, SqliteTransaction transaction, string planId, DateTimeOffset effectiveFrom, DateTimeOffset now)
+    public static void EnqueuePlanResync(DbConnection connection, DbTransaction transaction, string planId, DateTimeOffset effectiveFrom, DateTimeOffset now)
     {
         const string sql = """
             INSERT INTO billing_outbox (tenant_id, kind, created_at, next_attempt_at)

@@ -78,12 +78,8 @@ public sealed class PlanStore(Database database, TimeProvider time)
             {
                 return false;
             }
-            const string delete = """
-                DELETE FROM plan_versions WHERE plan_id = @planId;
-                DELETE FROM plans WHERE id = @planId;
-                """;
-            connection.Execute(delete, new { planId }, transaction);
-            return connection.ExecuteScalar<long>("SELECT changes()", transaction: transaction) > 0 ? true : null;
+            connection.Execute("DELETE FROM plan_versions WHERE plan_id = @planId", new { planId }, transaction);
+            return connection.Execute("DELETE FROM plans WHERE id = @planId", new { planId }, transaction) > 0 ? true : null;
         }, cancellationToken);
         _cache.TryRemove(planId, out _);
         return deleted;

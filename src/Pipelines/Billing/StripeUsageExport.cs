@@ -91,8 +91,8 @@ public sealed class StripeUsageExport(Database database, TimeProvider time)
     public IReadOnlyList<(string TenantId, string Customer, string Meter, long Ledger, long Sent)> LedgerTotals(DateTimeOffset from, DateTimeOffset to)
     {
         const string sql = """
-            SELECT u.tenant_id, b.stripe_customer_id, u.meter, SUM(u.quantity),
-                   SUM(CASE WHEN s.idempotency_key IS NULL THEN 0 ELSE u.quantity END)
+            SELECT u.tenant_id, b.stripe_customer_id, u.meter, CAST(SUM(u.quantity) AS BIGINT),
+                   CAST(SUM(CASE WHEN s.idempotency_key IS NULL THEN 0 ELSE u.quantity END) AS BIGINT)
             FROM usage_events u
             JOIN tenant_billing b ON b.tenant_id = u.tenant_id AND b.stripe_customer_id IS NOT NULL
             LEFT JOIN stripe_meter_events_sent s ON s.tenant_id = u.tenant_id AND s.meter = u.meter AND s.idempotency_key = u.idempotency_key

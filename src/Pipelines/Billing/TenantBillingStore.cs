@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Billing;
@@ -178,7 +178,7 @@ public sealed class TenantBillingStore(Database database, TimeProvider time)
     }
 
     /// <returns>False when the tenant does not exist.</returns>
-    private async Task<bool> UpdateAsync(string tenantId, string update, object values, CancellationToken cancellationToken, Action<SqliteConnection, SqliteTransaction>? also = null)
+    private async Task<bool> UpdateAsync(string tenantId, string update, object values, CancellationToken cancellationToken, Action<DbConnection, DbTransaction>? also = null)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var parameters = new DynamicParameters(values);

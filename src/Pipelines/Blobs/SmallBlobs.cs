@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Blobs;
@@ -13,7 +13,7 @@ public sealed class SmallBlobs(Database database, IBlobStore store)
 {
     public const int MaxInlineBytes = 64 * 1024;
 
-    public static void Save(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string key, ReadOnlyMemory<byte> data)
+    public static void Save(DbConnection connection, DbTransaction transaction, string tenantId, string key, ReadOnlyMemory<byte> data)
     {
         const string sql = """
             INSERT INTO small_blobs (key, tenant_id, data) VALUES (@key, @tenantId, @data)

@@ -1,5 +1,5 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Metering;
@@ -29,7 +29,7 @@ public sealed record UsageEvent(string TenantId, string Meter, long Quantity, st
 /// <summary>The usage ledger: the source of truth for billing. The same idempotency key twice is one event.</summary>
 public sealed class UsageLedger(Database database)
 {
-    public static void Append(SqliteConnection connection, SqliteTransaction transaction, UsageEvent usage)
+    public static void Append(DbConnection connection, DbTransaction transaction, UsageEvent usage)
     {
         const string sql = """
             INSERT INTO usage_events (tenant_id, meter, quantity, idempotency_key, pipeline_id, run_id, occurred_at, model)
@@ -47,11 +47,18 @@ public sealed class UsageLedger(Database database)
     /// instead of eight bound values per event (binding costs more than inserting; the gateway's meter
     /// writes thousands of events per commit).
     /// </summary>
-    public static void AppendMany(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyCollection<UsageEvent> events)
+    public static void AppendMany(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<UsageEvent> events)
     {
         const string sql = """
             INSERT INTO usage_events (tenant_id, meter, quantity, idempotency_key, pipeline_id, run_id, occurred_at, model)
             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7 FROM json_each(CAST(@events AS TEXT)) WHERE true
+            ON CONFLICT (tenant_id, meter, idempotency_key) DO NOTHING
+            """;
+        // PostgreSQL receives the UTF-8 bytes as bytea and types each column itself.
+        const string postgres = """
+            INSERT INTO usage_events (tenant_id, meter, quantity, idempotency_key, pipeline_id, run_id, occurred_at, model)
+            SELECT value ->> 0, value ->> 1, CAST(value ->> 2 AS BIGINT), value ->> 3, value ->> 4, value ->> 5, CAST(value ->> 6 AS BIGINT), value ->> 7
+            FROM jsonb_array_elements(CAST(convert_from(@events, 'UTF8') AS jsonb))
             ON CONFLICT (tenant_id, meter, idempotency_key) DO NOTHING
             """;
         if (events.Count == 0)
@@ -69,36 +76,41 @@ public sealed class UsageLedger(Database database)
             writer.WriteNumberValue(usage.OccurredAt);
             JsonRows.WriteNullable(writer, usage.Model);
         });
-        connection.Prepared(sql, transaction).With("@events", rows).ExecuteNonQuery();
+        connection.Prepared(connection.Dialect() == SqlDialect.Postgres ? postgres : sql, transaction).With("@events", rows).ExecuteNonQuery();
     }
 
     /// <summary>The tenant's usage in [from, to), per meter and group.</summary>
     public IReadOnlyList<UsageTotal> Totals(string tenantId, DateTimeOffset from, DateTimeOffset to, UsageGrouping groupBy)
     {
         const string byMeter = """
-            SELECT meter, NULL AS "group", SUM(quantity) AS quantity FROM usage_events
+            SELECT meter, NULL AS "group", CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_events
             WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
             GROUP BY meter ORDER BY meter
             """;
         const string byPipeline = """
-            SELECT meter, pipeline_id AS "group", SUM(quantity) AS quantity FROM usage_events
+            SELECT meter, pipeline_id AS "group", CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_events
             WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
             GROUP BY meter, pipeline_id ORDER BY meter, pipeline_id
             """;
         const string byDay = """
-            SELECT meter, strftime('%Y-%m-%d', occurred_at / 1000, 'unixepoch') AS "group", SUM(quantity) AS quantity FROM usage_events
+            SELECT meter, strftime('%Y-%m-%d', occurred_at / 1000, 'unixepoch') AS "group", CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_events
+            WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
+            GROUP BY meter, 2 ORDER BY 2, meter
+            """;
+        const string byDayPostgres = """
+            SELECT meter, to_char(to_timestamp(occurred_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "group", CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_events
             WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
             GROUP BY meter, 2 ORDER BY 2, meter
             """;
         const string byModel = """
-            SELECT meter, model AS "group", SUM(quantity) AS quantity FROM usage_events
+            SELECT meter, model AS "group", CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_events
             WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
             GROUP BY meter, model ORDER BY meter, model
             """;
         var sql = groupBy switch
         {
             UsageGrouping.Pipeline => byPipeline,
-            UsageGrouping.Day => byDay,
+            UsageGrouping.Day => database.Dialect == SqlDialect.Postgres ? byDayPostgres : byDay,
             UsageGrouping.Model => byModel,
             _ => byMeter,
         };
@@ -116,7 +128,7 @@ public sealed class UsageLedger(Database database)
     public IReadOnlyList<UsageQuantity> Quantities(string tenantId, DateTimeOffset from, DateTimeOffset to, bool? ofRuns = null)
     {
         const string sql = """
-            SELECT meter, model, SUM(quantity) AS quantity FROM usage_events
+            SELECT meter, model, CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_events
             WHERE tenant_id = @tenantId AND occurred_at >= @from AND occurred_at < @to
               AND (@ofRuns IS NULL OR (run_id IS NOT NULL) = @ofRuns)
             GROUP BY meter, model

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Storage;
 
@@ -168,7 +168,7 @@ public sealed class PipelineStore(Database database, TimeProvider time)
         return _compiled.GetOrAdd((tenantId, pipelineId, version), pipeline);
     }
 
-    private static void InsertVersion(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string pipelineId, long version, string definition, string? publishedBy, long now)
+    private static void InsertVersion(DbConnection connection, DbTransaction transaction, string tenantId, string pipelineId, long version, string definition, string? publishedBy, long now)
     {
         const string sql = """
             INSERT INTO pipeline_versions (tenant_id, pipeline_id, version, definition, created_at, published_by)

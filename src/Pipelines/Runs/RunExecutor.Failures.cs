@@ -1,5 +1,5 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Saas.Pipelines.Runs;
 
@@ -36,7 +36,7 @@ public sealed partial class RunExecutor
     }
 
     /// <summary>Inside a commit: the item's dead letter with the reason, the run's remaining work removed, the run failed.</summary>
-    private void FailRun(SqliteConnection connection, SqliteTransaction transaction, RunRow run, WorkItem item, string reason, long now)
+    private void FailRun(DbConnection connection, DbTransaction transaction, RunRow run, WorkItem item, string reason, long now)
     {
         const string deadLetter = """
             INSERT INTO dead_letters (tenant_id, run_id, kind, step_index, chunk, attempts, reason, created_at)

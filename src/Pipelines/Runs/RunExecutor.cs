@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -424,7 +424,7 @@ public sealed partial class RunExecutor(
         return IsCommitted(connection, null, item);
     }
 
-    private static bool IsCommitted(SqliteConnection connection, SqliteTransaction? transaction, WorkItem item)
+    private static bool IsCommitted(DbConnection connection, DbTransaction? transaction, WorkItem item)
     {
         const string sql = """
             SELECT 1 FROM step_runs
@@ -434,7 +434,7 @@ public sealed partial class RunExecutor(
     }
 
     /// <summary>Inside the commit: the run is still going and, for a step, this chunk's step is not already done.</summary>
-    private static bool CanCommit(SqliteConnection connection, SqliteTransaction transaction, WorkItem item)
+    private static bool CanCommit(DbConnection connection, DbTransaction transaction, WorkItem item)
     {
         const string sql = """
             SELECT status IN ('queued', 'running')
@@ -448,7 +448,7 @@ public sealed partial class RunExecutor(
             .ScalarInt64() == 1;
     }
 
-    private static void SaveStepRun(SqliteConnection connection, SqliteTransaction transaction, RunRow run, WorkItem item, string stepId, string status,
+    private static void SaveStepRun(DbConnection connection, DbTransaction transaction, RunRow run, WorkItem item, string stepId, string status,
         long? recordsIn, long? recordsOut, TimeSpan duration, string? error, string? errorRecord, DateTimeOffset started, long? finishedAt)
     {
         const string sql = """
@@ -458,6 +458,7 @@ public sealed partial class RunExecutor(
               status = excluded.status, attempts = excluded.attempts, records_in = excluded.records_in, records_out = excluded.records_out,
               duration_ms = excluded.duration_ms, error = excluded.error, error_record = excluded.error_record,
               started_at = COALESCE(step_runs.started_at, excluded.started_at), finished_at = excluded.finished_at
+            WHERE step_runs.status <> 'succeeded'
             """;
         connection.Prepared(sql, transaction)
             .With("@RunId", run.Id).With("@StepIndex", item.StepIndex).With("@Chunk", item.Chunk).With("@TenantId", run.TenantId)
@@ -467,7 +468,7 @@ public sealed partial class RunExecutor(
             .ExecuteNonQuery();
     }
 
-    private static void FinishRun(SqliteConnection connection, SqliteTransaction transaction, RunRow run, string status, long? recordsOut, string? outputKey, string? error, long now)
+    private static void FinishRun(DbConnection connection, DbTransaction transaction, RunRow run, string status, long? recordsOut, string? outputKey, string? error, long now)
     {
         FlowgateTelemetry.RunFinished(status);
         const string sql = """

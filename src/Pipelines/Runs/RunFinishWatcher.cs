@@ -42,8 +42,10 @@ public sealed partial class RunFinishWatcher(Database database, RunSignals signa
     private IReadOnlyList<string> FinishedAmong(string[] runIds)
     {
         const string sql = "SELECT id FROM runs WHERE id IN @runIds AND status IN ('succeeded', 'failed', 'cancelled')";
+        // Dapper expands a list into (@a, @b, ...) for SQLite but sends it to PostgreSQL as one array.
+        const string postgres = "SELECT id FROM runs WHERE id = ANY(@runIds) AND status IN ('succeeded', 'failed', 'cancelled')";
         using var connection = database.OpenConnection();
-        return connection.Query<string>(sql, new { runIds }).AsList();
+        return connection.Query<string>(database.Dialect == SqlDialect.Postgres ? postgres : sql, new { runIds }).AsList();
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Watching waited-for runs failed")]

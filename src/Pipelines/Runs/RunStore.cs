@@ -1,5 +1,5 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Storage;
 using Saas.Pipelines.Telemetry;
@@ -61,7 +61,7 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
         return rows;
     }
 
-    public (List<RunRow> Runs, List<WorkItem> Items) Create(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<NewRun> runs)
+    public (List<RunRow> Runs, List<WorkItem> Items) Create(DbConnection connection, DbTransaction transaction, IReadOnlyList<NewRun> runs)
     {
         const string sql = """
             INSERT INTO runs (id, tenant_id, pipeline_id, version, trigger, status, input_key, input_format, chunks_total, records_in, replay_of, created_at)
@@ -101,7 +101,7 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
         return reader.Read() ? ReadRun(reader) : null;
     }
 
-    private static RunRow ReadRun(SqliteDataReader r) => new(
+    private static RunRow ReadRun(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetString(7),
         r.GetInt64OrNull(8), r.GetInt64(9), r.GetInt64OrNull(10), r.GetInt64OrNull(11), r.GetStringOrNull(12), r.GetStringOrNull(13),
         r.GetStringOrNull(14), r.GetInt64(15), r.GetInt64OrNull(16), r.GetInt64OrNull(17));
@@ -135,8 +135,16 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
             WHERE tenant_id = @tenantId AND pipeline_id = @pipelineId AND created_at >= @since
             GROUP BY day ORDER BY day
             """;
+        const string postgres = """
+            SELECT to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, COUNT(*) AS total,
+                   SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+                   SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded
+            FROM runs
+            WHERE tenant_id = @tenantId AND pipeline_id = @pipelineId AND created_at >= @since
+            GROUP BY day ORDER BY day
+            """;
         using var connection = database.OpenConnection();
-        return connection.Query<RunsPerDay>(sql, new { tenantId, pipelineId, since }).AsList();
+        return connection.Query<RunsPerDay>(database.Dialect == SqlDialect.Postgres ? postgres : sql, new { tenantId, pipelineId, since }).AsList();
     }
 
     public IReadOnlyList<StepRunRow> StepRuns(string tenantId, string runId)

@@ -1,5 +1,5 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.Extensions.Options;
 using Saas.Pipelines.Storage;
 
@@ -19,7 +19,7 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public WorkItem Enqueue(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string runId, string kind, long stepIndex, long chunk)
+    public WorkItem Enqueue(DbConnection connection, DbTransaction transaction, string tenantId, string runId, string kind, long stepIndex, long chunk)
     {
         const string sql = """
             INSERT INTO work_items (tenant_id, run_id, kind, step_index, chunk, attempt, visible_at, lease_owner, lease_until)
@@ -36,14 +36,14 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
     }
 
     /// <summary>Removes the item, unless it has moved on to a later step meanwhile (a stale duplicate completing).</summary>
-    public void Complete(SqliteConnection connection, SqliteTransaction transaction, WorkItem item)
+    public void Complete(DbConnection connection, DbTransaction transaction, WorkItem item)
     {
         const string sql = "DELETE FROM work_items WHERE id = @Id AND kind = @Kind AND step_index = @StepIndex";
         connection.Prepared(sql, transaction).With("@Id", item.Id).With("@Kind", item.Kind).With("@StepIndex", item.StepIndex).ExecuteNonQuery();
     }
 
     /// <summary>Turns a finished item into a later step of the same chunk, still leased to this node: one write instead of two.</summary>
-    public WorkItem Advance(SqliteConnection connection, SqliteTransaction transaction, WorkItem item, long nextStep)
+    public WorkItem Advance(DbConnection connection, DbTransaction transaction, WorkItem item, long nextStep)
     {
         const string sql = """
             UPDATE work_items SET step_index = @next, attempt = 1, last_error = NULL, lease_owner = @node, lease_until = @leaseUntil
@@ -54,13 +54,13 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
         return item with { StepIndex = nextStep, Attempt = 1 };
     }
 
-    public void RemoveAll(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string runId)
+    public void RemoveAll(DbConnection connection, DbTransaction transaction, string tenantId, string runId)
     {
         const string sql = "DELETE FROM work_items WHERE tenant_id = @tenantId AND run_id = @runId";
         connection.Execute(sql, new { tenantId, runId }, transaction);
     }
 
-    public void Retry(SqliteConnection connection, SqliteTransaction transaction, WorkItem item, DateTimeOffset visibleAt, string error)
+    public void Retry(DbConnection connection, DbTransaction transaction, WorkItem item, DateTimeOffset visibleAt, string error)
     {
         const string sql = """
             UPDATE work_items SET attempt = attempt + 1, visible_at = @visibleAt, lease_owner = NULL, lease_until = NULL, last_error = @error
@@ -72,7 +72,9 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
     /// <summary>
     /// Leases items that are due and unowned (new retries, leases that ran out, work left unleased) to this
     /// node, sharing <paramref name="max"/> among the tenants that have such items, in turns, so one
-    /// tenant's backlog does not fill every lease round (decision 024).
+    /// tenant's backlog does not fill every lease round (decision 024). On PostgreSQL several nodes lease
+    /// at once: <c>FOR UPDATE SKIP LOCKED</c> lets each take rows the others are not taking, instead of
+    /// waiting for them and then re-checking (SQLite has one writer).
     /// </summary>
     /// <param name="roomFor">How many more items of a tenant this node wants; all of them when not given.</param>
     public async Task<IReadOnlyList<WorkItem>> LeaseDue(int max, CancellationToken cancellationToken, Func<string, int>? roomFor = null)
@@ -107,10 +109,20 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
                     ORDER BY visible_at LIMIT @take)
                 RETURNING id, tenant_id, run_id, kind, step_index, chunk, attempt
                 """;
+            const string postgres = """
+                UPDATE work_items SET lease_owner = @node, lease_until = @leaseUntil
+                WHERE id IN (
+                    SELECT id FROM work_items
+                    WHERE tenant_id = @tenantId AND visible_at <= @now AND (lease_until IS NULL OR lease_until < @now)
+                    ORDER BY visible_at LIMIT @take
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING id, tenant_id, run_id, kind, step_index, chunk, attempt
+                """;
+            var statement = database.Dialect == SqlDialect.Postgres ? postgres : sql;
             var leased = new List<WorkItem>();
             foreach (var (tenantId, take) in plan)
             {
-                leased.AddRange(connection.Query<WorkItem>(sql, new { node = Node, leaseUntil = now + LeaseMilliseconds, now, tenantId, take }, transaction));
+                leased.AddRange(connection.Query<WorkItem>(statement, new { node = Node, leaseUntil = now + LeaseMilliseconds, now, tenantId, take }, transaction));
             }
             return (IReadOnlyList<WorkItem>)leased;
         }, cancellationToken);
@@ -126,7 +138,8 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
             await database.WriteAsync((connection, transaction) =>
             {
                 const string sql = "UPDATE work_items SET lease_until = @until WHERE id IN @ids AND lease_owner = @node";
-                connection.Execute(sql, new { ids = batch.Select(i => i.Id).ToArray(), until = Now + LeaseMilliseconds, node = Node }, transaction);
+                const string postgres = "UPDATE work_items SET lease_until = @until WHERE id = ANY(@ids) AND lease_owner = @node";
+                connection.Execute(database.Dialect == SqlDialect.Postgres ? postgres : sql, new { ids = batch.Select(i => i.Id).ToArray(), until = Now + LeaseMilliseconds, node = Node }, transaction);
             }, cancellationToken);
         }
     }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Network;
 using Saas.Pipelines.Records;
@@ -27,7 +27,7 @@ public sealed class SinkDelivery(Database database, GuardedHttpClientFactory net
 
     /// <summary>Delivers the run's output (JSONL). Webhooks are sent now; queue messages are returned to be posted by the commit.</summary>
     /// <returns>Work to do inside the run's commit, or null.</returns>
-    public async Task<Action<SqliteConnection, SqliteTransaction>?> DeliverAsync(RunRow run, SinkDefinition sink, Func<CancellationToken, Task<Stream>> output, CancellationToken cancellationToken)
+    public async Task<Action<DbConnection, DbTransaction>?> DeliverAsync(RunRow run, SinkDefinition sink, Func<CancellationToken, Task<Stream>> output, CancellationToken cancellationToken)
     {
         switch (sink.Type)
         {

@@ -1,25 +1,51 @@
+using System.Data.Common;
 using System.Reflection;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Saas.Pipelines.Storage;
 
 /// <summary>
-/// The embedded database: SQLite in WAL mode. Reads open a pooled connection each; every write goes
-/// through <see cref="GroupCommitWriter"/>, which batches concurrent units of work into one transaction.
+/// The engine's database: SQLite in WAL mode (the embedded default) or PostgreSQL
+/// (<c>Flowgate:Database:Provider=postgres</c> with <c>ConnectionStrings:Flowgate</c>). Reads open a pooled
+/// connection each; every write goes through <see cref="GroupCommitWriter"/>, which batches concurrent
+/// units of work into one transaction (decision 020 for PostgreSQL).
 /// </summary>
 public sealed class Database : IAsyncDisposable
 {
-    private readonly string _connectionString;
+    private readonly string _connectionString = "";
+    private readonly NpgsqlDataSource? _postgres;
 
     static Database()
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
     }
 
-    public Database(IOptions<FlowgateOptions> options)
+    public Database(IOptions<FlowgateOptions> options, IConfiguration configuration)
     {
+        Dialect = options.Value.Database.Provider switch
+        {
+            DatabaseOptions.Sqlite => SqlDialect.Sqlite,
+            DatabaseOptions.Postgres => SqlDialect.Postgres,
+            var other => throw new InvalidOperationException(
+                $"Flowgate:Database:Provider is '{other}': use '{DatabaseOptions.Sqlite}' (the default) or '{DatabaseOptions.Postgres}' (with ConnectionStrings:Flowgate)"),
+        };
+        if (Dialect == SqlDialect.Postgres)
+        {
+            var connectionString = configuration.GetConnectionString("Flowgate") is { Length: > 0 } value
+                ? value
+                : throw new InvalidOperationException(
+                    "Flowgate:Database:Provider=postgres needs ConnectionStrings:Flowgate (e.g. Host=127.0.0.1;Port=5432;Username=postgres;Database=flowgate)");
+            _postgres = PostgresDataSource(connectionString);
+            FilePath = "";
+            MigratePostgres();
+            Writer = new GroupCommitWriter(() => _postgres.OpenConnection(), _ => { });
+            _checkpoints = Task.CompletedTask;
+            return;
+        }
         var directory = Path.GetFullPath(options.Value.DataDirectory);
         Directory.CreateDirectory(directory);
         FilePath = Path.Combine(directory, "flowgate.db");
@@ -32,6 +58,22 @@ public sealed class Database : IAsyncDisposable
         Migrate();
         Writer = new GroupCommitWriter(OpenWriterConnection, RestartWalWhenLarge);
         _checkpoints = Task.Run(() => CheckpointContinuouslyAsync(_stopping.Token));
+    }
+
+    public SqlDialect Dialect { get; }
+
+    /// <summary>
+    /// Npgsql prepares a statement on the server once it has run a few times on a physical connection
+    /// (automatic preparation), which is PostgreSQL's side of decision 006's prepared statements.
+    /// </summary>
+    private static NpgsqlDataSource PostgresDataSource(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+        return NpgsqlDataSource.Create(builder.ConnectionString);
     }
 
     private readonly CancellationTokenSource _stopping = new();
@@ -53,8 +95,12 @@ public sealed class Database : IAsyncDisposable
     /// <see cref="PreparedStatements"/>), and map the database file into memory: a read transaction
     /// starts with a cold page cache after every commit, and mapped pages cost no system call.
     /// </summary>
-    public SqliteConnection OpenConnection()
+    public DbConnection OpenConnection()
     {
+        if (_postgres is not null)
+        {
+            return _postgres.OpenConnection();
+        }
         if (_idleReaders.TryTake(out var pooled))
         {
             return pooled;
@@ -102,7 +148,7 @@ public sealed class Database : IAsyncDisposable
     /// crash) and do not checkpoint: copying pages back and the fsyncs that go with it happen on a
     /// background connection (<see cref="CheckpointContinuouslyAsync"/>), off the path of every commit.
     /// </summary>
-    private SqliteConnection OpenWriterConnection()
+    private DbConnection OpenWriterConnection()
     {
         var connection = CreateConnection();
         connection.Execute("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -65536;");
@@ -114,7 +160,7 @@ public sealed class Database : IAsyncDisposable
     /// WAL only starts over after one that does. So once the WAL is large, the writer — the only
     /// writer — finishes the checkpoint between two batches; the background one has done most of it.
     /// </summary>
-    private void RestartWalWhenLarge(SqliteConnection writer)
+    private void RestartWalWhenLarge(DbConnection writer)
     {
         if (Volatile.Read(ref _walFrames) > MaxWalFrames)
         {
@@ -147,10 +193,10 @@ public sealed class Database : IAsyncDisposable
     }
 
     /// <summary>Runs a unit of work in the next group commit; returns once it is durable.</summary>
-    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken = default) =>
+    public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work, CancellationToken cancellationToken = default) =>
         Writer.WriteAsync(work, cancellationToken);
 
-    public Task WriteAsync(Action<SqliteConnection, SqliteTransaction> work, CancellationToken cancellationToken = default) =>
+    public Task WriteAsync(Action<DbConnection, DbTransaction> work, CancellationToken cancellationToken = default) =>
         Writer.WriteAsync<object?>((c, t) => { work(c, t); return null; }, cancellationToken);
 
     private void Migrate()
@@ -159,7 +205,7 @@ public sealed class Database : IAsyncDisposable
         connection.Execute("PRAGMA journal_mode = WAL;");
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
         var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
-        foreach (var (version, name, sql) in Migrations("Sqlite"))
+        foreach (var (version, name, sql) in Migrations(SqlDialect.Sqlite))
         {
             if (applied.Contains(version))
             {
@@ -175,7 +221,41 @@ public sealed class Database : IAsyncDisposable
         }
     }
 
-    private static IEnumerable<(long Version, string Name, string Sql)> Migrations(string dialect)
+    /// <summary>
+    /// Several processes (web hosts, the Functions app) may start at once: an advisory lock lets one
+    /// of them migrate while the others wait, then find nothing left to do.
+    /// </summary>
+    private void MigratePostgres()
+    {
+        using var connection = _postgres!.OpenConnection();
+        connection.Execute("SELECT pg_advisory_lock(7202611)");
+        try
+        {
+            connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+            var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
+            foreach (var (version, name, sql) in Migrations(SqlDialect.Postgres))
+            {
+                if (applied.Contains(version))
+                {
+                    continue;
+                }
+                using var transaction = connection.BeginTransaction();
+                connection.Execute(sql, transaction: transaction);
+                connection.Execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @now)",
+                    new { version, name, now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
+                    transaction);
+                transaction.Commit();
+            }
+        }
+        finally
+        {
+            connection.Execute("SELECT pg_advisory_unlock(7202611)");
+        }
+    }
+
+    /// <summary>The migration scripts of a dialect, in version order (embedded from Storage/Migrations/{Sqlite|Postgres}).</summary>
+    internal static IEnumerable<(long Version, string Name, string Sql)> Migrations(SqlDialect dialect)
     {
         var assembly = typeof(Database).Assembly;
         var prefix = $"{assembly.GetName().Name}.Storage.Migrations.{dialect}.";
@@ -193,5 +273,9 @@ public sealed class Database : IAsyncDisposable
         await _stopping.CancelAsync();
         await _checkpoints;
         await Writer.DisposeAsync();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
     }
 }

@@ -1,10 +1,10 @@
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Saas.Pipelines.Storage;
 
 /// <summary>
-/// SQLite allows one writer at a time, and a commit's page writes dominate a small transaction. So
+/// SQLite allows one writer at a time, and a commit's page writes (PostgreSQL: its WAL flush) dominate a small transaction. So
 /// one loop takes every pending unit of work and runs them in a single transaction; a unit that throws
 /// fails alone (see <see cref="Commit"/>).
 /// Callers are released only after the commit, so "awaited" means "durable".
@@ -13,19 +13,19 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 {
     private const int MaxBatch = 512;
     private readonly Channel<IUnit> _pending = Channel.CreateUnbounded<IUnit>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Func<SqliteConnection> _open;
-    private readonly Action<SqliteConnection> _betweenBatches;
+    private readonly Func<DbConnection> _open;
+    private readonly Action<DbConnection> _betweenBatches;
     private readonly Task _loop;
 
     /// <param name="betweenBatches">Runs on the writer's connection after each commit, outside any transaction.</param>
-    public GroupCommitWriter(Func<SqliteConnection> open, Action<SqliteConnection> betweenBatches)
+    public GroupCommitWriter(Func<DbConnection> open, Action<DbConnection> betweenBatches)
     {
         _open = open;
         _betweenBatches = betweenBatches;
         _loop = Task.Run(LoopAsync);
     }
 
-    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var unit = new Unit<T>(work);
@@ -39,7 +39,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     private async Task LoopAsync()
     {
         var batch = new List<IUnit>(MaxBatch);
-        SqliteConnection? connection = null;
+        DbConnection? connection = null;
         while (await _pending.Reader.WaitToReadAsync())
         {
             batch.Clear();
@@ -71,7 +71,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     /// alone fails, and the rest run again in a new transaction: units only touch the database, so
     /// running one twice is harmless, and failures are rare enough not to pay a savepoint per unit.
     /// </summary>
-    private static void Commit(SqliteConnection connection, List<IUnit> batch)
+    private static void Commit(DbConnection connection, List<IUnit> batch)
     {
         var pending = batch;
         while (pending.Count > 0)
@@ -113,18 +113,18 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     private interface IUnit
     {
-        void Run(SqliteConnection connection, SqliteTransaction transaction);
+        void Run(DbConnection connection, DbTransaction transaction);
         void Complete();
         void Fail(Exception error);
     }
 
-    private sealed class Unit<T>(Func<SqliteConnection, SqliteTransaction, T> work) : IUnit
+    private sealed class Unit<T>(Func<DbConnection, DbTransaction, T> work) : IUnit
     {
         private T _result = default!;
 
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void Run(SqliteConnection connection, SqliteTransaction transaction) => _result = work(connection, transaction);
+        public void Run(DbConnection connection, DbTransaction transaction) => _result = work(connection, transaction);
 
         public void Complete() => Completion.TrySetResult(_result);
 

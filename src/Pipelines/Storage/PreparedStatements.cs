@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
@@ -7,33 +8,45 @@ namespace Saas.Pipelines.Storage;
 /// SQLite compiles SQL text anew for every new command, which costs more than executing the small
 /// statements on the execution path. The writer's connection lives as long as the process, so those
 /// statements are compiled once per connection and re-bound on each use (see docs/decisions/006).
+/// PostgreSQL connections come from Npgsql's pool as new objects each time, so a command is made per
+/// use there and Npgsql's automatic preparation (per physical connection) plays the cache's part.
 /// </summary>
 public static class PreparedStatements
 {
     private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Cache = new();
 
-    public static SqliteCommand Prepared(this SqliteConnection connection, string sql, SqliteTransaction? transaction)
+    public static DbCommand Prepared(this DbConnection connection, string sql, DbTransaction? transaction)
     {
-        var commands = Cache.GetValue(connection, _ => new Dictionary<string, SqliteCommand>(StringComparer.Ordinal));
+        if (connection is not SqliteConnection sqlite)
+        {
+            var fresh = connection.CreateCommand();
+            fresh.CommandText = sql;
+            fresh.Transaction = transaction;
+            return fresh;
+        }
+        var commands = Cache.GetValue(sqlite, _ => new Dictionary<string, SqliteCommand>(StringComparer.Ordinal));
         if (!commands.TryGetValue(sql, out var command))
         {
-            command = connection.CreateCommand();
+            command = sqlite.CreateCommand();
             command.CommandText = sql;
-            command.Transaction = transaction;
+            command.Transaction = (SqliteTransaction?)transaction;
             command.Prepare();
             commands[sql] = command;
         }
-        command.Transaction = transaction;
+        command.Transaction = (SqliteTransaction?)transaction;
         return command;
     }
 
-    public static SqliteCommand With(this SqliteCommand command, string name, object? value)
+    public static DbCommand With(this DbCommand command, string name, object? value)
     {
         var parameters = command.Parameters;
         var index = parameters.IndexOf(name);
         if (index < 0)
         {
-            parameters.AddWithValue(name, value ?? DBNull.Value);
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            parameters.Add(parameter);
         }
         else
         {
@@ -42,16 +55,16 @@ public static class PreparedStatements
         return command;
     }
 
-    public static long? ScalarInt64(this SqliteCommand command) => command.ExecuteScalar() switch
+    public static long? ScalarInt64(this DbCommand command) => command.ExecuteScalar() switch
     {
         long value => value,
         null or DBNull => null,
         var other => Convert.ToInt64(other, System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    public static long? GetInt64OrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
+    public static long? GetInt64OrNull(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
 
-    public static double? GetDoubleOrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
+    public static double? GetDoubleOrNull(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
 
-    public static string? GetStringOrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+    public static string? GetStringOrNull(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using Saas.Pipelines.Storage;
 
@@ -54,7 +55,7 @@ public sealed class MemberStore(Database database, TenantStore tenants, TimeProv
         await database.WriteAsync((connection, transaction) => Insert(connection, transaction, membership), cancellationToken);
     }
 
-    private static void Insert(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, Membership membership)
+    private static void Insert(DbConnection connection, DbTransaction transaction, Membership membership)
     {
         const string sql = """
             INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES (@TenantId, @UserId, @Role, @CreatedAt)
@@ -74,7 +75,7 @@ public sealed class MemberStore(Database database, TenantStore tenants, TimeProv
     public IReadOnlyList<Member> List(string tenantId)
     {
         const string sql = """
-            SELECT m.user_id, u.email, m.role, m.created_at, u.password_hash IS NOT NULL AS has_password
+            SELECT m.user_id, u.email, m.role, m.created_at, CAST(CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password
             FROM memberships m JOIN users u ON u.id = m.user_id
             WHERE m.tenant_id = @tenantId ORDER BY m.created_at, u.email
             """;
@@ -118,11 +119,11 @@ public sealed class MemberStore(Database database, TenantStore tenants, TimeProv
             return true;
         }, cancellationToken);
 
-    private static string? CurrentRole(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string tenantId, string userId) =>
+    private static string? CurrentRole(DbConnection connection, DbTransaction transaction, string tenantId, string userId) =>
         connection.QuerySingleOrDefault<string>(
             "SELECT role FROM memberships WHERE tenant_id = @tenantId AND user_id = @userId", new { tenantId, userId }, transaction);
 
-    private static long OwnerCount(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string tenantId) =>
+    private static long OwnerCount(DbConnection connection, DbTransaction transaction, string tenantId) =>
         connection.QuerySingle<long>(
             "SELECT COUNT(*) FROM memberships WHERE tenant_id = @tenantId AND role = 'owner'", new { tenantId }, transaction);
 }

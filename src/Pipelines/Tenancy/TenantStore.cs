@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
@@ -44,7 +45,7 @@ public sealed class TenantStore(Database database, TimeProvider time)
     }
 
     /// <summary>Adds a tenant inside a caller's transaction (sign-up creates its owner in the same one), and queues its Stripe customer.</summary>
-    public Tenant InsertTenant(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string name)
+    public Tenant InsertTenant(DbConnection connection, DbTransaction transaction, string name)
     {
         const string sql = """
             INSERT INTO tenants (id, name, created_at) VALUES (@Id, @Name, @CreatedAt)
@@ -153,7 +154,7 @@ public sealed class TenantStore(Database database, TimeProvider time)
         return new IssuedApiKey(Ids.New("key"), tenantId, name, secret, secret[..(KeyPrefix.Length + 6)]);
     }
 
-    private void InsertKey(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, IssuedApiKey key)
+    private void InsertKey(DbConnection connection, DbTransaction transaction, IssuedApiKey key)
     {
         const string sql = """
             INSERT INTO api_keys (id, tenant_id, name, key_hash, prefix, created_at, scopes)

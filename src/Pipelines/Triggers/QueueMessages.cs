@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.Extensions.Logging;
 using Saas.Pipelines.Definitions;
 using Saas.Pipelines.Pipelines;
@@ -36,7 +36,7 @@ public sealed partial class QueueMessages(
     }
 
     /// <summary>Posts messages inside the caller's transaction (a queue sink, with the commit of its run); call <see cref="Notify"/> after the commit.</summary>
-    public void Insert(SqliteConnection connection, SqliteTransaction transaction, string tenantId, string queue, IEnumerable<string> bodies)
+    public void Insert(DbConnection connection, DbTransaction transaction, string tenantId, string queue, IEnumerable<string> bodies)
     {
         const string sql = """
             INSERT INTO queue_messages (tenant_id, queue, body, created_at) VALUES (@tenantId, @queue, @body, @now)
@@ -95,7 +95,7 @@ public sealed partial class QueueMessages(
         {
             return 0;
         }
-        var newRuns = new List<NewRun>();
+        var newRuns = new List<(long MessageId, NewRun Run)>();
         foreach (var group in messages.GroupBy(m => (m.TenantId, m.Queue)))
         {
             var listeners = pipelines.ListByQueue(group.Key.TenantId, group.Key.Queue);
@@ -104,15 +104,17 @@ public sealed partial class QueueMessages(
                 using var body = JsonDocument.Parse(message.Body);
                 foreach (var pipeline in listeners)
                 {
-                    newRuns.Add(await starter.PrepareAsync(message.TenantId, pipeline, body.RootElement, TriggerTypes.Queue, cancellationToken, admitted: true));
+                    newRuns.Add((message.Id, await starter.PrepareAsync(message.TenantId, pipeline, body.RootElement, TriggerTypes.Queue, cancellationToken, admitted: true)));
                 }
             }
         }
         var items = await database.WriteAsync((connection, transaction) =>
         {
+            // Another node pumping the same table (PostgreSQL) may have taken a message meanwhile: only
+            // the node whose delete removed it starts its runs.
             const string delete = "DELETE FROM queue_messages WHERE id = @Id";
-            connection.Execute(delete, messages.Select(m => new { m.Id }), transaction);
-            return runs.Create(connection, transaction, newRuns).Items;
+            var taken = messages.Where(m => connection.Execute(delete, new { m.Id }, transaction) == 1).Select(m => m.Id).ToHashSet();
+            return runs.Create(connection, transaction, [.. newRuns.Where(r => taken.Contains(r.MessageId)).Select(r => r.Run)]).Items;
         }, cancellationToken);
         dispatcher.Dispatch(items);
         LogPumped(logger, messages.Count, newRuns.Count);

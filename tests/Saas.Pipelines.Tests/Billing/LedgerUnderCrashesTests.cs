@@ -3,8 +3,12 @@ using Saas.Pipelines.Runs;
 
 namespace Saas.Pipelines.Tests.Billing;
 
-/// <summary>The ledger bills exactly what was committed, whatever happens to the workers in between.</summary>
-public sealed class LedgerUnderCrashesTests
+public sealed class LedgerUnderCrashesTestsOnSqlite() : LedgerUnderCrashesTests(Saas.Tests.StoreAdapter.Sqlite);
+
+public sealed class LedgerUnderCrashesTestsOnPostgres() : LedgerUnderCrashesTests(Saas.Tests.StoreAdapter.Postgres);
+
+/// <summary>The ledger bills exactly what was committed, whatever happens to the workers in between; on every database adapter.</summary>
+public abstract class LedgerUnderCrashesTests(Saas.Tests.StoreAdapter adapter)
 {
     [Fact]
     public async Task Ledger_totals_equal_committed_step_runs_across_hundreds_of_runs_with_dropped_and_redelivered_work_and_a_restart()
@@ -16,7 +20,8 @@ public sealed class LedgerUnderCrashesTests
         var expectedSteps = 0L;
         var dropped = 0;
         var redelivered = 0;
-        await using (var engine = new Engine(dataDirectory: data))
+        using var postgres = adapter == Saas.Tests.StoreAdapter.Postgres ? Saas.Tests.Postgres.NewDatabase() : null;
+        await using (var engine = new Engine(dataDirectory: data, adapter: adapter, postgres: postgres?.ConnectionString))
         {
             var pipelines = new List<(Saas.Pipelines.Pipelines.PipelineRow Pipeline, int Steps)>();
             (tenant, var first) = await engine.CreatePipelineAsync(Definition(1));
@@ -56,7 +61,7 @@ public sealed class LedgerUnderCrashesTests
             }
         }
         // The process is gone with its in-memory dispatch queue; a new one takes over once the leases expire.
-        await using (var restarted = new Engine(dataDirectory: data))
+        await using (var restarted = new Engine(dataDirectory: data, adapter: adapter, postgres: postgres?.ConnectionString))
         {
             await restarted.DrainAsync(TimeSpan.FromSeconds(120));
             var store = restarted.Get<RunStore>();

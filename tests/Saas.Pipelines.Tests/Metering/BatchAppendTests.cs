@@ -4,10 +4,14 @@ using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Tests.Metering;
 
-/// <summary>The batch inserts (one JSON parameter per statement) store exactly what the row-by-row ones do.</summary>
-public sealed class BatchAppendTests : IAsyncLifetime
+public sealed class BatchAppendTestsOnSqlite() : BatchAppendTests(Saas.Tests.StoreAdapter.Sqlite);
+
+public sealed class BatchAppendTestsOnPostgres() : BatchAppendTests(Saas.Tests.StoreAdapter.Postgres);
+
+/// <summary>The batch inserts (one JSON parameter per statement) store exactly what the row-by-row ones do, on every database adapter.</summary>
+public abstract class BatchAppendTests(Saas.Tests.StoreAdapter adapter) : IAsyncLifetime
 {
-    private readonly Engine _engine = new();
+    private readonly Engine _engine = new(adapter: adapter);
 
     public Task InitializeAsync() => Task.CompletedTask;
 

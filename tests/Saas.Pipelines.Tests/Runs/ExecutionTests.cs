@@ -5,7 +5,12 @@ using Saas.Pipelines.Runs;
 
 namespace Saas.Pipelines.Tests.Runs;
 
-public sealed class ExecutionTests
+public sealed class ExecutionTestsOnSqlite() : ExecutionTests(Saas.Tests.StoreAdapter.Sqlite);
+
+public sealed class ExecutionTestsOnPostgres() : ExecutionTests(Saas.Tests.StoreAdapter.Postgres);
+
+/// <summary>Written once, run on every database adapter.</summary>
+public abstract class ExecutionTests(Saas.Tests.StoreAdapter adapter)
 {
     private const string ThreeSteps = """
         {"name":"p","trigger":{"type":"http"},"steps":[
@@ -20,7 +25,7 @@ public sealed class ExecutionTests
     [Fact]
     public async Task Fast_steps_of_a_small_chunk_commit_together_and_each_is_recorded_once()
     {
-        await using var engine = new Engine();
+        await using var engine = new Engine(adapter: adapter);
         var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
         var run = await engine.StartAsync(tenant, pipeline, """[{"n":1},{"n":2}]""");
 
@@ -39,7 +44,7 @@ public sealed class ExecutionTests
     [Fact]
     public async Task Redelivered_work_for_a_committed_step_is_skipped()
     {
-        await using var engine = new Engine();
+        await using var engine = new Engine(adapter: adapter);
         var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
         var run = await engine.StartAsync(tenant, pipeline, LargeRecords);
         var first = engine.Take();
@@ -61,7 +66,7 @@ public sealed class ExecutionTests
     [Fact]
     public async Task Concurrent_executions_of_one_item_commit_its_effects_once()
     {
-        await using var engine = new Engine();
+        await using var engine = new Engine(adapter: adapter);
         var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
         var run = await engine.StartAsync(tenant, pipeline, LargeRecords);
         var item = engine.Take();
@@ -77,7 +82,7 @@ public sealed class ExecutionTests
     [Fact]
     public async Task Work_leased_to_a_node_that_stops_gracefully_is_released_for_others_at_once()
     {
-        await using var engine = new Engine();
+        await using var engine = new Engine(adapter: adapter);
         var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
         await engine.StartAsync(tenant, pipeline, """[{"n":1}]""");
         var queue = engine.Get<WorkQueue>();
@@ -96,7 +101,7 @@ public sealed class ExecutionTests
     public async Task Transient_failures_are_retried_with_backoff_and_the_run_succeeds_billed_once()
     {
         var flaky = new FlakyBlobs(failures: 2);
-        await using var engine = new Engine(services => services.AddSingleton<IBlobStore>(sp => flaky.Wrap(new FolderBlobStore(sp.GetRequiredService<IOptions<FlowgateOptions>>()))));
+        await using var engine = new Engine(services => services.AddSingleton<IBlobStore>(sp => flaky.Wrap(new FolderBlobStore(sp.GetRequiredService<IOptions<FlowgateOptions>>()))), adapter: adapter);
         var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps);
         var run = await engine.StartAsync(tenant, pipeline, LargeRecords);
 
@@ -114,7 +119,7 @@ public sealed class ExecutionTests
     public async Task A_step_that_keeps_failing_fails_the_run_after_its_last_attempt_and_is_dead_lettered()
     {
         var flaky = new FlakyBlobs(failures: int.MaxValue);
-        await using var engine = new Engine(services => services.AddSingleton<IBlobStore>(sp => flaky.Wrap(new FolderBlobStore(sp.GetRequiredService<IOptions<FlowgateOptions>>()))));
+        await using var engine = new Engine(services => services.AddSingleton<IBlobStore>(sp => flaky.Wrap(new FolderBlobStore(sp.GetRequiredService<IOptions<FlowgateOptions>>()))), adapter: adapter);
         var (tenant, pipeline) = await engine.CreatePipelineAsync(ThreeSteps.Replace("\"steps\"", "\"settings\":{\"maxAttempts\":4},\"steps\""));
         var run = await engine.StartAsync(tenant, pipeline, LargeRecords);
 

@@ -5,21 +5,31 @@ using Saas.Tests;
 
 namespace Saas.Pipelines.Tests.Runs;
 
-/// <summary>The outbox relay and the work-message consumer against the Storage queue of Azurite (decision 015).</summary>
-public sealed class StorageQueueWorkTests : IAsyncLifetime
+public sealed class StorageQueueWorkTestsOnSqlite() : StorageQueueWorkTests(StoreAdapter.Sqlite);
+
+/// <summary>PostgreSQL + Azurite: the production pairing of database and work queue.</summary>
+public sealed class StorageQueueWorkTestsOnPostgres() : StorageQueueWorkTests(StoreAdapter.Postgres);
+
+/// <summary>The outbox relay and the work-message consumer against the Storage queue of Azurite (decision 015), on every database adapter.</summary>
+public abstract class StorageQueueWorkTests(StoreAdapter adapter) : IAsyncLifetime
 {
     private readonly string _queue = $"work-{Guid.NewGuid():N}";
+
+    /// <summary>One database per test, shared by the engines a test starts (like the web host and the Functions app).</summary>
+    private readonly PostgresDatabase? _postgres = adapter == StoreAdapter.Postgres ? Postgres.NewDatabase() : null;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
+        _postgres?.Dispose();
         var queues = Azurite.Queues();
         await queues.GetQueueClient(_queue).DeleteIfExistsAsync();
         await queues.GetQueueClient($"{_queue}-poison").DeleteIfExistsAsync();
     }
 
-    private Engine NewEngine(int maxDequeueCount = 5, int leaseSeconds = 5) => new(settings: Settings(maxDequeueCount, leaseSeconds));
+    private Engine NewEngine(int maxDequeueCount = 5, int leaseSeconds = 5) =>
+        new(settings: Settings(maxDequeueCount, leaseSeconds), adapter: adapter, postgres: _postgres?.ConnectionString);
 
     private Dictionary<string, string?> Settings(int maxDequeueCount = 5, int leaseSeconds = 5) => new()
     {
@@ -127,7 +137,7 @@ public sealed class StorageQueueWorkTests : IAsyncLifetime
         await ForwardDispatchedAsync(engine);
 
         // Another engine (the Functions app) executes the work; only the database is shared.
-        await using (var functions = new Engine(dataDirectory: engine.DataDirectory, settings: Settings()))
+        await using (var functions = new Engine(dataDirectory: engine.DataDirectory, settings: Settings(), adapter: adapter, postgres: _postgres?.ConnectionString))
         {
             await ConsumeAsync(functions, TimeSpan.FromSeconds(30));
         }

@@ -4,7 +4,12 @@ using Saas.Pipelines.Triggers;
 
 namespace Saas.Pipelines.Tests.Triggers;
 
-public sealed class SchedulerTests
+public sealed class SchedulerTestsOnSqlite() : SchedulerTests(Saas.Tests.StoreAdapter.Sqlite);
+
+public sealed class SchedulerTestsOnPostgres() : SchedulerTests(Saas.Tests.StoreAdapter.Postgres);
+
+/// <summary>Written once, run on every database adapter.</summary>
+public abstract class SchedulerTests(Saas.Tests.StoreAdapter adapter)
 {
     private const string EveryFiveMinutes = """
         {"name":"s","trigger":{"type":"schedule","cron":"*/5 * * * *","timeZone":"America/New_York"},
@@ -17,8 +22,9 @@ public sealed class SchedulerTests
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 12, 1, 0, TimeSpan.Zero));
         var directory = Path.Combine(Path.GetTempPath(), "flowgate-scheduler-tests", Guid.NewGuid().ToString("N"));
         void UseFakeTime(IServiceCollection services) => services.AddSingleton<TimeProvider>(time);
+        using var postgres = adapter == Saas.Tests.StoreAdapter.Postgres ? Saas.Tests.Postgres.NewDatabase() : null;
 
-        await using (var engine = new Engine(UseFakeTime, directory))
+        await using (var engine = new Engine(UseFakeTime, directory, adapter: adapter, postgres: postgres?.ConnectionString))
         {
             await engine.CreatePipelineAsync(EveryFiveMinutes);
             var scheduler = engine.Get<Scheduler>();
@@ -29,7 +35,7 @@ public sealed class SchedulerTests
             Assert.Empty(await scheduler.TickAsync(CancellationToken.None));
         }
 
-        await using (var restarted = new Engine(UseFakeTime, directory))
+        await using (var restarted = new Engine(UseFakeTime, directory, adapter: adapter, postgres: postgres?.ConnectionString))
         {
             var scheduler = restarted.Get<Scheduler>();
             Assert.Empty(await scheduler.TickAsync(CancellationToken.None));
@@ -44,7 +50,10 @@ public sealed class SchedulerTests
         }
         Directory.Delete(directory, recursive: true);
     }
+}
 
+public sealed class ScheduleOccurrenceTests
+{
     [Fact]
     public void Next_occurrences_follow_the_pipelines_time_zone()
     {

@@ -25,7 +25,7 @@ public sealed class AccountStore(Database database, TimeProvider time) :
         {
             await database.WriteAsync((connection, transaction) => connection.Execute(sql, user, transaction), cancellationToken);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteExtendedErrorCode == 2067)
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: 2067 } or Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
         {
             return IdentityResult.Failed(new IdentityErrorDescriber().DuplicateEmail(user.Email));
         }
