@@ -204,21 +204,7 @@ public sealed class Database : IAsyncDisposable
         using var connection = CreateConnection();
         connection.Execute("PRAGMA journal_mode = WAL;");
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-        var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
-        foreach (var (version, name, sql) in Migrations(SqlDialect.Sqlite))
-        {
-            if (applied.Contains(version))
-            {
-                continue;
-            }
-            using var transaction = connection.BeginTransaction();
-            connection.Execute(sql, transaction: transaction);
-            connection.Execute(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @now)",
-                new { version, name, now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
-                transaction);
-            transaction.Commit();
-        }
+        ApplyPendingMigrations(connection, SqlDialect.Sqlite);
     }
 
     /// <summary>
@@ -232,25 +218,31 @@ public sealed class Database : IAsyncDisposable
         try
         {
             connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
-            var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
-            foreach (var (version, name, sql) in Migrations(SqlDialect.Postgres))
-            {
-                if (applied.Contains(version))
-                {
-                    continue;
-                }
-                using var transaction = connection.BeginTransaction();
-                connection.Execute(sql, transaction: transaction);
-                connection.Execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @now)",
-                    new { version, name, now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
-                    transaction);
-                transaction.Commit();
-            }
+            ApplyPendingMigrations(connection, SqlDialect.Postgres);
         }
         finally
         {
             connection.Execute("SELECT pg_advisory_unlock(7202611)");
+        }
+    }
+
+    /// <summary>Each migration not yet in schema_migrations, in order, each in its own transaction with its record.</summary>
+    private static void ApplyPendingMigrations(DbConnection connection, SqlDialect dialect)
+    {
+        var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
+        foreach (var (version, name, sql) in Migrations(dialect))
+        {
+            if (applied.Contains(version))
+            {
+                continue;
+            }
+            using var transaction = connection.BeginTransaction();
+            connection.Execute(sql, transaction: transaction);
+            connection.Execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @now)",
+                new { version, name, now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
+                transaction);
+            transaction.Commit();
         }
     }
 
