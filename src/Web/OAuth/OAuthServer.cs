@@ -76,7 +76,7 @@ public static class OAuthServer
 
     /// <summary>Bearer <c>fg_…</c> keys go to the API-key handler, anything else is an access token.</summary>
     public static string SelectScheme(HttpContext context) =>
-        context.Request.Headers.Authorization.ToString() is var header && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && !header.AsSpan(7).TrimStart().StartsWith("fg_")
+        ApiKeyAuthentication.BearerToken(context.Request) is { } token && !token.StartsWith("fg_", StringComparison.Ordinal)
             ? OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme
             : ApiKeyAuthentication.SchemeName;
 

@@ -17,12 +17,11 @@ public sealed class PlatformKeyAuthentication(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (Tenancy.ApiKeyAuthentication.BearerToken(Request) is not { } secret)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
-        var keyId = keys.Find(header["Bearer ".Length..].Trim());
+        var keyId = keys.Find(secret);
         if (keyId is null)
         {
             return Task.FromResult(AuthenticateResult.Fail("not a platform key"));
