@@ -1,7 +1,7 @@
 namespace Saas.Bench;
 
 /// <summary>Command-line options: which parts to run, how long, and how big the CSV is.</summary>
-public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, int ChunkSize, TimeSpan Duration, TimeSpan Warmup, int Connections, int Threads, int? Workers = null, int Flood = 50_000)
+public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, int ChunkSize, TimeSpan Duration, TimeSpan Warmup, int Connections, int Threads, int? Workers = null, int Flood = 50_000, IReadOnlyList<string>? Settings = null)
 {
     public const string Runs = "runs";
     public const string Csv = "csv";
@@ -12,14 +12,16 @@ public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, 
     public const string Usage = """
         usage: bench/run.sh [--only runs|csv|nodered|gateway|noisy[,...]] [--csv-mb 1024] [--chunk-size 50000]
                             [--duration 15] [--warmup 10] [--connections 32] [--threads 2] [--workers N] [--flood 50000]
+                            [--set Flowgate:Section:Key=value ...]
         """;
 
     private static readonly string[] AllParts = [Runs, Csv, NodeRed, Gateway, Noisy];
 
     public bool Includes(string part) => Parts.Contains(part);
 
-    /// <summary>Settings passed to the Flowgate host: the number of embedded workers, if chosen.</summary>
-    public IEnumerable<string> HostSettings => Workers is { } workers ? [$"--Flowgate:Runtime:Workers={workers}"] : [];
+    /// <summary>Settings passed to the Flowgate host: the number of embedded workers, if chosen, and every <c>--set</c>.</summary>
+    public IEnumerable<string> HostSettings =>
+        (Workers is { } workers ? [$"--Flowgate:Runtime:Workers={workers}"] : Array.Empty<string>()).Concat((Settings ?? []).Select(s => $"--{s}"));
 
     /// <summary>
     /// For the parts that load one tenant as hard as they can: the tenant API's request rate limit (decision 024) at
@@ -45,6 +47,7 @@ public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, 
                 "--threads" => options with { Threads = Positive(args[i], value) },
                 "--workers" => options with { Workers = Positive(args[i], value) },
                 "--flood" => options with { Flood = Positive(args[i], value) },
+                "--set" when value.Contains('=') => options with { Settings = [.. options.Settings ?? [], value] },
                 _ => throw new ArgumentException($"unknown option {args[i]}.\n{Usage}"),
             };
             i++;

@@ -38,6 +38,8 @@ public static class NoisyNeighbourBenchmark
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(20);
 
+    private const int PostSize = 1000;
+
     private const string Pipeline = """
         {"name":"events","trigger":{"type":"queue","queue":"events"},"steps":[
           {"id":"total","type":"map","fields":{"total":"record.qty * record.price"}}]}
@@ -55,14 +57,14 @@ public static class NoisyNeighbourBenchmark
             const string record = """{"qty":3,"price":4.5}""";
 
             Console.WriteLine($"Warming up B for {context.Options.Warmup.TotalSeconds:0} s...");
-            await LoadAsync(b, pipelineB, record, context.Options.Warmup, cancellationToken);
+            await LoadAsync(b, pipelineB, record, context.Options.Warmup, null, cancellationToken);
             Console.WriteLine($"B alone for {context.Options.Duration.TotalSeconds:0} s, one run every {Interval.TotalMilliseconds:0} ms...");
-            var alone = await LoadAsync(b, pipelineB, record, context.Options.Duration, cancellationToken);
+            var alone = await LoadAsync(b, pipelineB, record, context.Options.Duration, Timeline(context, "alone"), cancellationToken);
             Console.WriteLine($"  B alone: {alone}");
 
             Console.WriteLine($"B again while A posts {context.Options.Flood:N0} queue messages...");
             var flood = FloodAsync(a, context.Options.Flood, cancellationToken);
-            var loaded = await LoadAsync(b, pipelineB, record, context.Options.Duration, cancellationToken);
+            var loaded = await LoadAsync(b, pipelineB, record, context.Options.Duration, Timeline(context, "flood"), cancellationToken);
             var posted = await flood;
             var loadAverage = File.ReadAllText("/proc/loadavg").Trim();
             var floodDone = await a.CountRunsAsync("succeeded", cancellationToken);
@@ -91,10 +93,17 @@ public static class NoisyNeighbourBenchmark
         Console.WriteLine($"load average at the end:            {result.LoadAverage}");
     }
 
-    /// <summary>Starts one run every <see cref="Interval"/> for the duration and measures each from send to answer.</summary>
-    private static async Task<LatencySummary> LoadAsync(FlowgateApi tenant, string pipelineId, string record, TimeSpan duration, CancellationToken cancellationToken)
+    private static string Timeline(BenchContext context, string phase) => Path.Combine(context.Paths.Logs, $"noisy-b-{phase}.csv");
+
+    /// <summary>
+    /// Starts one run every <see cref="Interval"/> for the duration and measures each from send to answer; the
+    /// timeline file gets one line per run (send time and latency in ms) to show when the slow ones happened.
+    /// </summary>
+    private static async Task<LatencySummary> LoadAsync(
+        FlowgateApi tenant, string pipelineId, string record, TimeSpan duration, string? timeline, CancellationToken cancellationToken)
     {
         var latencies = new List<double>();
+        var sent = new List<(double At, double Latency)>();
         var failed = 0;
         var runs = new List<Task>();
         var clock = Stopwatch.StartNew();
@@ -114,6 +123,7 @@ public static class NoisyNeighbourBenchmark
                     var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     lock (latencies)
                     {
+                        sent.Add((due.TotalMilliseconds, elapsed));
                         if (run.Status == "succeeded")
                         {
                             latencies.Add(elapsed);
@@ -134,14 +144,20 @@ public static class NoisyNeighbourBenchmark
             }, cancellationToken));
         }
         await Task.WhenAll(runs);
+        if (timeline is not null)
+        {
+            await File.WriteAllLinesAsync(timeline,
+                ["sent_ms,latency_ms", .. sent.Order().Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.At:0},{s.Latency:0.0}"))],
+                cancellationToken);
+        }
         return LatencySummary.Of(latencies, failed);
     }
 
-    /// <summary>Posts the messages in posts of 1,000, four posts at a time.</summary>
+    /// <summary>Posts the messages in posts of <see cref="PostSize"/>, four posts at a time.</summary>
     private static async Task<TimeSpan> FloodAsync(FlowgateApi tenant, int messages, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var batches = Enumerable.Range(0, (messages + 999) / 1000).Select(b => Math.Min(1000, messages - b * 1000));
+        var batches = Enumerable.Range(0, (messages + PostSize - 1) / PostSize).Select(b => Math.Min(PostSize, messages - b * PostSize));
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (count, ct) =>
         {
             var body = new StringBuilder("[");

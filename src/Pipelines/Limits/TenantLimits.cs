@@ -24,6 +24,14 @@ public sealed class LimitsOptions
     [Range(1, 256)]
     public int? MaxConcurrentSteps { get; set; }
 
+    /// <summary>
+    /// While several tenants have work on a node, each executes at most this many work items at once (and never more
+    /// than its own cap); unset: the node's processor count. A tenant with a backlog then cannot keep every core busy
+    /// and queue the others' steps behind its own (decision 027).
+    /// </summary>
+    [Range(1, 256)]
+    public int? ContendedConcurrentSteps { get; set; }
+
     /// <summary>Queued messages plus unfinished runs a tenant may have; more posts and run starts answer 429.</summary>
     [Range(1, long.MaxValue)]
     public long MaxPendingWork { get; set; } = 100_000;
@@ -52,6 +60,9 @@ public sealed class TenantLimits(Database database, IOptions<LimitsOptions> limi
     public TenantLimitValues Defaults => new(
         limits.Value.RequestsPerSecond, limits.Value.RequestBurst,
         limits.Value.MaxConcurrentSteps ?? Math.Max(1, flowgate.Value.Runtime.Workers / 2), limits.Value.MaxPendingWork);
+
+    /// <inheritdoc cref="LimitsOptions.ContendedConcurrentSteps"/>
+    public int ContendedConcurrentSteps => limits.Value.ContendedConcurrentSteps ?? Environment.ProcessorCount;
 
     public TenantLimitValues For(string tenantId)
     {

@@ -18,7 +18,7 @@ public sealed partial class RunExecutor
         {
             return false;
         }
-        var failed = await database.WriteAsync((connection, transaction) =>
+        var failed = await database.WriteAsync(run.TenantId, (connection, transaction) =>
         {
             if (!CanCommit(connection, transaction, item))
             {

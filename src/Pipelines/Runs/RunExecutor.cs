@@ -71,7 +71,7 @@ public sealed partial class RunExecutor(
         var run = chainedFrom ?? runs.Find(item.TenantId, item.RunId);
         if (run is null || RunStatus.IsFinished(run.Status) || (chainedFrom is null && IsCommitted(item)))
         {
-            await database.WriteAsync((connection, transaction) => queue.Complete(connection, transaction, item), cancellationToken);
+            await database.WriteAsync(item.TenantId, (connection, transaction) => queue.Complete(connection, transaction, item), cancellationToken);
             return Outcome.Nothing;
         }
         var pipeline = pipelines.GetCompiled(run.TenantId, run.PipelineId, run.Version);
@@ -126,7 +126,7 @@ public sealed partial class RunExecutor(
         var published = new List<Task<WorkItem>>();
         void Publish(int chunk)
         {
-            var commit = database.WriteAsync((connection, transaction) =>
+            var commit = database.WriteAsync(run.TenantId, (connection, transaction) =>
                 queue.Enqueue(connection, transaction, run.TenantId, run.Id, WorkKinds.Step, 0, chunk), cancellationToken);
             published.Add(commit.ContinueWith(t => { dispatcher.Dispatch(t.Result); return t.Result; }, cancellationToken, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default));
         }
@@ -146,7 +146,7 @@ public sealed partial class RunExecutor(
         Publish(split.Chunks - 1);
         await Task.WhenAll(published);
 
-        return await database.WriteAsync((connection, transaction) =>
+        return await database.WriteAsync(run.TenantId, (connection, transaction) =>
         {
             const string sql = """
                 UPDATE runs SET status = 'running', chunks_total = @Chunks, records_in = @Records, started_at = COALESCE(started_at, @now)
@@ -230,7 +230,7 @@ public sealed partial class RunExecutor(
         var sink = pipeline.Definition.Sink;
         var sinkIsLastOutput = sink is { Type: SinkTypes.Blob, Path: null, Format: SinkFormat.Jsonl } && run.ChunksTotal == 1;
         var committed = false;
-        var outcome = await database.WriteAsync((connection, transaction) =>
+        var outcome = await database.WriteAsync(run.TenantId, (connection, transaction) =>
         {
             committed = false;
             if (!CanCommit(connection, transaction, item))
@@ -316,7 +316,7 @@ public sealed partial class RunExecutor(
         var delivery = sink.Type == SinkTypes.Blob ? null : services.GetRequiredService<SinkDelivery>();
         var inCommit = delivery is null ? null
             : await delivery.DeliverAsync(run, sink, async ct => output.Inline is { } bytes ? new ReadOnlyMemoryStream(bytes) : await smallBlobs.OpenReadAsync(run.TenantId, outputKey, ct), cancellationToken);
-        var outcome = await database.WriteAsync((connection, transaction) =>
+        var outcome = await database.WriteAsync(run.TenantId, (connection, transaction) =>
         {
             if (output.Inline is { } data)
             {
@@ -350,7 +350,7 @@ public sealed partial class RunExecutor(
                 ? $"{where}: {message}"
                 : $"{where}: failed after {item.Attempt} attempts: {message}";
             LogRunFailed(logger, run.Id, reason, error);
-            finished = await database.WriteAsync((connection, transaction) =>
+            finished = await database.WriteAsync(run.TenantId, (connection, transaction) =>
             {
                 if (!CanCommit(connection, transaction, item))
                 {
@@ -370,7 +370,7 @@ public sealed partial class RunExecutor(
         {
             var delay = Backoff(item.Attempt);
             LogRetry(logger, item.Describe(), item.Attempt, delay.TotalMilliseconds, error);
-            await database.WriteAsync((connection, transaction) =>
+            await database.WriteAsync(run.TenantId, (connection, transaction) =>
             {
                 if (stepId is not null)
                 {

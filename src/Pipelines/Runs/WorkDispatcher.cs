@@ -9,7 +9,9 @@ public sealed record DispatchedWork(WorkItem Item, RunRow? Run);
 /// Hands work leased to this node to its workers without a round trip through the database. Each tenant
 /// waits in its own line and workers take from the lines in turn, skipping a tenant that has its
 /// <see cref="TenantLimitValues.MaxConcurrentSteps"/> executing already: one tenant's backlog neither
-/// delays another's new work nor takes every worker (decision 024).
+/// delays another's new work nor takes every worker (decision 024). While more than one tenant has had work
+/// here within <see cref="ContentionWindow"/>, each runs at most <see cref="TenantLimits.ContendedConcurrentSteps"/>
+/// at once, so a backlog leaves the node's cores to the others' work (decision 027).
 /// </summary>
 public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time)
 {
@@ -19,6 +21,11 @@ public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time)
     /// <summary>Tenants with work waiting, in the order they are served.</summary>
     private readonly List<TenantLine> _turns = [];
     private readonly SemaphoreSlim _runnable = new(0);
+
+    /// <summary>When each tenant last had work dispatched here.</summary>
+    private readonly Dictionary<string, long> _lastWork = new(StringComparer.Ordinal);
+
+    private static readonly TimeSpan ContentionWindow = TimeSpan.FromSeconds(1);
     private int _next;
     private int _pending;
 
@@ -51,6 +58,7 @@ public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time)
                 _lines[item.TenantId] = line = new TenantLine(item.TenantId);
             }
             line.Cap = cap;
+            _lastWork[item.TenantId] = time.GetTimestamp();
             if (line.Waiting.Count == 0)
             {
                 _turns.Add(line);
@@ -156,13 +164,37 @@ public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time)
         return stale;
     }
 
+    /// <summary>Whether more than one tenant has work here or had some lately; forgets tenants gone quiet.</summary>
+    private bool Contended()
+    {
+        if (_lastWork.Count < 2)
+        {
+            return false;
+        }
+        var now = time.GetTimestamp();
+        var recent = 0;
+        foreach (var (tenantId, at) in _lastWork)
+        {
+            if (_lines.ContainsKey(tenantId) || time.GetElapsedTime(at, now) < ContentionWindow)
+            {
+                recent++;
+            }
+            else
+            {
+                _lastWork.Remove(tenantId);
+            }
+        }
+        return recent > 1;
+    }
+
     private DispatchedWork? TakeNext(bool capped)
     {
+        var contendedCap = capped && Contended() ? limits.ContendedConcurrentSteps : int.MaxValue;
         for (var i = 0; i < _turns.Count; i++)
         {
             var index = (_next + i) % _turns.Count;
             var line = _turns[index];
-            if (capped && line.Running >= line.Cap)
+            if (capped && line.Running >= Math.Min(line.Cap, contendedCap))
             {
                 continue;
             }

@@ -157,7 +157,7 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
     /// step and attempt the message names; false for a stale duplicate (done, moved on, or retried since).
     /// </summary>
     public async Task<bool> ClaimAsync(WorkItem item, CancellationToken cancellationToken) =>
-        await database.WriteAsync((connection, transaction) =>
+        await database.WriteAsync(item.TenantId, (connection, transaction) =>
         {
             const string sql = """
                 UPDATE work_items SET lease_owner = @node, lease_until = @until
@@ -176,7 +176,7 @@ public sealed class WorkQueue(Database database, TimeProvider time, IOptions<Flo
 
     /// <summary>Keeps a long step's lease alive; false if the item is no longer this node's.</summary>
     public async Task<bool> ExtendLeaseAsync(WorkItem item, CancellationToken cancellationToken) =>
-        await database.WriteAsync((connection, transaction) =>
+        await database.WriteAsync(item.TenantId, (connection, transaction) =>
         {
             const string sql = "UPDATE work_items SET lease_until = @until WHERE id = @Id AND lease_owner = @node";
             return connection.Execute(sql, new { item.Id, until = Now + LeaseMilliseconds, node = Node }, transaction) == 1;

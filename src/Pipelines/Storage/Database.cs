@@ -194,10 +194,21 @@ public sealed class Database : IAsyncDisposable
 
     /// <summary>Runs a unit of work in the next group commit; returns once it is durable.</summary>
     public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work, CancellationToken cancellationToken = default) =>
-        Writer.WriteAsync(work, cancellationToken);
+        Writer.WriteAsync(null, work, cancellationToken);
 
     public Task WriteAsync(Action<DbConnection, DbTransaction> work, CancellationToken cancellationToken = default) =>
-        Writer.WriteAsync<object?>((c, t) => { work(c, t); return null; }, cancellationToken);
+        Writer.WriteAsync<object?>(null, (c, t) => { work(c, t); return null; }, cancellationToken);
+
+    /// <summary>
+    /// A tenant's unit of work (null: several tenants' or the platform's): the writer takes tenants in turn, so a
+    /// flood of one tenant's writes cannot delay another's.
+    /// </summary>
+    public Task<T> WriteAsync<T>(string? tenantId, Func<DbConnection, DbTransaction, T> work, CancellationToken cancellationToken = default) =>
+        Writer.WriteAsync(tenantId, work, cancellationToken);
+
+    /// <inheritdoc cref="WriteAsync{T}(string?, Func{DbConnection, DbTransaction, T}, CancellationToken)"/>
+    public Task WriteAsync(string? tenantId, Action<DbConnection, DbTransaction> work, CancellationToken cancellationToken = default) =>
+        Writer.WriteAsync<object?>(tenantId, (c, t) => { work(c, t); return null; }, cancellationToken);
 
     private void Migrate()
     {

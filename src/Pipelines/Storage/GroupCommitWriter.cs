@@ -1,23 +1,45 @@
-using System.Threading.Channels;
 using System.Data.Common;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Saas.Pipelines.Telemetry;
 
 namespace Saas.Pipelines.Storage;
 
 /// <summary>
 /// SQLite allows one writer at a time, and a commit's page writes (PostgreSQL: its WAL flush) dominate a small transaction. So
-/// one loop takes every pending unit of work and runs them in a single transaction; a unit that throws
-/// fails alone (see <see cref="Commit"/>).
-/// Callers are released only after the commit, so "awaited" means "durable".
+/// one loop runs pending units of work together in a single transaction; a unit that throws fails alone (see
+/// <see cref="Rerun"/>). Callers are released only after the commit, so "awaited" means "durable".
+/// <para>
+/// The writer is shared by every tenant, so it must not become the place where a flooding tenant's writes delay
+/// everyone else's (decision 027). Units say whose they are; each tenant waits in its own line and a batch takes
+/// the lines in turn, one unit each, so a unit never waits behind more than one unit of each other tenant. A batch
+/// stops taking units once it has run for <see cref="BatchBudget"/>: a large backlog becomes several short batches,
+/// and a unit that arrives meanwhile joins the open batch in its tenant's turn instead of waiting for a long commit.
+/// </para>
 /// </summary>
 public sealed class GroupCommitWriter : IAsyncDisposable
 {
     private const int MaxBatch = 512;
+
+    /// <summary>
+    /// Long enough that the commit itself stays a small part of a batch, short enough that a unit arriving during
+    /// a batch barely waits for it.
+    /// </summary>
+    private static readonly TimeSpan BatchBudget = TimeSpan.FromMilliseconds(1);
+
     private readonly Channel<IUnit> _pending = Channel.CreateUnbounded<IUnit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Func<DbConnection> _open;
     private readonly Action<DbConnection> _betweenBatches;
     private readonly Task _loop;
 
-    /// <param name="betweenBatches">Runs on the writer's connection after each commit, outside any transaction.</param>
+    /// <summary>Units read from the channel, in their owner's line; only the loop touches these.</summary>
+    private readonly Dictionary<string, Queue<IUnit>> _lines = new(StringComparer.Ordinal);
+
+    /// <summary>Owners with units waiting, in the order they are served.</summary>
+    private readonly List<Queue<IUnit>> _turns = [];
+    private int _next;
+
+    /// <param name="betweenBatches">Runs on the writer's connection after each commit, outside any transaction (counted in the batch's duration).</param>
     public GroupCommitWriter(Func<DbConnection> open, Action<DbConnection> betweenBatches)
     {
         _open = open;
@@ -25,10 +47,11 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         _loop = Task.Run(LoopAsync);
     }
 
-    public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work, CancellationToken cancellationToken)
+    /// <param name="owner">Whose write this is (a tenant id), for taking owners in turn; null for the platform's own writes.</param>
+    public Task<T> WriteAsync<T>(string? owner, Func<DbConnection, DbTransaction, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var unit = new Unit<T>(work);
+        var unit = new Unit<T>(owner ?? "", work);
         if (!_pending.Writer.TryWrite(unit))
         {
             throw new ObjectDisposedException(nameof(GroupCommitWriter), "the database is shutting down");
@@ -42,36 +65,85 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         DbConnection? connection = null;
         while (await _pending.Reader.WaitToReadAsync())
         {
-            batch.Clear();
-            while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var unit))
+            TakeArrivals();
+            while (_turns.Count > 0)
             {
-                batch.Add(unit);
-            }
-            try
-            {
-                connection ??= _open();
-                Commit(connection, batch);
-                _betweenBatches(connection);
-            }
-            catch (Exception error)
-            {
-                connection?.Dispose();
-                connection = null;
-                foreach (var unit in batch)
+                batch.Clear();
+                var started = Stopwatch.GetTimestamp();
+                try
                 {
-                    unit.Fail(error);
+                    connection ??= _open();
                 }
+                catch (Exception error)
+                {
+                    FailWaiting(error);
+                    break;
+                }
+                try
+                {
+                    var oldest = _turns.Min(line => line.Peek().Queued);
+                    RunBatch(connection, batch, started);
+                    _betweenBatches(connection);
+                    FlowgateTelemetry.Committed(Stopwatch.GetElapsedTime(started), batch.Count, Stopwatch.GetElapsedTime(oldest, started));
+                }
+                catch (Exception error)
+                {
+                    connection?.Dispose();
+                    connection = null;
+                    foreach (var unit in batch)
+                    {
+                        unit.Fail(error);
+                    }
+                }
+                TakeArrivals();
             }
         }
         connection?.Dispose();
     }
 
     /// <summary>
-    /// Runs the batch in one transaction. If a unit throws, the transaction is rolled back, that unit
-    /// alone fails, and the rest run again in a new transaction: units only touch the database, so
-    /// running one twice is harmless, and failures are rare enough not to pay a savepoint per unit.
+    /// Takes units in turn and runs each in one transaction until the budget is spent, then commits. If a unit
+    /// throws, the transaction is rolled back, that unit alone fails and the others run again (<see cref="Rerun"/>).
     /// </summary>
-    private static void Commit(DbConnection connection, List<IUnit> batch)
+    private void RunBatch(DbConnection connection, List<IUnit> batch, long started)
+    {
+        using (var transaction = connection.BeginTransaction())
+        {
+            while (batch.Count < MaxBatch && TakeNextInTurn() is { } unit)
+            {
+                batch.Add(unit);
+                try
+                {
+                    unit.Run(connection, transaction);
+                }
+                catch (Exception error)
+                {
+                    transaction.Rollback();
+                    unit.Fail(error);
+                    batch.RemoveAt(batch.Count - 1);
+                    Rerun(connection, batch);
+                    return;
+                }
+                if (Stopwatch.GetElapsedTime(started) >= BatchBudget)
+                {
+                    break;
+                }
+                TakeArrivals();
+            }
+            transaction.Commit();
+        }
+        foreach (var unit in batch)
+        {
+            unit.Complete();
+        }
+    }
+
+    /// <summary>
+    /// Runs the units of a rolled-back batch again in a new transaction, dropping any that throws: units only
+    /// touch the database, so running one twice is harmless, and failures are rare enough not to pay a
+    /// savepoint per unit.
+    /// </summary>
+    private static void Rerun(DbConnection connection, List<IUnit> batch)
     {
         var pending = batch;
         while (pending.Count > 0)
@@ -105,6 +177,53 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>Moves the units that arrived into their owners' lines.</summary>
+    private void TakeArrivals()
+    {
+        while (_pending.Reader.TryRead(out var unit))
+        {
+            if (!_lines.TryGetValue(unit.Owner, out var line))
+            {
+                _lines[unit.Owner] = line = new Queue<IUnit>();
+            }
+            if (line.Count == 0)
+            {
+                _turns.Add(line);
+            }
+            line.Enqueue(unit);
+        }
+    }
+
+    private void FailWaiting(Exception error)
+    {
+        while (TakeNextInTurn() is { } unit)
+        {
+            unit.Fail(error);
+        }
+    }
+
+    private IUnit? TakeNextInTurn()
+    {
+        if (_turns.Count == 0)
+        {
+            return null;
+        }
+        var index = _next % _turns.Count;
+        var line = _turns[index];
+        var unit = line.Dequeue();
+        if (line.Count == 0)
+        {
+            _turns.RemoveAt(index);
+            _lines.Remove(unit.Owner);
+            _next = index;
+        }
+        else
+        {
+            _next = index + 1;
+        }
+        return unit;
+    }
+
     public async ValueTask DisposeAsync()
     {
         _pending.Writer.TryComplete();
@@ -113,14 +232,24 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     private interface IUnit
     {
+        string Owner { get; }
+
+        long Queued { get; }
+
         void Run(DbConnection connection, DbTransaction transaction);
+
         void Complete();
+
         void Fail(Exception error);
     }
 
-    private sealed class Unit<T>(Func<DbConnection, DbTransaction, T> work) : IUnit
+    private sealed class Unit<T>(string owner, Func<DbConnection, DbTransaction, T> work) : IUnit
     {
         private T _result = default!;
+
+        public string Owner { get; } = owner;
+
+        public long Queued { get; } = Stopwatch.GetTimestamp();
 
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

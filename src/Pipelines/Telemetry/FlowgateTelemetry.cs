@@ -25,7 +25,18 @@ public static class FlowgateTelemetry
     private static readonly Histogram<double> Durations = Meter.CreateHistogram<double>("flowgate.work.duration", "s", "How long executing one work item took, by kind");
     private static readonly Counter<long> Errors = Meter.CreateCounter<long>("flowgate.work.errors", "{error}", "Failed executions, by kind and whether they end the run");
     private static readonly Counter<long> Retries = Meter.CreateCounter<long>("flowgate.work.retries", "{retry}", "Failed executions scheduled to run again");
+    private static readonly Histogram<double> CommitWaits = Meter.CreateHistogram<double>("flowgate.db.commit.wait", "s", "Time a write waited for the writer before its batch began");
+    private static readonly Histogram<double> CommitDurations = Meter.CreateHistogram<double>("flowgate.db.commit.duration", "s", "How long the writer was busy with one group-commit batch: its statements, its commit and the WAL upkeep after it");
+    private static readonly Histogram<long> CommitUnits = Meter.CreateHistogram<long>("flowgate.db.commit.units", "{write}", "Writes committed together in one batch");
     private static readonly Histogram<double> QueueLag = Meter.CreateHistogram<double>("flowgate.work.queue_lag", "s", "Time from a work message being enqueued to its execution starting, by transport");
+
+    /// <summary>A group commit: how long it took, how many writes it carried and how long the oldest one waited for it.</summary>
+    public static void Committed(TimeSpan duration, int units, TimeSpan oldestWait)
+    {
+        CommitDurations.Record(duration.TotalSeconds);
+        CommitUnits.Record(units);
+        CommitWaits.Record(oldestWait.TotalSeconds);
+    }
 
     /// <summary>The run's trace: a trace id and a root span id that every process derives alike.</summary>
     public static ActivityContext RunContext(string runId)

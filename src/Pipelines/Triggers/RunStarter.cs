@@ -108,7 +108,7 @@ public sealed class RunStarter(
             {
                 return new(await CreateAsync(run, CancellationToken.None), Duplicate: false);
             }
-            var (created, items) = await database.WriteAsync((connection, transaction) =>
+            var (created, items) = await database.WriteAsync(tenantId, (connection, transaction) =>
             {
                 const string claim = """
                     INSERT INTO upload_deliveries (tenant_id, delivery_key, run_id, created_at) VALUES (@tenantId, @deliveryKey, @runId, @now)

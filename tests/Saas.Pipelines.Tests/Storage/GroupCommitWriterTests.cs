@@ -1,0 +1,134 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Saas.Pipelines.Storage;
+
+namespace Saas.Pipelines.Tests.Storage;
+
+public sealed class GroupCommitWriterTests : IAsyncLifetime
+{
+    private readonly string _file = Path.Combine(Path.GetTempPath(), $"flowgate-writer-{Guid.NewGuid():N}.db");
+    private readonly List<string> _ran = [];
+    private GroupCommitWriter _writer = null!;
+
+    public Task InitializeAsync()
+    {
+        using (var connection = Open())
+        {
+            connection.Execute("PRAGMA journal_mode = WAL; CREATE TABLE writes (owner TEXT NOT NULL, n INTEGER NOT NULL)");
+        }
+        _writer = new GroupCommitWriter(Open, _ => { });
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _writer.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        foreach (var file in new[] { _file, _file + "-wal", _file + "-shm" })
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task A_tenant_with_one_write_waits_behind_at_most_one_write_of_a_tenant_with_a_backlog()
+    {
+        var gate = new ManualResetEventSlim();
+        var holding = Write("flood", 0, (_, _) => gate.Wait(TimeSpan.FromSeconds(10)));
+        await WaitUntilAsync(() => Ran.Count == 1);
+
+        var backlog = Enumerable.Range(1, 50).Select(n => Write("flood", n)).ToList();
+        var steady = Write("steady", 1);
+        gate.Set();
+        await Task.WhenAll([holding, steady, .. backlog]);
+
+        var order = Ran;
+        Assert.Equal(52, order.Count);
+        Assert.InRange(order.IndexOf("steady/1"), 1, 2);
+        Assert.Equal(Enumerable.Range(0, 51).Select(n => $"flood/{n}"), order.Where(name => name.StartsWith("flood/", StringComparison.Ordinal)));
+        Assert.Equal(52, Count());
+    }
+
+    [Fact]
+    public async Task A_write_that_throws_fails_alone_and_the_others_commit()
+    {
+        var gate = new ManualResetEventSlim();
+        var holding = Write("a", 0, (_, _) => gate.Wait(TimeSpan.FromSeconds(10)));
+        await WaitUntilAsync(() => Ran.Count == 1);
+        var others = Enumerable.Range(1, 5).Select(n => Write(n % 2 == 0 ? "a" : "b", n)).ToList();
+        var failing = Write("b", 99, (_, _) => throw new InvalidOperationException("unit 99 is broken"));
+        gate.Set();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
+        Assert.Equal("unit 99 is broken", error.Message);
+        await Task.WhenAll([holding, .. others]);
+        Assert.Equal(6, Count());
+        Assert.Equal(0, Count("n = 99"));
+    }
+
+    [Fact]
+    public async Task A_backlog_is_committed_in_several_short_batches_not_one_long_one()
+    {
+        var committedBefore = new List<long>();
+        var writes = Enumerable.Range(0, 400).Select(n => Write("flood", n, (_, _) =>
+        {
+            Thread.SpinWait(20_000);
+            lock (committedBefore)
+            {
+                committedBefore.Add(Count());
+            }
+        })).ToList();
+        await Task.WhenAll(writes);
+
+        Assert.Equal(400, Count());
+        // A write sees, from another connection, the writes committed by earlier batches: all zeros would mean one batch.
+        Assert.True(committedBefore.Distinct().Count() > 2, $"expected several batches; writes saw {string.Join(", ", committedBefore.Distinct())} committed");
+    }
+
+    private Task Write(string owner, int n, Action<DbConnection, DbTransaction>? extra = null) =>
+        _writer.WriteAsync<object?>(owner, (connection, transaction) =>
+        {
+            lock (_ran)
+            {
+                _ran.Add($"{owner}/{n}");
+            }
+            extra?.Invoke(connection, transaction);
+            connection.Execute("INSERT INTO writes (owner, n) VALUES (@owner, @n)", new { owner, n }, transaction);
+            return null;
+        }, CancellationToken.None);
+
+    private List<string> Ran
+    {
+        get
+        {
+            lock (_ran)
+            {
+                return [.. _ran.Distinct()];
+            }
+        }
+    }
+
+    private long Count(string where = "1 = 1")
+    {
+        using var connection = Open();
+        return connection.ExecuteScalar<long>($"SELECT COUNT(*) FROM writes WHERE {where}");
+    }
+
+    private DbConnection Open()
+    {
+        var connection = new SqliteConnection($"Data Source={_file};Pooling=false");
+        connection.Open();
+        return connection;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the writer did not start the first write");
+            await Task.Delay(5);
+        }
+    }
+}
