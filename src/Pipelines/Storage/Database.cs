@@ -79,11 +79,18 @@ public sealed class Database : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _checkpoints;
 
-    /// <summary>Frames in the WAL as the background checkpoint last saw them.</summary>
-    private long _walFrames;
+    /// <summary>Frames in the WAL, and of those the ones copied back, as the background checkpoint last saw them.</summary>
+    private long _walFrames, _walBackfilled;
 
     /// <summary>Past this many frames (64 MB of 4 KB pages) the writer itself finishes the checkpoint, so the WAL can start over.</summary>
     private const long MaxWalFrames = 16_384;
+
+    /// <summary>
+    /// The writer finishes a checkpoint only when at most this many frames (4 MB) are left to copy: every write waits
+    /// while it does, so it must be short (decision 027). Past <see cref="MaxWalFrames"/> the background checkpoint
+    /// runs back to back to get there.
+    /// </summary>
+    private const long FinishableFrames = 1_024;
 
     public string FilePath { get; }
 
@@ -158,11 +165,13 @@ public sealed class Database : IAsyncDisposable
     /// <summary>
     /// Under a steady stream of commits a background checkpoint never catches up completely, and the
     /// WAL only starts over after one that does. So once the WAL is large, the writer — the only
-    /// writer — finishes the checkpoint between two batches; the background one has done most of it.
+    /// writer — finishes the checkpoint between two batches, once the background one has left it little to
+    /// copy (or when the WAL has grown far past its size anyway).
     /// </summary>
     private void RestartWalWhenLarge(DbConnection writer)
     {
-        if (Volatile.Read(ref _walFrames) > MaxWalFrames)
+        var frames = Volatile.Read(ref _walFrames);
+        if (frames > MaxWalFrames && (frames - Volatile.Read(ref _walBackfilled) <= FinishableFrames || frames > 4 * MaxWalFrames))
         {
             writer.Execute("PRAGMA wal_checkpoint(PASSIVE);");
             Volatile.Write(ref _walFrames, 0);
@@ -172,19 +181,22 @@ public sealed class Database : IAsyncDisposable
     private async Task CheckpointContinuouslyAsync(CancellationToken stopping)
     {
         using var connection = CreateConnection();
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
         try
         {
-            while (await timer.WaitForNextTickAsync(stopping))
+            while (!stopping.IsCancellationRequested)
             {
+                var large = false;
                 try
                 {
-                    var (_, frames, _) = connection.QuerySingle<(long Busy, long Frames, long Checkpointed)>("PRAGMA wal_checkpoint(PASSIVE);");
+                    var (_, frames, backfilled) = connection.QuerySingle<(long Busy, long Frames, long Backfilled)>("PRAGMA wal_checkpoint(PASSIVE);");
+                    Volatile.Write(ref _walBackfilled, backfilled);
                     Volatile.Write(ref _walFrames, frames);
+                    large = frames > MaxWalFrames;
                 }
                 catch (SqliteException)
                 {
                 }
+                await Task.Delay(TimeSpan.FromMilliseconds(large ? 1 : 200), stopping);
             }
         }
         catch (OperationCanceledException)
