@@ -55,6 +55,11 @@ public sealed class FakeOpenAi : IAsyncDisposable
                 await context.Response.WriteAsJsonAsync(new { error = new { message = "slow down" } });
                 return;
             }
+            if (mode == "moved")
+            {
+                context.Response.Redirect($"{fake.BaseUrl("ok")}/chat/completions", permanent: false, preserveMethod: true);
+                return;
+            }
             if (mode is not ("ok" or "flaky" or "echo" or "json"))
             {
                 context.Response.StatusCode = mode == "busy" ? 429 : 500;

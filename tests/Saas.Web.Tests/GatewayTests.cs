@@ -49,6 +49,18 @@ public sealed class GatewayTests(FlowgateApp app) : IClassFixture<FlowgateApp>, 
     }
 
     [Fact]
+    public async Task A_provider_that_redirects_is_not_followed_but_counts_as_failing()
+    {
+        var tenant = await TenantWithRouteAsync("moved", "ok");
+
+        var response = await tenant.Http.PostAsJsonAsync("/v1/chat/completions", new { model = "smart", messages = new[] { new { role = "user", content = "hi" } } });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ok", response.Headers.GetValues("x-flowgate-provider").Single());
+        Assert.Equal(["/moved/v1/chat/completions", "/ok/v1/chat/completions"], _upstream.Requests.Select(r => r.Path));
+    }
+
+    [Fact]
     public async Task Every_attempt_at_a_provider_is_a_genai_client_span_with_the_outcome_and_the_token_usage()
     {
         var tenant = await TenantWithRouteAsync("busy", "down", "ok");

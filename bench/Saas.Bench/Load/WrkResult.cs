@@ -8,6 +8,10 @@ public sealed record WrkResult(long Requests, double Seconds, long Non2xx, long 
     /// <summary>Answers below 400 (wrk counts the others as non-2xx).</summary>
     public long Successes => Requests - Non2xx;
 
+    /// <summary>Two runs as one: their counts added, the later run's latencies.</summary>
+    public WrkResult Plus(WrkResult later) =>
+        later with { Requests = Requests + later.Requests, Seconds = Seconds + later.Seconds, Non2xx = Non2xx + later.Non2xx, SocketErrors = SocketErrors + later.SocketErrors };
+
     public string Describe(string unit) =>
         $"{RequestsPerSecond:N0} {unit}/s ({Requests:N0} in {Seconds:0.0} s), p50 {P50Ms:0.00} ms, p90 {P90Ms:0.00} ms, p99 {P99Ms:0.00} ms, " +
         $"max {MaxMs:0.0} ms, non-2xx {Non2xx}, socket errors/timeouts {SocketErrors}";

@@ -42,7 +42,16 @@ public sealed class GuardedHttpClientFactory : IDisposable
             ConnectCallback = ConnectAsync,
         };
         _handler = new RedirectFollowingHandler(Urls, options.MaxRedirects, new ResponseSizeLimitHandler(options.MaxResponseBytes, sockets));
+        Direct = new HttpClient(sockets, disposeHandler: false) { Timeout = options.Timeout };
     }
+
+    /// <summary>
+    /// One shared client for URLs checked when they were configured and checked again by the caller with
+    /// <see cref="OutboundUrlPolicy.EnsureAllowed"/> (the AI gateway's providers): the same guarded connections, without
+    /// the redirect follower and the response-size wrapper, which took a fifth of a gateway call's CPU (decision 026).
+    /// A redirect comes back as it is, and the caller bounds what it keeps of a body.
+    /// </summary>
+    public HttpClient Direct { get; }
 
     /// <summary>For checking a URL when it is configured (a webhook, a provider base URL), long before it is called.</summary>
     public OutboundUrlPolicy Urls { get; }
@@ -53,7 +62,11 @@ public sealed class GuardedHttpClientFactory : IDisposable
         MaxResponseContentBufferSize = Math.Min(_options.MaxResponseBytes, int.MaxValue),
     };
 
-    public void Dispose() => _handler.Dispose();
+    public void Dispose()
+    {
+        Direct.Dispose();
+        _handler.Dispose();
+    }
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {

@@ -129,17 +129,20 @@ public sealed partial class GatewayForwarder(
                 HttpResponseMessage response;
                 try
                 {
-                    response = await clients.CreateClient().SendAsync(upstream, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                    clients.Urls.EnsureAllowed(upstream.RequestUri);
+                    response = await clients.Direct.SendAsync(upstream, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
                 }
                 catch (Exception error) when (error is HttpRequestException or OutboundCallRefusedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
                 {
-                    telemetry.Failed(error.GetType().Name);
-                    failures.Add($"{target.Provider.Name}: {error.Message}");
+                    var cause = error.InnerException as OutboundCallRefusedException ?? error;
+                    telemetry.Failed(cause.GetType().Name);
+                    failures.Add($"{target.Provider.Name}: {cause.Message}");
                     continue;
                 }
                 using (response)
                 {
-                    if (response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500)
+                    // Providers do not redirect API calls; one that does is treated as failing, not followed.
+                    if (response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500 || (int)response.StatusCode is >= 300 and < 400)
                     {
                         telemetry.Failed(((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
                         failures.Add($"{target.Provider.Name}: {(int)response.StatusCode} {response.ReasonPhrase}");
