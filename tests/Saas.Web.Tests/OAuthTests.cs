@@ -1,4 +1,5 @@
 using System.Net;
+using Dapper;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -127,23 +128,32 @@ public sealed class OAuthTests(FlowgateApp app) : IClassFixture<FlowgateApp>
     }
 
     [Fact]
-    public void Signing_keys_roll_over_monthly_and_a_replaced_key_stays_published_until_it_retires()
+    public void Nodes_share_one_key_per_period_the_next_is_published_a_period_ahead_and_old_ones_retire()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "flowgate-tests", Guid.NewGuid().ToString("N"));
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
-        var ring = new SigningKeyRing(directory, DataProtectionProvider.Create(new DirectoryInfo(Path.Combine(directory, "dp"))), time);
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2031-01-01T00:00:00Z"));
+        var database = app.Services.GetRequiredService<Saas.Pipelines.Storage.Database>();
+        var protection = app.Services.GetRequiredService<IDataProtectionProvider>();
+        var node1 = new OAuthKeyRing(database, protection, time);
+        var node2 = new OAuthKeyRing(database, protection, time);
 
-        var first = ring.Load();
-        time.Advance(TimeSpan.FromDays(31));
-        var second = ring.Load();
-        time.Advance(TimeSpan.FromDays(20));
-        var third = ring.Load();
+        var first = node1.Load(OAuthKeyRing.Signing);
+        var same = node2.Load(OAuthKeyRing.Signing);
+        time.Advance(OAuthKeyRing.RotateAfter);
+        var second = node2.Load(OAuthKeyRing.Signing);
+        time.Advance(OAuthKeyRing.RotateAfter * (OAuthKeyRing.KeptPeriods + 1));
+        var later = node1.Load(OAuthKeyRing.Signing);
 
-        Assert.Single(first);
-        Assert.Equal(2, second.Count);
-        Assert.Equal(first[0].KeyId, second[1].KeyId);
-        Assert.DoesNotContain(third, k => k.KeyId == first[0].KeyId);
-        Assert.Equal(second[0].KeyId, third[0].KeyId);
-        Assert.True(Directory.GetFiles(directory, "*.key").All(f => !File.ReadAllText(f).Contains("PRIVATE KEY")));
+        Assert.Equal(first.Current.KeyId, same.Current.KeyId);
+        Assert.Equal(Modulus(first.Current), Modulus(same.Current));
+        Assert.Equal(2, first.All.Count); // the current key and the next one, published before it signs
+        Assert.Equal(first.All[1].KeyId, second.Current.KeyId);
+        Assert.Equal(Modulus(first.All[1]), Modulus(second.Current));
+        Assert.Contains(second.All, k => k.KeyId == first.Current.KeyId);
+        Assert.DoesNotContain(later.All, k => k.KeyId == first.Current.KeyId);
+        Assert.NotEqual(Modulus(first.Current), Modulus(node1.Load(OAuthKeyRing.Encryption).Current));
+        using var connection = database.OpenConnection();
+        Assert.All(connection.Query<string>("SELECT protected_key FROM oauth_keys"), k => Assert.DoesNotContain("PRIVATE KEY", System.Text.Encoding.Latin1.GetString(Convert.FromBase64String(k))));
     }
+
+    private static string Modulus(Microsoft.IdentityModel.Tokens.RsaSecurityKey key) => Convert.ToBase64String(key.Rsa.ExportParameters(false).Modulus!);
 }

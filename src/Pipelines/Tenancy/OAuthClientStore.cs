@@ -101,9 +101,9 @@ public sealed class OAuthClientStore(Database database, TimeProvider time)
         }, cancellationToken);
     }
 
-    /// <summary>Marks an authorization code as used.</summary>
-    /// <returns>false when the code was redeemed before: a code works once.</returns>
-    public async Task<bool> RedeemCodeAsync(string tenantId, string clientId, string code, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    /// <summary>Marks an authorization code or a refresh token as used (the table keeps the hashes of both: they never collide).</summary>
+    /// <returns>false when it was redeemed before: each works once.</returns>
+    public async Task<bool> RedeemOnceAsync(string tenantId, string clientId, string code, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         return await database.WriteAsync((connection, transaction) =>
