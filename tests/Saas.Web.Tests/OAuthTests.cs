@@ -4,6 +4,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Saas.Web.OAuth;
 
@@ -153,6 +155,34 @@ public sealed class OAuthTests(FlowgateApp app) : IClassFixture<FlowgateApp>
         Assert.NotEqual(Modulus(first.Current), Modulus(node1.Load(OAuthKeyRing.Encryption).Current));
         using var connection = database.OpenConnection();
         Assert.All(connection.Query<string>("SELECT protected_key FROM oauth_keys"), k => Assert.DoesNotContain("PRIVATE KEY", System.Text.Encoding.Latin1.GetString(Convert.FromBase64String(k))));
+    }
+
+    [Fact]
+    public async Task At_a_rollover_the_server_signs_with_the_next_key_and_validation_accepts_both_without_a_restart()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2032-03-01T00:00:00Z"));
+        await using var node = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
+            .AddSingleton(app.Services.GetRequiredService<Saas.Pipelines.Storage.Database>())
+            .AddSingleton(app.Services.GetRequiredService<IDataProtectionProvider>())
+            .AddSingleton<TimeProvider>(time)
+            .AddOAuthServer()
+            .BuildServiceProvider();
+        var server = node.GetRequiredService<IOptionsMonitor<OpenIddict.Server.OpenIddictServerOptions>>();
+        var validation = node.GetRequiredService<IOptionsMonitor<OpenIddict.Validation.OpenIddictValidationOptions>>();
+        var before = server.CurrentValue.SigningCredentials[0].Key.KeyId;
+        Assert.Equal($"signing-{OAuthKeyRing.PeriodOf(time.GetUtcNow())}", before);
+        _ = validation.CurrentValue;
+
+        time.Advance(OAuthKeyRing.NextRollover(time.GetUtcNow()) - time.GetUtcNow() + TimeSpan.FromSeconds(2));
+
+        Assert.Equal($"signing-{OAuthKeyRing.PeriodOf(time.GetUtcNow())}", server.CurrentValue.SigningCredentials[0].Key.KeyId);
+        Assert.Contains(server.CurrentValue.SigningCredentials, c => c.Key.KeyId == before);
+        Assert.Equal($"encryption-{OAuthKeyRing.PeriodOf(time.GetUtcNow())}", server.CurrentValue.EncryptionCredentials[0].Key.KeyId);
+        var validationKeys = validation.CurrentValue.Configuration?.SigningKeys.Select(k => k.KeyId).ToList() ?? [];
+        Assert.Contains(before, validationKeys);
+        Assert.Contains(server.CurrentValue.SigningCredentials[0].Key.KeyId, validationKeys);
     }
 
     private static string Modulus(Microsoft.IdentityModel.Tokens.RsaSecurityKey key) => Convert.ToBase64String(key.Rsa.ExportParameters(false).Modulus!);
