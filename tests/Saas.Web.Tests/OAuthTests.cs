@@ -185,5 +185,24 @@ public sealed class OAuthTests(FlowgateApp app) : IClassFixture<FlowgateApp>
         Assert.Contains(server.CurrentValue.SigningCredentials[0].Key.KeyId, validationKeys);
     }
 
+    [Fact]
+    public async Task One_role_table_decides_both_what_a_member_may_delegate_and_which_portal_pages_they_may_use()
+    {
+        var policies = app.Services.GetRequiredService<Microsoft.AspNetCore.Authorization.IAuthorizationPolicyProvider>();
+
+        foreach (var (permission, _) in Saas.Pipelines.Tenancy.Scopes.LeastRole)
+        {
+            var policy = await policies.GetPolicyAsync(permission);
+            var roles = Assert.Single(policy!.Requirements.OfType<Microsoft.AspNetCore.Authorization.Infrastructure.RolesAuthorizationRequirement>()).AllowedRoles;
+            foreach (var role in Saas.Pipelines.Tenancy.MemberRoles.All)
+            {
+                var delegable = Saas.Pipelines.Tenancy.Scopes.AllowedFor(role).Contains(permission);
+                Assert.Equal(Saas.Pipelines.Tenancy.Scopes.RoleMay(role, permission), roles.Contains(role));
+                Assert.Equal(permission != Saas.Pipelines.Tenancy.Scopes.Administer && roles.Contains(role), delegable);
+            }
+        }
+        Assert.Equal(Saas.Pipelines.Tenancy.Scopes.All.Order(), Saas.Pipelines.Tenancy.Scopes.LeastRole.Keys.Where(k => k != Saas.Pipelines.Tenancy.Scopes.Administer).Order());
+    }
+
     private static string Modulus(Microsoft.IdentityModel.Tokens.RsaSecurityKey key) => Convert.ToBase64String(key.Rsa.ExportParameters(false).Modulus!);
 }

@@ -7,7 +7,7 @@ namespace Saas.Web.Components.Pipelines;
 internal sealed record BuilderUser(string TenantId, string UserId, string? Email, string Role, Saas.Web.Audit.ClientOrigin? Origin = null)
 {
     /// <summary>Owners, admins and builders edit and publish; viewers see everything read-only.</summary>
-    public bool CanEdit => Saas.Pipelines.Tenancy.MemberRoles.Includes(Role, Saas.Pipelines.Tenancy.MemberRoles.Builder);
+    public bool CanEdit => Saas.Pipelines.Tenancy.Scopes.RoleMay(Role, Saas.Pipelines.Tenancy.Scopes.PipelinesWrite);
 
     /// <summary>What a version records as its publisher: the e-mail people recognise, else the user id.</summary>
     public string PublishedBy => Email ?? UserId;
