@@ -13,6 +13,7 @@ using Saas.Pipelines.Limits;
 using Saas.Pipelines.Pipelines;
 using Saas.Pipelines.Runs;
 using Saas.Pipelines.Secrets;
+using Saas.Pipelines.Tenancy;
 using Saas.Pipelines.Triggers;
 using Saas.Tests;
 
@@ -66,11 +67,15 @@ public abstract class FunctionTests(StoreAdapter adapter)
         var foreign = await app.AnswerAsync(await functions.RunAsync(Request(keyB, "{}"), pipelineA.Id, CancellationToken.None));
         var notJson = await app.AnswerAsync(await functions.RunAsync(Request(keyA, "{\"qty\":"), pipelineA.Id, CancellationToken.None));
         var notRecords = await app.AnswerAsync(await functions.RunAsync(Request(keyA, "[1]"), pipelineA.Id, CancellationToken.None));
+        var readOnlyKey = await app.Get<TenantStore>().CreateApiKeyAsync(pipelineA.TenantId, "reader", [Saas.Pipelines.Tenancy.Scopes.RunsRead], CancellationToken.None);
+        var readOnly = await app.AnswerAsync(await functions.RunAsync(Request(readOnlyKey.Secret, "{}"), pipelineA.Id, CancellationToken.None));
 
-        Assert.Equal(401, anonymous.Status);
+        Assert.Equal((401, "Bearer"), (anonymous.Status, anonymous.WwwAuthenticate));
+        Assert.StartsWith("Send 'Authorization: Bearer fg_live_…' with an API key of your tenant", anonymous.Detail);
         Assert.Equal((404, "pipeline not found", $"No pipeline with id '{pipelineA.Id}' exists in this tenant."), (foreign.Status, foreign.Title, foreign.Detail));
         Assert.Equal((400, "Malformed JSON body"), (notJson.Status, notJson.Title));
         Assert.StartsWith("The body is not valid JSON at line 1, column", notJson.Detail);
+        Assert.Equal((403, "The API key lacks the scope 'runs:write'. Use a key created with it (portal API keys page, or POST /api/v1/keys with \"scopes\")."), (readOnly.Status, readOnly.Detail));
         Assert.Equal((400, "Invalid run input"), (notRecords.Status, notRecords.Title));
         Assert.StartsWith("[0] must be an object", notRecords.Detail);
         Assert.Equal(0, app.Scalar("SELECT COUNT(*) FROM runs"));
@@ -122,7 +127,7 @@ public abstract class FunctionTests(StoreAdapter adapter)
         var (_, key, pipeline) = await app.CreatePipelineAsync(Http);
         var functions = app.Function<TriggerFunctions>();
         var declared = Request(key, "{}");
-        declared.ContentLength = TriggerRefusal.MaxJsonBytes + 1;
+        declared.ContentLength = RequestRefusal.MaxJsonBytes + 1;
         // Without a Content-Length (chunked) the limit stops the read itself.
         var streamed = Request(key, "[" + string.Join(",", Enumerable.Repeat("""{"qty":1,"price":1}""", 600_000)) + "]");
 

@@ -103,11 +103,13 @@ public sealed class FunctionsApp : IAsyncDisposable
         await result.ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext(context, new Microsoft.AspNetCore.Routing.RouteData(), new Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor()));
         context.Response.Body.Position = 0;
         var body = (System.Text.Json.Nodes.JsonNode.Parse(context.Response.Body) as System.Text.Json.Nodes.JsonObject)!;
-        return new Answer(context.Response.StatusCode, context.Response.Headers.RetryAfter.ToString() is { Length: > 0 } retry ? retry : null,
+        return new Answer(context.Response.StatusCode, Header(context.Response.Headers.RetryAfter), Header(context.Response.Headers.WWWAuthenticate),
             context.Response.ContentType, body["title"]?.GetValue<string>(), body["detail"]?.GetValue<string>(), body);
     }
 
-    public sealed record Answer(int Status, string? RetryAfter, string? ContentType, string? Title, string? Detail, System.Text.Json.Nodes.JsonObject Body);
+    private static string? Header(Microsoft.Extensions.Primitives.StringValues value) => value.ToString() is { Length: > 0 } text ? text : null;
+
+    public sealed record Answer(int Status, string? RetryAfter, string? WwwAuthenticate, string? ContentType, string? Title, string? Detail, System.Text.Json.Nodes.JsonObject Body);
 
     public long Scalar(string sql, object? parameters = null)
     {

@@ -86,19 +86,19 @@ public sealed partial class TriggerFunctions(
         var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? tenants.FindApiKey(header["Bearer ".Length..].Trim()) : null;
         if (key is null)
         {
-            return Problem(401, "Unauthorized", "Send 'Authorization: Bearer fg_live_…' with a valid API key of your tenant.");
+            return Problem(RequestRefusal.Unauthenticated(keySent: header.Length > 0));
         }
         // The web host's ScopeCheck rule for this route: a scoped key needs runs:write (a full-access key has no list).
         if (key.Scopes is { } scopes && !scopes.Contains(Saas.Pipelines.Tenancy.Scopes.RunsWrite))
         {
-            return Problem(403, "Forbidden", $"The API key lacks the scope '{Saas.Pipelines.Tenancy.Scopes.RunsWrite}'. Use a key created with it.");
+            return Problem(RequestRefusal.KeyLacksScope(Saas.Pipelines.Tenancy.Scopes.RunsWrite));
         }
-        var (pipeline, refused) = TriggerRefusal.Runnable(pipelines, key.TenantId, id);
+        var (pipeline, refused) = RequestRefusal.Runnable(pipelines, key.TenantId, id);
         if (refused is not null)
         {
             return Problem(refused);
         }
-        var (document, malformed) = await TriggerRefusal.ReadJsonAsync(request.Body, request.ContentLength, cancellationToken);
+        var (document, malformed) = await RequestRefusal.ReadJsonAsync(request.Body, request.ContentLength, cancellationToken);
         if (malformed is not null)
         {
             return Problem(malformed);
@@ -107,7 +107,7 @@ public sealed partial class TriggerFunctions(
         {
             if (RunStarter.ValidateRecords(document!.RootElement) is { } invalid)
             {
-                return Problem(TriggerRefusal.InvalidRecords(invalid));
+                return Problem(RequestRefusal.InvalidRecords(invalid));
             }
             RunRow run;
             try
@@ -116,11 +116,11 @@ public sealed partial class TriggerFunctions(
             }
             catch (PendingWorkRefusedException limited)
             {
-                return Problem(TriggerRefusal.Of(limited));
+                return Problem(RequestRefusal.Of(limited));
             }
             catch (SpendingRefusedException unpaid)
             {
-                return Problem(TriggerRefusal.Of(unpaid));
+                return Problem(RequestRefusal.Of(unpaid));
             }
             var timeout = int.TryParse(request.Query["timeoutSeconds"], out var seconds) ? Math.Clamp(seconds, 1, MaxWaitSeconds) : 30;
             var finished = await WaitAsync(key.TenantId, run.Id, TimeSpan.FromSeconds(timeout), cancellationToken);
@@ -146,9 +146,7 @@ public sealed partial class TriggerFunctions(
         }
     }
 
-    private static ProblemAnswer Problem(TriggerRefusal refused) => new(refused);
-
-    private static ProblemAnswer Problem(int status, string title, string detail) => new(new TriggerRefusal(status, title, detail));
+    private static ProblemAnswer Problem(RequestRefusal refused) => new(refused);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upload {Path} started no run: {Reason}")]
     private static partial void LogUploadRefused(ILogger logger, string path, string reason);

@@ -4,14 +4,14 @@ using Saas.Pipelines.Triggers;
 
 namespace Saas.Web.Api;
 
-/// <summary>Reads a bounded JSON request body, turning every way it can be wrong into a problem (<see cref="TriggerRefusal.ReadJsonAsync"/>).</summary>
+/// <summary>Reads a bounded JSON request body, turning every way it can be wrong into a problem (<see cref="RequestRefusal.ReadJsonAsync"/>).</summary>
 public static class JsonBody
 {
-    public const long MaxBytes = TriggerRefusal.MaxJsonBytes;
+    public const long MaxBytes = RequestRefusal.MaxJsonBytes;
 
     public static async Task<(JsonDocument? Document, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var (document, refused) = await TriggerRefusal.ReadJsonAsync(request.Body, request.ContentLength, cancellationToken);
+        var (document, refused) = await RequestRefusal.ReadJsonAsync(request.Body, request.ContentLength, cancellationToken);
         return (document, refused is null ? null : Problems.From(refused));
     }
 

@@ -7,7 +7,7 @@ namespace Saas.Web.Api;
 /// <summary>The API's problem+json answers: each says what went wrong and how to fix it.</summary>
 public static class Problems
 {
-    public static ProblemHttpResult NotFound(string what, string id) => From(TriggerRefusal.NotFound(what, id));
+    public static ProblemHttpResult NotFound(string what, string id) => From(RequestRefusal.NotFound(what, id));
 
     public static ProblemHttpResult BadRequest(string title, string detail) =>
         TypedResults.Problem(statusCode: 400, title: title, detail: detail);
@@ -15,10 +15,10 @@ public static class Problems
     public static ProblemHttpResult Conflict(string title, string detail) =>
         TypedResults.Problem(statusCode: 409, title: title, detail: detail);
 
-    public static ProblemHttpResult TooLarge(long limit) => From(TriggerRefusal.TooLarge(limit));
+    public static ProblemHttpResult TooLarge(long limit) => From(RequestRefusal.TooLarge(limit));
 
     /// <summary>The engine's refusal as this host answers it; the Functions app's HTTP trigger answers the same.</summary>
-    public static ProblemHttpResult From(TriggerRefusal refused) =>
+    public static ProblemHttpResult From(RequestRefusal refused) =>
         TypedResults.Problem(statusCode: refused.Status, title: refused.Title, detail: refused.Detail, extensions: refused.Extensions);
 
     public static ProblemHttpResult InvalidDefinition(IReadOnlyList<DefinitionError> errors) => Invalid("Invalid pipeline definition", errors);

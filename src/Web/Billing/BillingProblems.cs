@@ -7,7 +7,7 @@ namespace Saas.Web.Billing;
 
 public static class BillingProblems
 {
-    public static ProblemHttpResult PaymentRequired(string reason) => Api.Problems.From(TriggerRefusal.PaymentRequired(reason));
+    public static ProblemHttpResult PaymentRequired(string reason) => Api.Problems.From(RequestRefusal.PaymentRequired(reason));
 }
 
 /// <summary>A run refused by the spending cap or the billing state answers 402 wherever it was started from.</summary>

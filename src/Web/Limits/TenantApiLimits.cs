@@ -93,7 +93,7 @@ public sealed class PendingWorkRefusedHandler : IExceptionHandler
         {
             return false;
         }
-        var refusal = TriggerRefusal.Of(refused);
+        var refusal = RequestRefusal.Of(refused);
         context.Response.Headers.RetryAfter = refusal.RetryAfterSeconds!.Value.ToString(CultureInfo.InvariantCulture);
         await Api.Problems.From(refusal).ExecuteAsync(context);
         return true;

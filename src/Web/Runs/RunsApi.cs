@@ -46,7 +46,7 @@ public static class RunsApi
         {
             if (RunStarter.ValidateRecords(document!.RootElement) is { } invalid)
             {
-                return Problems.From(TriggerRefusal.InvalidRecords(invalid));
+                return Problems.From(RequestRefusal.InvalidRecords(invalid));
             }
             var prepared = await starter.PrepareAsync(tenant.Id, pipeline!, document.RootElement, TriggerTypes.Http, cancellationToken);
             if (wait != true)
@@ -152,7 +152,7 @@ public static class RunsApi
 
     private static (PipelineRow? Pipeline, ProblemHttpResult? Refused) Runnable(string tenantId, string id, PipelineStore pipelines)
     {
-        var (pipeline, refused) = TriggerRefusal.Runnable(pipelines, tenantId, id);
+        var (pipeline, refused) = RequestRefusal.Runnable(pipelines, tenantId, id);
         return (pipeline, refused is null ? null : Problems.From(refused));
     }
 
