@@ -39,7 +39,7 @@ public sealed class OAuthAcrossNodesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_code_from_one_node_is_redeemed_on_the_other_their_tokens_work_on_both_and_a_refresh_token_works_once()
+    public async Task A_code_from_one_node_is_redeemed_on_the_other_their_tokens_work_on_both_and_a_refresh_token_works_once_and_a_replay_stops_its_chain()
     {
         var tenant = await _first.CreateTenantAsync();
         var client = await Code.CreateClientAsync(tenant, "public", "runs:read");
@@ -61,12 +61,19 @@ public sealed class OAuthAcrossNodesTests : IAsyncLifetime
         var reused = await TokenAsync(_second, new() { ["grant_type"] = "refresh_token", ["refresh_token"] = firstRefresh }, client, HttpStatusCode.BadRequest);
         Assert.Equal("invalid_grant", reused["error"]!.GetValue<string>());
         Assert.Contains("already used", reused["error_description"]!.GetValue<string>());
+        // A spent token again means the chain leaked: the newest refresh token stops too.
+        var chain = await TokenAsync(_first, new() { ["grant_type"] = "refresh_token", ["refresh_token"] = secondRefresh }, client, HttpStatusCode.BadRequest);
+        Assert.Contains("revoked", chain["error_description"]!.GetValue<string>());
 
         // The member leaves: the app's refresh token (and so its access) goes with them.
+        var again = Code.Pkce.New();
+        var code2 = Code.Query(await Code.ConsentAsync(member, Code.AuthorizeUrl(client, again, "runs:read offline_access")))["code"];
+        var second = await TokenAsync(_first, new() { ["grant_type"] = "authorization_code", ["code"] = code2, ["redirect_uri"] = Code.RedirectUri, ["code_verifier"] = again.Verifier }, client);
         await _second.Services.GetRequiredService<MemberStore>().RemoveAsync(tenant.TenantId, member.UserId, CancellationToken.None);
-        var removed = await TokenAsync(_second, new() { ["grant_type"] = "refresh_token", ["refresh_token"] = secondRefresh }, client, HttpStatusCode.BadRequest);
+        var removed = await TokenAsync(_second, new() { ["grant_type"] = "refresh_token", ["refresh_token"] = second["refresh_token"]!.GetValue<string>() }, client, HttpStatusCode.BadRequest);
         Assert.Equal("invalid_grant", removed["error"]!.GetValue<string>());
         Assert.Contains("no longer belongs", removed["error_description"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Unauthorized, await RunsAsync(_first, second["access_token"]!.GetValue<string>()));
     }
 
     [Fact]

@@ -95,6 +95,7 @@ public static class AuthorizeEndpoint
         var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, user.UserId)
             .SetClaim(ApiKeyAuthentication.TenantClaim, user.TenantId)
+            .SetClaim(OAuthServer.GrantClaim, Saas.Pipelines.Ids.New("grant"))
             .SetScopes(granted)
             .SetDestinations(_ => [Destinations.AccessToken]);
         await audit.AppendAsync(user.TenantId, context.Actor(), "oauth.consent_granted", "oauth_client", client.ClientId,

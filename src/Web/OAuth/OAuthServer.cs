@@ -36,6 +36,9 @@ public static class OAuthServer
     /// <summary>The member an authorization-code token acts for (client-credentials tokens have none).</summary>
     public const string UserClaim = "user_id";
 
+    /// <summary>One consent: its code and every refresh token that follows carry it, so a leaked chain can be stopped as a whole.</summary>
+    public const string GrantClaim = "grant_id";
+
     public static readonly TimeSpan AccessTokenLifetime = TimeSpan.FromMinutes(10);
     public static readonly TimeSpan AuthorizationCodeLifetime = TimeSpan.FromMinutes(1);
 
@@ -224,12 +227,23 @@ public static class OAuthServer
                 context.Reject(Errors.InvalidGrant, $"The {what} is invalid.");
                 return;
             }
+            var grantId = grant.GetClaim(GrantClaim);
+            if (request.IsRefreshTokenGrantType() && (grantId is null || clients.IsGrantRevoked(client.TenantId, grantId)))
+            {
+                context.Reject(Errors.InvalidGrant, "The refresh token was revoked because one of its chain was used twice. Start the authorization again.");
+                return;
+            }
             var expires = grant.GetExpirationDate() ?? DateTimeOffset.UtcNow.Add(RefreshTokenLifetime);
             if (!await clients.RedeemOnceAsync(client.TenantId, client.ClientId, token!, expires, context.CancellationToken))
             {
-                context.Reject(Errors.InvalidGrant, request.IsAuthorizationCodeGrantType()
-                    ? "The authorization code was already used; a code works once. Start the authorization again."
-                    : "The refresh token was already used; each refresh returns a new one, use that. Start the authorization again if it is lost.");
+                if (request.IsAuthorizationCodeGrantType())
+                {
+                    context.Reject(Errors.InvalidGrant, "The authorization code was already used; a code works once. Start the authorization again.");
+                    return;
+                }
+                // A spent refresh token again: it leaked, or the app lost track of the newest. Either way the chain stops.
+                await clients.RevokeGrantAsync(client.TenantId, grantId!, DateTimeOffset.UtcNow.Add(RefreshTokenLifetime), context.CancellationToken);
+                context.Reject(Errors.InvalidGrant, "The refresh token was already used, so every refresh token of this authorization is now revoked. Start the authorization again.");
                 return;
             }
             context.Transaction.Properties[nameof(OAuthClient)] = client;
@@ -264,7 +278,7 @@ public static class OAuthServer
                 {
                     scopes.Add(OfflineAccess);
                 }
-                identity.SetClaim(Claims.Subject, userId).SetClaim(UserClaim, userId).SetScopes(scopes);
+                identity.SetClaim(Claims.Subject, userId).SetClaim(UserClaim, userId).SetClaim(GrantClaim, grant.GetClaim(GrantClaim)).SetScopes(scopes);
             }
             else
             {

@@ -9,3 +9,12 @@ CREATE TABLE oauth_keys (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX oauth_keys_by_use ON oauth_keys (use, period);
+
+-- One consent's chain of refresh tokens (each refresh spends one and returns the next) shares a grant id. A spent refresh
+-- token presented again means it leaked: the grant is revoked, so the whole chain stops (refresh token rotation, RFC 9700).
+CREATE TABLE oauth_revoked_grants (
+  grant_id TEXT NOT NULL PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  revoked_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
