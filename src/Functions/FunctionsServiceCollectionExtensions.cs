@@ -21,6 +21,7 @@ public static class FunctionsServiceCollectionExtensions
                 $"set Flowgate__Queue__Provider={QueueOptions.AzureStorage} and ConnectionStrings__Queues (infra/README.md lists the settings)");
         }
         services.AddPipelines();
+        services.AddProblemDetails(); // refusals carry a traceId, as the web host's do
         // The web host's key ring (Flowgate:DataProtection:KeyRingBlob in Azure), so http steps and webhook sinks can read the secrets it encrypted.
         services.AddSecretProtection(Path.Combine(configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data", "keys"));
         services.AddStorageQueueWork(configuration);

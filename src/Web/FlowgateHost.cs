@@ -44,7 +44,7 @@ public static class FlowgateHost
         builder.Services.AddTenantApiLimits();
         var dataDirectory = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration[$"{FlowgateOptions.Section}:DataDirectory"] ?? "data");
         builder.Services.AddTenantSecrets(Path.Combine(dataDirectory, "keys"));
-        builder.Services.AddOAuthServer(Path.Combine(dataDirectory, "oauth-keys"));
+        builder.Services.AddOAuthServer();
         builder.Services.AddBillingApi();
         builder.Services.AddEmbeddedRuntime(builder.Configuration);
         builder.Services.AddStorageQueueWork(builder.Configuration);

@@ -8,7 +8,8 @@ public sealed class MemberTests(PortalFixture portal)
     [Fact]
     public async Task An_invited_viewer_joins_through_the_mailed_link_and_cannot_reach_admin_or_builder_pages()
     {
-        var owner = await portal.SignUpAsync($"owner-{Guid.NewGuid():N}@example.com", "Team Co");
+        var ownerEmail = $"owner-{Guid.NewGuid():N}@example.com";
+        var owner = await portal.SignUpAsync(ownerEmail, "Team Co");
         await PortalFixture.GotoInteractiveAsync(owner, "members");
         var viewer = $"viewer-{Guid.NewGuid():N}@example.com";
         await owner.GetByLabel("E-mail").FillAsync(viewer);
@@ -49,11 +50,30 @@ public sealed class MemberTests(PortalFixture portal)
         await PortalFixture.GotoInteractiveAsync(page, "api-keys");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "API keys" })).ToBeVisibleAsync();
 
+        var viewerId = await portal.UserIdAsync(viewer);
+
         // Removed, the member's account goes too: signing in again fails.
         await owner.GetByRole(AriaRole.Button, new() { Name = $"Remove {viewer}" }).ClickAsync();
         await Assertions.Expect(owner.GetByTestId("members-message")).ToHaveTextAsync($"{viewer} was removed.");
         await Assertions.Expect(owner.Locator($"tr[data-member='{viewer}']")).ToHaveCountAsync(0);
         await PortalFixture.SignInAsync(page, viewer);
         await Assertions.Expect(page.GetByTestId("errors")).ToHaveTextAsync("The e-mail or password is not right.");
+
+        // Each change is in the audit log: who (the owner; the member for joining), what, and from where.
+        var api = await portal.ApiClientAsync(ownerEmail);
+        var ownerId = await portal.UserIdAsync(ownerEmail);
+        var invited = Assert.Single(await PortalFixture.AuditAsync(api, "member.invited"));
+        var joined = Assert.Single(await PortalFixture.AuditAsync(api, "member.joined"));
+        var changed = Assert.Single(await PortalFixture.AuditAsync(api, "member.role_changed"));
+        var removed = Assert.Single(await PortalFixture.AuditAsync(api, "member.removed"));
+        foreach (var (entry, actor) in new[] { (invited, ownerId), (joined, viewerId), (changed, ownerId), (removed, ownerId) })
+        {
+            Assert.Equal(("user", actor, "user", viewerId), (entry["actorType"]!.GetValue<string>(), entry["actorId"]!.GetValue<string>(), entry["targetType"]!.GetValue<string>(), entry["targetId"]!.GetValue<string>()));
+            Assert.Equal("127.0.0.1", entry["ip"]?.GetValue<string>());
+            Assert.Contains("Chrome", entry["userAgent"]?.GetValue<string>());
+        }
+        Assert.Equal((viewer, "viewer"), (invited["details"]!["email"]!.GetValue<string>(), invited["details"]!["role"]!.GetValue<string>()));
+        Assert.Equal(("viewer", "admin"), (changed["details"]!["from"]!.GetValue<string>(), changed["details"]!["to"]!.GetValue<string>()));
+        Assert.Equal((viewer, "admin"), (removed["details"]!["email"]!.GetValue<string>(), removed["details"]!["role"]!.GetValue<string>()));
     }
 }

@@ -46,5 +46,16 @@ public sealed class PasswordTests(PortalFixture portal)
         await PortalFixture.SignInAsync(page, email, "An0ther-Secret!");
         await page.WaitForURLAsync(new Regex("/runs$"));
         await Assertions.Expect(page.GetByTestId("signed-in-as")).ToContainTextAsync(email);
+
+        var api = await portal.ApiClientAsync(email);
+        var userId = await portal.UserIdAsync(email);
+        var requested = Assert.Single(await PortalFixture.AuditAsync(api, "user.password_reset_requested"));
+        var reset = Assert.Single(await PortalFixture.AuditAsync(api, "user.password_reset"));
+        foreach (var entry in new[] { requested, reset })
+        {
+            Assert.Equal(("user", userId, userId), (entry["actorType"]!.GetValue<string>(), entry["actorId"]!.GetValue<string>(), entry["targetId"]!.GetValue<string>()));
+            Assert.Equal("127.0.0.1", entry["ip"]?.GetValue<string>());
+            Assert.Contains("Chrome", entry["userAgent"]?.GetValue<string>());
+        }
     }
 }

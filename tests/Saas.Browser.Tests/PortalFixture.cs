@@ -83,6 +83,17 @@ public sealed class PortalFixture : IAsyncLifetime
         return new TenantClient(tenantId, App.Client(key.Secret));
     }
 
+    /// <summary>The account id of a portal user, as audit entries name them.</summary>
+    public async Task<string> UserIdAsync(string email)
+    {
+        using var scope = App.Services.CreateScope();
+        return (await scope.ServiceProvider.GetRequiredService<UserManager<Account>>().FindByEmailAsync(email))!.Id;
+    }
+
+    /// <summary>The entries of one audit action, newest first, read as a tenant's app reads them: <c>GET /api/v1/audit</c>.</summary>
+    public static async Task<List<System.Text.Json.Nodes.JsonNode>> AuditAsync(TenantClient api, string action) =>
+        System.Text.Json.Nodes.JsonNode.Parse(await api.Http.GetStringAsync($"/api/v1/audit?action={action}"))!["items"]!.AsArray().Select(e => e!).ToList();
+
     /// <summary>The link of the newest e-mail to <paramref name="to"/> in the pickup folder, waiting for it to arrive.</summary>
     public async Task<string> LinkFromMailAsync(string to)
     {

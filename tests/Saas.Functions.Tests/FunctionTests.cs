@@ -8,8 +8,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Saas.Functions.Triggers;
 using Saas.Functions.Work;
+using Saas.Pipelines.Billing;
+using Saas.Pipelines.Limits;
+using Saas.Pipelines.Pipelines;
 using Saas.Pipelines.Runs;
 using Saas.Pipelines.Secrets;
+using Saas.Pipelines.Tenancy;
 using Saas.Pipelines.Triggers;
 using Saas.Tests;
 
@@ -59,16 +63,80 @@ public abstract class FunctionTests(StoreAdapter adapter)
         var (_, keyB, _) = await app.CreatePipelineAsync(Http, "b");
         var functions = app.Function<TriggerFunctions>();
 
-        var anonymous = await functions.RunAsync(Request(null, "{}"), pipelineA.Id, CancellationToken.None);
-        var foreign = await functions.RunAsync(Request(keyB, "{}"), pipelineA.Id, CancellationToken.None);
-        var notJson = await functions.RunAsync(Request(keyA, "{\"qty\":"), pipelineA.Id, CancellationToken.None);
-        var notRecords = await functions.RunAsync(Request(keyA, "[1]"), pipelineA.Id, CancellationToken.None);
+        var anonymous = await app.AnswerAsync(await functions.RunAsync(Request(null, "{}"), pipelineA.Id, CancellationToken.None));
+        var foreign = await app.AnswerAsync(await functions.RunAsync(Request(keyB, "{}"), pipelineA.Id, CancellationToken.None));
+        var notJson = await app.AnswerAsync(await functions.RunAsync(Request(keyA, "{\"qty\":"), pipelineA.Id, CancellationToken.None));
+        var notRecords = await app.AnswerAsync(await functions.RunAsync(Request(keyA, "[1]"), pipelineA.Id, CancellationToken.None));
+        var readOnlyKey = await app.Get<TenantStore>().CreateApiKeyAsync(pipelineA.TenantId, "reader", [Saas.Pipelines.Tenancy.Scopes.RunsRead], CancellationToken.None);
+        var readOnly = await app.AnswerAsync(await functions.RunAsync(Request(readOnlyKey.Secret, "{}"), pipelineA.Id, CancellationToken.None));
 
-        Assert.Equal(401, Assert.IsType<ObjectResult>(anonymous).StatusCode);
-        Assert.Equal(404, Assert.IsType<ObjectResult>(foreign).StatusCode);
-        Assert.Equal(400, Assert.IsType<ObjectResult>(notJson).StatusCode);
-        var problem = Assert.IsType<ProblemDetails>(Assert.IsType<ObjectResult>(notRecords).Value);
-        Assert.StartsWith("[0] must be an object", problem.Detail);
+        Assert.Equal((401, "Bearer"), (anonymous.Status, anonymous.WwwAuthenticate));
+        Assert.StartsWith("Send 'Authorization: Bearer fg_live_…' with an API key of your tenant", anonymous.Detail);
+        Assert.Equal((404, "pipeline not found", $"No pipeline with id '{pipelineA.Id}' exists in this tenant."), (foreign.Status, foreign.Title, foreign.Detail));
+        Assert.Equal((400, "Malformed JSON body"), (notJson.Status, notJson.Title));
+        Assert.StartsWith("The body is not valid JSON at line 1, column", notJson.Detail);
+        Assert.Equal((403, "The API key lacks the scope 'runs:write'. Use a key created with it (portal API keys page, or POST /api/v1/keys with \"scopes\")."), (readOnly.Status, readOnly.Detail));
+        Assert.Equal((400, "Invalid run input"), (notRecords.Status, notRecords.Title));
+        Assert.StartsWith("[0] must be an object", notRecords.Detail);
+        Assert.Equal(0, app.Scalar("SELECT COUNT(*) FROM runs"));
+    }
+
+    [Fact]
+    public async Task A_synchronous_run_past_the_tenants_pending_work_limit_answers_429_with_retry_after_and_the_web_hosts_problem()
+    {
+        await using var app = new FunctionsApp(adapter: adapter);
+        var (tenant, key, pipeline) = await app.CreatePipelineAsync(Http);
+        await app.Get<TenantLimits>().SetAsync(tenant, new TenantLimitOverrides(null, null, null, MaxPendingWork: 0), CancellationToken.None);
+
+        var refused = await app.AnswerAsync(await app.Function<TriggerFunctions>().RunAsync(Request(key, """{"qty":2,"price":75}"""), pipeline.Id, CancellationToken.None));
+
+        Assert.Equal((429, "5", "application/problem+json"), (refused.Status, refused.RetryAfter, refused.ContentType));
+        Assert.Equal("Too much pending work", refused.Title);
+        Assert.NotNull(refused.Body["traceId"]);
+        Assert.Contains("may have at most 0", refused.Detail);
+        Assert.Equal("maxPendingWork", refused.Body["limit"]!.GetValue<string>());
+        Assert.Equal((0L, 0L), (refused.Body["maxPendingWork"]!.GetValue<long>(), refused.Body["pending"]!.GetValue<long>()));
+        Assert.Equal(0, app.Scalar("SELECT COUNT(*) FROM runs"));
+    }
+
+    [Fact]
+    public async Task A_synchronous_run_of_a_suspended_tenant_answers_402_and_of_a_paused_pipeline_409_as_the_web_host_does()
+    {
+        await using var app = new FunctionsApp(adapter: adapter);
+        var (tenant, key, pipeline) = await app.CreatePipelineAsync(Http);
+        var (other, pausedKey, paused) = await app.CreatePipelineAsync(Http, "b");
+        await app.Get<TenantBillingStore>().SetSuspensionAsync(tenant, "unpaid since March", CancellationToken.None);
+        await app.Get<PipelineStore>().SetStatusAsync(other, paused.Id, PipelineStatus.Paused, CancellationToken.None);
+        var functions = app.Function<TriggerFunctions>();
+
+        var suspended = await app.AnswerAsync(await functions.RunAsync(Request(key, """{"qty":1}"""), pipeline.Id, CancellationToken.None));
+        var pausedRun = await app.AnswerAsync(await functions.RunAsync(Request(pausedKey, """{"qty":1}"""), paused.Id, CancellationToken.None));
+
+        Assert.Equal((402, "Payment required"), (suspended.Status, suspended.Title));
+        Assert.Contains("suspended by the platform administrators: unpaid since March", suspended.Detail);
+        Assert.Equal((409, "Pipeline is paused"), (pausedRun.Status, pausedRun.Title));
+        Assert.StartsWith("https://tools.ietf.org/html/rfc9110#section-15.5.10", pausedRun.Body["type"]!.GetValue<string>());
+        Assert.Equal($"Pipeline '{paused.Id}' is paused; POST /api/v1/pipelines/{paused.Id}/resume to start runs again.", pausedRun.Detail);
+        Assert.Equal(0, app.Scalar("SELECT COUNT(*) FROM runs"));
+    }
+
+    [Fact]
+    public async Task A_synchronous_run_refuses_a_body_over_the_web_hosts_limit_whether_declared_or_streamed()
+    {
+        await using var app = new FunctionsApp(adapter: adapter);
+        var (_, key, pipeline) = await app.CreatePipelineAsync(Http);
+        var functions = app.Function<TriggerFunctions>();
+        var declared = Request(key, "{}");
+        declared.ContentLength = RequestRefusal.MaxJsonBytes + 1;
+        // Without a Content-Length (chunked) the limit stops the read itself.
+        var streamed = Request(key, "[" + string.Join(",", Enumerable.Repeat("""{"qty":1,"price":1}""", 600_000)) + "]");
+
+        foreach (var request in new[] { declared, streamed })
+        {
+            var refused = await app.AnswerAsync(await functions.RunAsync(request, pipeline.Id, CancellationToken.None));
+            Assert.Equal((413, "Request body too large"), (refused.Status, refused.Title));
+            Assert.Contains("Send large inputs as a file to POST /api/v1/pipelines/{id}/uploads", refused.Detail);
+        }
         Assert.Equal(0, app.Scalar("SELECT COUNT(*) FROM runs"));
     }
 

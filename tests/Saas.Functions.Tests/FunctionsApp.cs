@@ -95,6 +95,22 @@ public sealed class FunctionsApp : IAsyncDisposable
         }
     }
 
+    /// <summary>What a function's answer writes, executed as the worker's ASP.NET Core integration does (for refusals: status, Retry-After and problem body).</summary>
+    public async Task<Answer> AnswerAsync(Microsoft.AspNetCore.Mvc.IActionResult result)
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = _services };
+        context.Response.Body = new MemoryStream();
+        await result.ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext(context, new Microsoft.AspNetCore.Routing.RouteData(), new Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor()));
+        context.Response.Body.Position = 0;
+        var body = (System.Text.Json.Nodes.JsonNode.Parse(context.Response.Body) as System.Text.Json.Nodes.JsonObject)!;
+        return new Answer(context.Response.StatusCode, Header(context.Response.Headers.RetryAfter), Header(context.Response.Headers.WWWAuthenticate),
+            context.Response.ContentType, body["title"]?.GetValue<string>(), body["detail"]?.GetValue<string>(), body);
+    }
+
+    private static string? Header(Microsoft.Extensions.Primitives.StringValues value) => value.ToString() is { Length: > 0 } text ? text : null;
+
+    public sealed record Answer(int Status, string? RetryAfter, string? WwwAuthenticate, string? ContentType, string? Title, string? Detail, System.Text.Json.Nodes.JsonObject Body);
+
     public long Scalar(string sql, object? parameters = null)
     {
         using var connection = Get<Database>().OpenConnection();

@@ -36,6 +36,52 @@ public sealed class AuditTests(FlowgateApp app) : IClassFixture<FlowgateApp>
     }
 
     [Fact]
+    public async Task Resumes_table_version_deletes_provider_deletes_and_plan_assignments_are_logged_with_who_what_and_from_where()
+    {
+        var tenant = await app.CreateTenantAsync();
+        tenant.Http.DefaultRequestHeaders.UserAgent.ParseAdd("audit-test/2.0");
+        var keyId = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/keys"))!.AsArray().Single()!["id"]!.GetValue<string>();
+        var pipeline = await tenant.CreatePipelineAsync(Definition("p"));
+        (await tenant.Http.PostAsync($"/api/v1/pipelines/{pipeline}/pause", null)).EnsureSuccessStatusCode();
+        (await tenant.Http.PostAsync($"/api/v1/pipelines/{pipeline}/resume", null)).EnsureSuccessStatusCode();
+        (await tenant.Http.PutAsync("/api/v1/tables/customers", new StringContent("id\n1\n", System.Text.Encoding.UTF8, "text/csv"))).EnsureSuccessStatusCode();
+        (await tenant.Http.PutAsync("/api/v1/tables/customers", new StringContent("id\n2\n", System.Text.Encoding.UTF8, "text/csv"))).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.NoContent, (await tenant.Http.DeleteAsync("/api/v1/tables/customers/versions/1")).StatusCode);
+        (await tenant.Http.PutAsJsonAsync("/api/v1/ai/providers/main", new { type = "openai", apiKey = "sk-x" })).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.NoContent, (await tenant.Http.DeleteAsync("/api/v1/ai/providers/main")).StatusCode);
+        var platform = await BillingTests.PlatformClientAsync(app);
+        platform.DefaultRequestHeaders.UserAgent.ParseAdd("operator-console/1.0");
+        var plan = await platform.PostAsJsonAsync("/api/platform/v1/plans", new { name = $"audit-{Guid.NewGuid():N}", currency = "usd" });
+        var planId = JsonNode.Parse(await plan.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+        (await platform.PutAsJsonAsync($"/api/platform/v1/tenants/{tenant.TenantId}/plan", new { planId })).EnsureSuccessStatusCode();
+
+        var resumed = await SingleAsync(tenant, "pipeline.resumed");
+        var versionDeleted = await SingleAsync(tenant, "table.version_deleted");
+        var providerDeleted = await SingleAsync(tenant, "ai.provider.deleted");
+        var planAssigned = await SingleAsync(tenant, "billing.plan_assigned");
+
+        foreach (var entry in new[] { resumed, versionDeleted, providerDeleted })
+        {
+            Assert.Equal(("api_key", keyId, "127.0.0.1", "audit-test/2.0"), Origin(entry));
+        }
+        Assert.Equal(("pipeline", pipeline), Target(resumed));
+        Assert.Equal(("reference_table", "customers"), Target(versionDeleted));
+        Assert.Equal(1, Assert.Single(versionDeleted["details"]!["versions"]!.AsArray())!.GetValue<long>());
+        Assert.Equal(("ai_provider", "main"), Target(providerDeleted));
+        Assert.Equal(("platform", "127.0.0.1", "operator-console/1.0"), (Origin(planAssigned).Type, Origin(planAssigned).Ip, Origin(planAssigned).UserAgent));
+        Assert.Equal(("tenant", tenant.TenantId), Target(planAssigned));
+        Assert.Equal(planId, planAssigned["details"]!["planId"]!.GetValue<string>());
+    }
+
+    private static async Task<JsonNode> SingleAsync(TenantClient tenant, string action) =>
+        Assert.Single(JsonNode.Parse(await tenant.Http.GetStringAsync($"/api/v1/audit?action={action}"))!["items"]!.AsArray())!;
+
+    private static (string Type, string? Id, string? Ip, string? UserAgent) Origin(JsonNode entry) =>
+        (entry["actorType"]!.GetValue<string>(), entry["actorId"]?.GetValue<string>(), entry["ip"]?.GetValue<string>(), entry["userAgent"]?.GetValue<string>());
+
+    private static (string? Type, string? Id) Target(JsonNode entry) => (entry["targetType"]?.GetValue<string>(), entry["targetId"]?.GetValue<string>());
+
+    [Fact]
     public async Task The_export_is_jsonl_oldest_first_and_another_tenant_sees_none_of_it()
     {
         var a = await app.CreateTenantAsync();

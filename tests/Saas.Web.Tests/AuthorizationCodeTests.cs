@@ -14,11 +14,11 @@ namespace Saas.Web.Tests;
 /// </summary>
 public sealed class AuthorizationCodeTests(FlowgateApp app) : IClassFixture<FlowgateApp>
 {
-    private const string RedirectUri = "http://127.0.0.1:9/callback";
+    internal const string RedirectUri = "http://127.0.0.1:9/callback";
 
-    private sealed record Client(string ClientId, string? Secret);
+    internal sealed record Client(string ClientId, string? Secret);
 
-    private sealed record Pkce(string Verifier, string Challenge)
+    internal sealed record Pkce(string Verifier, string Challenge)
     {
         public static Pkce New()
         {
@@ -27,7 +27,7 @@ public sealed class AuthorizationCodeTests(FlowgateApp app) : IClassFixture<Flow
         }
     }
 
-    private static async Task<Client> CreateClientAsync(TenantClient tenant, string type, params string[] scopes)
+    internal static async Task<Client> CreateClientAsync(TenantClient tenant, string type, params string[] scopes)
     {
         var response = await tenant.Http.PostAsJsonAsync("/api/v1/oauth/clients", new { name = "notebook", scopes, type, redirectUris = new[] { RedirectUri } });
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
@@ -35,7 +35,7 @@ public sealed class AuthorizationCodeTests(FlowgateApp app) : IClassFixture<Flow
         return new Client(body["clientId"]!.GetValue<string>(), body["clientSecret"]?.GetValue<string>());
     }
 
-    private static string AuthorizeUrl(Client client, Pkce? pkce, string scope, string state = "st-123", string redirectUri = RedirectUri)
+    internal static string AuthorizeUrl(Client client, Pkce? pkce, string scope, string state = "st-123", string redirectUri = RedirectUri)
     {
         var query = new Dictionary<string, string?>
         {
@@ -50,7 +50,7 @@ public sealed class AuthorizationCodeTests(FlowgateApp app) : IClassFixture<Flow
     }
 
     /// <summary>Signed in, asks for authorization and answers the consent page; returns the redirect to the client.</summary>
-    private static async Task<Uri> ConsentAsync(PortalSession member, string authorizeUrl, string decision = "allow")
+    internal static async Task<Uri> ConsentAsync(PortalSession member, string authorizeUrl, string decision = "allow")
     {
         var consent = await member.FollowAsync(await member.Http.GetAsync(authorizeUrl));
         var html = await consent.Content.ReadAsStringAsync();
@@ -64,7 +64,7 @@ public sealed class AuthorizationCodeTests(FlowgateApp app) : IClassFixture<Flow
         return location;
     }
 
-    private static Dictionary<string, string> Query(Uri uri) =>
+    internal static Dictionary<string, string> Query(Uri uri) =>
         QueryHelpers.ParseQuery(uri.Query).ToDictionary(p => p.Key, p => p.Value.ToString());
 
     private async Task<HttpResponseMessage> RedeemAsync(Client client, string code, string verifier, string redirectUri = RedirectUri)

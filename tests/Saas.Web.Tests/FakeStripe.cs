@@ -28,6 +28,9 @@ public sealed class FakeStripe : IAsyncDisposable
 
     public ConcurrentDictionary<string, JsonObject> Customers { get; } = new();
 
+    /// <summary>How long creating a customer takes: a slow Stripe widens the window in which two relays could send one command.</summary>
+    public TimeSpan CustomerLatency { get; set; }
+
     /// <summary>Meter events by identifier, each with how many times it was created (must stay 1).</summary>
     public ConcurrentDictionary<string, (string EventName, string Customer, long Value, long Timestamp, int Created)> MeterEvents { get; } = new();
 
@@ -72,12 +75,16 @@ public sealed class FakeStripe : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"]);
         var app = builder.Build();
         var fake = new FakeStripe(app);
-        app.MapPost("/v1/customers", (HttpContext context) => fake.AnswerAsync(context, form =>
+        app.MapPost("/v1/customers", async (HttpContext context) =>
+        {
+            await Task.Delay(fake.CustomerLatency);
+            await fake.AnswerAsync(context, form =>
         {
             var customer = new JsonObject { ["id"] = fake.NewId("cus"), ["object"] = "customer", ["description"] = form.GetValueOrDefault("description"), ["livemode"] = false };
             fake.Customers[customer["id"]!.GetValue<string>()] = customer;
             return (200, customer);
-        }));
+        });
+        });
         app.MapPost("/v1/billing/meter_events", (HttpContext context) => fake.AnswerAsync(context, form =>
         {
             if (fake._failures.TryDequeue(out var status))

@@ -1,8 +1,11 @@
 using System.Net;
+using Dapper;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Saas.Web.OAuth;
 
@@ -127,23 +130,79 @@ public sealed class OAuthTests(FlowgateApp app) : IClassFixture<FlowgateApp>
     }
 
     [Fact]
-    public void Signing_keys_roll_over_monthly_and_a_replaced_key_stays_published_until_it_retires()
+    public void Nodes_share_one_key_per_period_the_next_is_published_a_period_ahead_and_old_ones_retire()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "flowgate-tests", Guid.NewGuid().ToString("N"));
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
-        var ring = new SigningKeyRing(directory, DataProtectionProvider.Create(new DirectoryInfo(Path.Combine(directory, "dp"))), time);
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2031-01-01T00:00:00Z"));
+        var database = app.Services.GetRequiredService<Saas.Pipelines.Storage.Database>();
+        var protection = app.Services.GetRequiredService<IDataProtectionProvider>();
+        var node1 = new OAuthKeyRing(database, protection, time);
+        var node2 = new OAuthKeyRing(database, protection, time);
 
-        var first = ring.Load();
-        time.Advance(TimeSpan.FromDays(31));
-        var second = ring.Load();
-        time.Advance(TimeSpan.FromDays(20));
-        var third = ring.Load();
+        var first = node1.Load(OAuthKeyRing.Signing);
+        var same = node2.Load(OAuthKeyRing.Signing);
+        time.Advance(OAuthKeyRing.RotateAfter);
+        var second = node2.Load(OAuthKeyRing.Signing);
+        time.Advance(OAuthKeyRing.RotateAfter * (OAuthKeyRing.KeptPeriods + 1));
+        var later = node1.Load(OAuthKeyRing.Signing);
 
-        Assert.Single(first);
-        Assert.Equal(2, second.Count);
-        Assert.Equal(first[0].KeyId, second[1].KeyId);
-        Assert.DoesNotContain(third, k => k.KeyId == first[0].KeyId);
-        Assert.Equal(second[0].KeyId, third[0].KeyId);
-        Assert.True(Directory.GetFiles(directory, "*.key").All(f => !File.ReadAllText(f).Contains("PRIVATE KEY")));
+        Assert.Equal(first.Current.KeyId, same.Current.KeyId);
+        Assert.Equal(Modulus(first.Current), Modulus(same.Current));
+        Assert.Equal(2, first.All.Count); // the current key and the next one, published before it signs
+        Assert.Equal(first.All[1].KeyId, second.Current.KeyId);
+        Assert.Equal(Modulus(first.All[1]), Modulus(second.Current));
+        Assert.Contains(second.All, k => k.KeyId == first.Current.KeyId);
+        Assert.DoesNotContain(later.All, k => k.KeyId == first.Current.KeyId);
+        Assert.NotEqual(Modulus(first.Current), Modulus(node1.Load(OAuthKeyRing.Encryption).Current));
+        using var connection = database.OpenConnection();
+        Assert.All(connection.Query<string>("SELECT protected_key FROM oauth_keys"), k => Assert.DoesNotContain("PRIVATE KEY", System.Text.Encoding.Latin1.GetString(Convert.FromBase64String(k))));
     }
+
+    [Fact]
+    public async Task At_a_rollover_the_server_signs_with_the_next_key_and_validation_accepts_both_without_a_restart()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2032-03-01T00:00:00Z"));
+        await using var node = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
+            .AddSingleton(app.Services.GetRequiredService<Saas.Pipelines.Storage.Database>())
+            .AddSingleton(app.Services.GetRequiredService<IDataProtectionProvider>())
+            .AddSingleton<TimeProvider>(time)
+            .AddOAuthServer()
+            .BuildServiceProvider();
+        var server = node.GetRequiredService<IOptionsMonitor<OpenIddict.Server.OpenIddictServerOptions>>();
+        var validation = node.GetRequiredService<IOptionsMonitor<OpenIddict.Validation.OpenIddictValidationOptions>>();
+        var before = server.CurrentValue.SigningCredentials[0].Key.KeyId;
+        Assert.Equal($"signing-{OAuthKeyRing.PeriodOf(time.GetUtcNow())}", before);
+        _ = validation.CurrentValue;
+
+        time.Advance(OAuthKeyRing.NextRollover(time.GetUtcNow()) - time.GetUtcNow() + TimeSpan.FromSeconds(2));
+
+        Assert.Equal($"signing-{OAuthKeyRing.PeriodOf(time.GetUtcNow())}", server.CurrentValue.SigningCredentials[0].Key.KeyId);
+        Assert.Contains(server.CurrentValue.SigningCredentials, c => c.Key.KeyId == before);
+        Assert.Equal($"encryption-{OAuthKeyRing.PeriodOf(time.GetUtcNow())}", server.CurrentValue.EncryptionCredentials[0].Key.KeyId);
+        var validationKeys = validation.CurrentValue.Configuration?.SigningKeys.Select(k => k.KeyId).ToList() ?? [];
+        Assert.Contains(before, validationKeys);
+        Assert.Contains(server.CurrentValue.SigningCredentials[0].Key.KeyId, validationKeys);
+    }
+
+    [Fact]
+    public async Task One_role_table_decides_both_what_a_member_may_delegate_and_which_portal_pages_they_may_use()
+    {
+        var policies = app.Services.GetRequiredService<Microsoft.AspNetCore.Authorization.IAuthorizationPolicyProvider>();
+
+        foreach (var (permission, _) in Saas.Pipelines.Tenancy.Scopes.LeastRole)
+        {
+            var policy = await policies.GetPolicyAsync(permission);
+            var roles = Assert.Single(policy!.Requirements.OfType<Microsoft.AspNetCore.Authorization.Infrastructure.RolesAuthorizationRequirement>()).AllowedRoles;
+            foreach (var role in Saas.Pipelines.Tenancy.MemberRoles.All)
+            {
+                var delegable = Saas.Pipelines.Tenancy.Scopes.AllowedFor(role).Contains(permission);
+                Assert.Equal(Saas.Pipelines.Tenancy.Scopes.RoleMay(role, permission), roles.Contains(role));
+                Assert.Equal(permission != Saas.Pipelines.Tenancy.Scopes.Administer && roles.Contains(role), delegable);
+            }
+        }
+        Assert.Equal(Saas.Pipelines.Tenancy.Scopes.All.Order(), Saas.Pipelines.Tenancy.Scopes.LeastRole.Keys.Where(k => k != Saas.Pipelines.Tenancy.Scopes.Administer).Order());
+    }
+
+    private static string Modulus(Microsoft.IdentityModel.Tokens.RsaSecurityKey key) => Convert.ToBase64String(key.Rsa.ExportParameters(false).Modulus!);
 }

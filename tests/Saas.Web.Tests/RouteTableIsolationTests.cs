@@ -129,7 +129,7 @@ public sealed class RouteTableIsolationTests(FlowgateApp app) : IClassFixture<Fl
         payload["exp"] = expires.ToUnixTimeSeconds();
         payload["iat"] = expires.AddMinutes(-10).ToUnixTimeSeconds();
         payload["nbf"] = expires.AddMinutes(-10).ToUnixTimeSeconds();
-        var key = app.Services.GetRequiredService<SigningKeyRing>().Load()[0];
+        var key = app.Services.GetRequiredService<OAuthKeyRing>().Load(OAuthKeyRing.Signing).Current;
         return new JsonWebTokenHandler().CreateToken(payload.ToJsonString(), new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
             new Dictionary<string, object> { ["typ"] = "at+jwt" });
     }

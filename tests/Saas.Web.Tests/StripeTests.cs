@@ -56,6 +56,33 @@ public sealed class StripeTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Two_web_nodes_relaying_one_billing_outbox_send_each_command_to_stripe_once(string database)
+    {
+        using var postgres = database == "postgres" ? Saas.Tests.Postgres.NewDatabase() : null;
+        string[] shared = postgres is null ? [] : ["--Flowgate:Database:Provider=postgres", $"--ConnectionStrings:Flowgate={postgres.ConnectionString}"];
+        _stripe.CustomerLatency = TimeSpan.FromMilliseconds(150);
+        await using var first = await StartHostAsync(shared);
+        await using var second = await StartHostAsync(shared);
+        var tenants = first.Services.GetRequiredService<TenantStore>();
+        var billing = second.Services.GetRequiredService<TenantBillingStore>();
+
+        var created = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            created.Add((await tenants.CreateTenantAsync($"shop-{i}", CancellationToken.None)).Tenant.Id);
+        }
+        await EventuallyAsync(() => created.All(id => billing.Get(id).StripeCustomerId is not null));
+        // Time for a second relay that took a command too to reach Stripe.
+        await Task.Delay(TimeSpan.FromMilliseconds(600));
+
+        var customers = _stripe.Customers.Values.Select(c => c["description"]!.GetValue<string>()).ToList();
+        Assert.All(created, id => Assert.Single(customers, d => d == $"Flowgate tenant {id}"));
+        Assert.Equal(created.Select(id => billing.Get(id).StripeCustomerId).Order(), _stripe.Customers.Keys.Order());
+    }
+
     [Fact]
     public async Task Sign_up_creates_the_customer_and_a_plan_creates_the_subscription_and_sessions_return_stripe_urls()
     {

@@ -1,11 +1,12 @@
-using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
+using Saas.Pipelines.Billing;
 using Saas.Pipelines.Definitions;
+using Saas.Pipelines.Limits;
 using Saas.Pipelines.Pipelines;
 using Saas.Pipelines.Runs;
 using Saas.Pipelines.Tenancy;
@@ -85,38 +86,42 @@ public sealed partial class TriggerFunctions(
         var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? tenants.FindApiKey(header["Bearer ".Length..].Trim()) : null;
         if (key is null)
         {
-            return Problem(401, "Unauthorized", "Send 'Authorization: Bearer fg_live_…' with a valid API key of your tenant.");
+            return Problem(RequestRefusal.Unauthenticated(keySent: header.Length > 0));
         }
         // The web host's ScopeCheck rule for this route: a scoped key needs runs:write (a full-access key has no list).
         if (key.Scopes is { } scopes && !scopes.Contains(Saas.Pipelines.Tenancy.Scopes.RunsWrite))
         {
-            return Problem(403, "Forbidden", $"The API key lacks the scope '{Saas.Pipelines.Tenancy.Scopes.RunsWrite}'. Use a key created with it.");
+            return Problem(RequestRefusal.KeyLacksScope(Saas.Pipelines.Tenancy.Scopes.RunsWrite));
         }
-        var pipeline = pipelines.Find(key.TenantId, id);
-        if (pipeline is null)
+        var (pipeline, refused) = RequestRefusal.Runnable(pipelines, key.TenantId, id);
+        if (refused is not null)
         {
-            return Problem(404, "Not found", $"No pipeline '{id}' exists.");
+            return Problem(refused);
         }
-        if (pipeline.Status == PipelineStatus.Paused)
+        var (document, malformed) = await RequestRefusal.ReadJsonAsync(request.Body, request.ContentLength, cancellationToken);
+        if (malformed is not null)
         {
-            return Problem(409, "Pipeline is paused", $"Pipeline '{id}' is paused; POST /api/v1/pipelines/{id}/resume to start runs again.");
-        }
-        JsonDocument document;
-        try
-        {
-            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
-        }
-        catch (JsonException error)
-        {
-            return Problem(400, "Invalid JSON", $"The body is not JSON: {error.Message}");
+            return Problem(malformed);
         }
         using (document)
         {
-            if (RunStarter.ValidateRecords(document.RootElement) is { } invalid)
+            if (RunStarter.ValidateRecords(document!.RootElement) is { } invalid)
             {
-                return Problem(400, "Invalid run input", $"{invalid}. Send one JSON object (one record) or an array of objects.");
+                return Problem(RequestRefusal.InvalidRecords(invalid));
             }
-            var run = await starter.StartAsync(key.TenantId, pipeline, document.RootElement, TriggerTypes.Http, cancellationToken);
+            RunRow run;
+            try
+            {
+                run = await starter.StartAsync(key.TenantId, pipeline!, document.RootElement, TriggerTypes.Http, cancellationToken);
+            }
+            catch (PendingWorkRefusedException limited)
+            {
+                return Problem(RequestRefusal.Of(limited));
+            }
+            catch (SpendingRefusedException unpaid)
+            {
+                return Problem(RequestRefusal.Of(unpaid));
+            }
             var timeout = int.TryParse(request.Query["timeoutSeconds"], out var seconds) ? Math.Clamp(seconds, 1, MaxWaitSeconds) : 30;
             var finished = await WaitAsync(key.TenantId, run.Id, TimeSpan.FromSeconds(timeout), cancellationToken);
             var result = new SynchronousRunResult(finished.Id, finished.PipelineId, finished.Status, finished.RecordsIn, finished.RecordsOut, finished.Error);
@@ -141,8 +146,7 @@ public sealed partial class TriggerFunctions(
         }
     }
 
-    private static ObjectResult Problem(int status, string title, string detail) =>
-        new(new ProblemDetails { Status = status, Title = title, Detail = detail }) { StatusCode = status, ContentTypes = { "application/problem+json" } };
+    private static ProblemAnswer Problem(RequestRefusal refused) => new(refused);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upload {Path} started no run: {Reason}")]
     private static partial void LogUploadRefused(ILogger logger, string path, string reason);

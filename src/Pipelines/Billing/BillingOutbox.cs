@@ -36,24 +36,61 @@ public sealed class BillingOutbox(Database database, TimeProvider time)
         connection.Execute(sql, new { kind = SyncSubscription, planId, now = now.ToUnixTimeMilliseconds(), due = Math.Max(effectiveFrom.ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds()) }, transaction);
     }
 
-    public IReadOnlyList<BillingCommand> Due(int max)
+    /// <summary>How long a node holds the commands it claimed: longer than a Stripe call with its retries, so a command is sent by one node at a time.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
+
+    /// <summary>Who this node is in <c>lease_owner</c>.</summary>
+    public string Node { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+
+    /// <summary>
+    /// Claims up to <paramref name="max"/> due commands for this node under a lease, as the engine leases work items:
+    /// on PostgreSQL <c>FOR UPDATE SKIP LOCKED</c> lets each node take rows no other is taking (without it, the second
+    /// node would wait for the first and then update the same rows); SQLite has one writer, and the condition on the
+    /// lease is evaluated inside it. A node that dies holding a claim loses it when the lease runs out (decision 028).
+    /// </summary>
+    public async Task<IReadOnlyList<BillingCommand>> ClaimDueAsync(int max, CancellationToken cancellationToken)
     {
         const string sql = """
-            SELECT id, tenant_id, kind, attempts FROM billing_outbox
-            WHERE done_at IS NULL AND next_attempt_at <= @now ORDER BY id LIMIT @max
+            UPDATE billing_outbox SET lease_owner = @node, lease_until = @until
+            WHERE id IN (
+                SELECT id FROM billing_outbox
+                WHERE done_at IS NULL AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until < @now)
+                ORDER BY id LIMIT @max)
+            RETURNING id, tenant_id, kind, attempts
             """;
-        using var connection = database.OpenConnection();
-        return connection.Query<BillingCommand>(sql, new { now = time.GetUtcNow().ToUnixTimeMilliseconds(), max }).AsList();
+        const string postgres = """
+            UPDATE billing_outbox SET lease_owner = @node, lease_until = @until
+            WHERE id IN (
+                SELECT id FROM billing_outbox
+                WHERE done_at IS NULL AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until < @now)
+                ORDER BY id LIMIT @max
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id, tenant_id, kind, attempts
+            """;
+        var now = time.GetUtcNow();
+        var claimed = await database.WriteAsync((connection, transaction) =>
+            connection.Query<BillingCommand>(connection.Dialect() == SqlDialect.Postgres ? postgres : sql,
+                new { node = Node, until = (now + Lease).ToUnixTimeMilliseconds(), now = now.ToUnixTimeMilliseconds(), max }, transaction).AsList(),
+            cancellationToken);
+        // RETURNING does not promise the subquery's order.
+        return claimed.OrderBy(c => c.Id).ToList();
     }
 
     public Task CompleteAsync(long id, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, transaction) =>
-            connection.Execute("UPDATE billing_outbox SET done_at = @now, last_error = NULL WHERE id = @id", new { id, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction),
+            connection.Execute("UPDATE billing_outbox SET done_at = @now, last_error = NULL, lease_owner = NULL, lease_until = NULL WHERE id = @id",
+                new { id, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction),
             cancellationToken);
 
     public Task RetryLaterAsync(long id, string error, TimeSpan delay, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, transaction) =>
-            connection.Execute("UPDATE billing_outbox SET attempts = attempts + 1, last_error = @error, next_attempt_at = @next WHERE id = @id",
+            connection.Execute("UPDATE billing_outbox SET attempts = attempts + 1, last_error = @error, next_attempt_at = @next, lease_owner = NULL, lease_until = NULL WHERE id = @id",
                 new { id, error, next = (time.GetUtcNow() + delay).ToUnixTimeMilliseconds() }, transaction),
+            cancellationToken);
+
+    /// <summary>On a graceful stop: gives back what this node claimed but did not finish, so another node sends it at once.</summary>
+    public Task ReleaseAsync(CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) =>
+            connection.Execute("UPDATE billing_outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = @node AND done_at IS NULL", new { node = Node }, transaction),
             cancellationToken);
 }

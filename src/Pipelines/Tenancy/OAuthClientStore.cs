@@ -101,9 +101,9 @@ public sealed class OAuthClientStore(Database database, TimeProvider time)
         }, cancellationToken);
     }
 
-    /// <summary>Marks an authorization code as used.</summary>
-    /// <returns>false when the code was redeemed before: a code works once.</returns>
-    public async Task<bool> RedeemCodeAsync(string tenantId, string clientId, string code, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    /// <summary>Marks an authorization code or a refresh token as used (the table keeps the hashes of both: they never collide).</summary>
+    /// <returns>false when it was redeemed before: each works once.</returns>
+    public async Task<bool> RedeemOnceAsync(string tenantId, string clientId, string code, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         return await database.WriteAsync((connection, transaction) =>
@@ -116,6 +116,29 @@ public sealed class OAuthClientStore(Database database, TimeProvider time)
             connection.Execute(forget, new { now }, transaction);
             return connection.Execute(sql, new { hash = Hash(code), tenantId, clientId, now, expires = expiresAt.ToUnixTimeMilliseconds() }, transaction) == 1;
         }, cancellationToken);
+    }
+
+    /// <summary>Stops every refresh token of one consent (a spent one was presented again, so one leaked); kept until the chain's tokens expire.</summary>
+    public Task RevokeGrantAsync(string tenantId, string grantId, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        const string forget = "DELETE FROM oauth_revoked_grants WHERE expires_at < @now";
+        const string sql = """
+            INSERT INTO oauth_revoked_grants (grant_id, tenant_id, revoked_at, expires_at) VALUES (@grantId, @tenantId, @now, @expires)
+            ON CONFLICT (grant_id) DO NOTHING
+            """;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return database.WriteAsync((connection, transaction) =>
+        {
+            connection.Execute(forget, new { now }, transaction);
+            connection.Execute(sql, new { grantId, tenantId, now, expires = expiresAt.ToUnixTimeMilliseconds() }, transaction);
+        }, cancellationToken);
+    }
+
+    public bool IsGrantRevoked(string tenantId, string grantId)
+    {
+        const string sql = "SELECT 1 FROM oauth_revoked_grants WHERE tenant_id = @tenantId AND grant_id = @grantId";
+        using var connection = database.OpenConnection();
+        return connection.ExecuteScalar<long?>(sql, new { tenantId, grantId }) == 1;
     }
 
     private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));

@@ -1,13 +1,13 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Saas.Pipelines.Definitions;
+using Saas.Pipelines.Triggers;
 
 namespace Saas.Web.Api;
 
 /// <summary>The API's problem+json answers: each says what went wrong and how to fix it.</summary>
 public static class Problems
 {
-    public static ProblemHttpResult NotFound(string what, string id) =>
-        TypedResults.Problem(statusCode: 404, title: $"{what} not found", detail: $"No {what} with id '{id}' exists in this tenant.");
+    public static ProblemHttpResult NotFound(string what, string id) => From(RequestRefusal.NotFound(what, id));
 
     public static ProblemHttpResult BadRequest(string title, string detail) =>
         TypedResults.Problem(statusCode: 400, title: title, detail: detail);
@@ -15,9 +15,11 @@ public static class Problems
     public static ProblemHttpResult Conflict(string title, string detail) =>
         TypedResults.Problem(statusCode: 409, title: title, detail: detail);
 
-    public static ProblemHttpResult TooLarge(long limit) =>
-        TypedResults.Problem(statusCode: 413, title: "Request body too large",
-            detail: $"The body exceeds {limit:N0} bytes. Send large inputs as a file to POST /api/v1/pipelines/{{id}}/uploads, which streams any size.");
+    public static ProblemHttpResult TooLarge(long limit) => From(RequestRefusal.TooLarge(limit));
+
+    /// <summary>The engine's refusal as this host answers it; the Functions app's HTTP trigger answers the same.</summary>
+    public static ProblemHttpResult From(RequestRefusal refused) =>
+        TypedResults.Problem(statusCode: refused.Status, title: refused.Title, detail: refused.Detail, extensions: refused.Extensions);
 
     public static ProblemHttpResult InvalidDefinition(IReadOnlyList<DefinitionError> errors) => Invalid("Invalid pipeline definition", errors);
 

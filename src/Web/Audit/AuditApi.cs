@@ -35,7 +35,8 @@ public static class AuditApi
             : user.FindFirstValue(Saas.Web.Platform.PlatformKeyAuthentication.KeyClaim) is { } platform ? (AuditActorTypes.Platform, platform)
             : user.FindFirstValue(ClaimTypes.NameIdentifier) is { } userId ? (AuditActorTypes.User, userId)
             : (AuditActorTypes.System, (string?)null);
-        return new AuditActor(type, id, context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent[..Math.Min(agent.Length, 256)] : null);
+        var origin = ClientOrigin.From(context);
+        return new AuditActor(type, id, origin.Ip, origin.UserAgent);
     }
 
     private static Results<Ok<AuditPage>, ProblemHttpResult> List(

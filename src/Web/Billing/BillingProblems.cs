@@ -1,13 +1,13 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Saas.Pipelines.Billing;
+using Saas.Pipelines.Triggers;
 
 namespace Saas.Web.Billing;
 
 public static class BillingProblems
 {
-    public static ProblemHttpResult PaymentRequired(string reason) =>
-        TypedResults.Problem(statusCode: 402, title: "Payment required", detail: reason);
+    public static ProblemHttpResult PaymentRequired(string reason) => Api.Problems.From(RequestRefusal.PaymentRequired(reason));
 }
 
 /// <summary>A run refused by the spending cap or the billing state answers 402 wherever it was started from.</summary>

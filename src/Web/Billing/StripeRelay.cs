@@ -60,6 +60,15 @@ public sealed partial class StripeRelay(
         }
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (stripe.Enabled)
+        {
+            await outbox.ReleaseAsync(cancellationToken);
+        }
+    }
+
     /// <returns>False when Stripe refused or failed, so the relay backs off.</returns>
     private async Task<bool> SendUsageAsync(CancellationToken cancellationToken)
     {
@@ -84,7 +93,7 @@ public sealed partial class StripeRelay(
 
     private async Task RelayCommandsAsync(CancellationToken cancellationToken)
     {
-        foreach (var command in outbox.Due(20))
+        foreach (var command in await outbox.ClaimDueAsync(20, cancellationToken))
         {
             try
             {

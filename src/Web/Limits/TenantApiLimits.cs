@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
 using Saas.Pipelines.Limits;
+using Saas.Pipelines.Triggers;
 using Saas.Web.Tenancy;
 
 namespace Saas.Web.Limits;
@@ -92,10 +93,9 @@ public sealed class PendingWorkRefusedHandler : IExceptionHandler
         {
             return false;
         }
-        context.Response.Headers.RetryAfter = "5";
-        await TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too much pending work", detail: refused.Message,
-            extensions: new Dictionary<string, object?> { ["limit"] = "maxPendingWork", ["maxPendingWork"] = refused.Limit, ["pending"] = refused.Pending })
-            .ExecuteAsync(context);
+        var refusal = RequestRefusal.Of(refused);
+        context.Response.Headers.RetryAfter = refusal.RetryAfterSeconds!.Value.ToString(CultureInfo.InvariantCulture);
+        await Api.Problems.From(refusal).ExecuteAsync(context);
         return true;
     }
 }

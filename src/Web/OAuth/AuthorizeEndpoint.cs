@@ -38,12 +38,22 @@ public static class AuthorizeEndpoint
             .Where(p => p.Key is not DecisionField and not AntiforgeryField)
             .Select(p => KeyValuePair.Create(p.Key, (string?)p.Value));
 
-    /// <summary>The scopes the member can actually grant this client: what it asked (or all it has), as far as the member's role allows.</summary>
+    /// <summary>
+    /// The scopes the member can actually grant this client: what it asked (or all it has), as far as the member's role allows;
+    /// plus <c>offline_access</c> (a refresh token) when asked, which any client may ask for, alongside at least one API scope.
+    /// </summary>
     public static (IReadOnlyList<string> Granted, IReadOnlyList<string> RefusedByRole, IReadOnlyList<string> NotTheClients) Scopes(OAuthClient client, IEnumerable<string> requested, string role)
     {
-        var asked = requested.ToList() is { Count: > 0 } list ? list : [.. client.Scopes];
+        var all = requested.ToList();
+        var offline = all.Remove(OAuthServer.OfflineAccess);
+        var asked = all is { Count: > 0 } ? all : [.. client.Scopes];
         var allowed = Saas.Pipelines.Tenancy.Scopes.AllowedFor(role);
-        return (asked.Intersect(client.Scopes).Intersect(allowed).ToList(), asked.Intersect(client.Scopes).Except(allowed).ToList(), asked.Except(client.Scopes).ToList());
+        var granted = asked.Intersect(client.Scopes).Intersect(allowed).ToList();
+        if (offline && granted.Count > 0)
+        {
+            granted.Add(OAuthServer.OfflineAccess);
+        }
+        return (granted, asked.Intersect(client.Scopes).Except(allowed).ToList(), asked.Except(client.Scopes).ToList());
     }
 
     private static async Task<IResult> AuthorizeAsync(HttpContext context, OAuthClientStore clients, IAntiforgery antiforgery, AuditLog audit, CancellationToken cancellationToken)
@@ -85,6 +95,7 @@ public static class AuthorizeEndpoint
         var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, user.UserId)
             .SetClaim(ApiKeyAuthentication.TenantClaim, user.TenantId)
+            .SetClaim(OAuthServer.GrantClaim, Saas.Pipelines.Ids.New("grant"))
             .SetScopes(granted)
             .SetDestinations(_ => [Destinations.AccessToken]);
         await audit.AppendAsync(user.TenantId, context.Actor(), "oauth.consent_granted", "oauth_client", client.ClientId,

@@ -1,10 +1,11 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
+using OpenIddict.Validation;
 using OpenIddict.Validation.AspNetCore;
 using Saas.Pipelines;
 using Saas.Pipelines.Tenancy;
@@ -20,7 +21,8 @@ namespace Saas.Web.OAuth;
 /// discovery at <c>/.well-known/openid-configuration</c>, keys at <c>/.well-known/jwks</c>, short-lived
 /// signed JWT access tokens carrying the tenant and the granted scopes. Clients live in our own table
 /// (<see cref="OAuthClientStore"/>), so OpenIddict runs without its stores ("degraded mode") and these
-/// handlers authenticate the client and build the token.
+/// handlers authenticate the client and build the token. Keys are shared by all nodes (<see cref="OAuthKeyRing"/>);
+/// an app that asked for <c>offline_access</c> also gets a refresh token, which works once (decision 029).
 /// </summary>
 public static class OAuthServer
 {
@@ -28,13 +30,25 @@ public static class OAuthServer
     public const string TokenPath = "/connect/token";
     public const string AuthorizePath = "/connect/authorize";
 
+    /// <summary>The public address tokens name as their issuer; unset, each request's own host (one node).</summary>
+    public const string IssuerSetting = "Flowgate:OAuth:Issuer";
+
     /// <summary>The member an authorization-code token acts for (client-credentials tokens have none).</summary>
     public const string UserClaim = "user_id";
+
+    /// <summary>One consent: its code and every refresh token that follows carry it, so a leaked chain can be stopped as a whole.</summary>
+    public const string GrantClaim = "grant_id";
 
     public static readonly TimeSpan AccessTokenLifetime = TimeSpan.FromMinutes(10);
     public static readonly TimeSpan AuthorizationCodeLifetime = TimeSpan.FromMinutes(1);
 
-    public static IServiceCollection AddOAuthServer(this IServiceCollection services, string keysDirectory)
+    /// <summary>Each refresh returns a new refresh token (the old one is spent), so an app that keeps refreshing stays signed in.</summary>
+    public static readonly TimeSpan RefreshTokenLifetime = TimeSpan.FromDays(14);
+
+    /// <summary>Asks for a refresh token; not a permission on the API, so every app may ask and every role may grant it.</summary>
+    public const string OfflineAccess = OpenIddictConstants.Scopes.OfflineAccess;
+
+    public static IServiceCollection AddOAuthServer(this IServiceCollection services)
     {
         services.AddOpenIddict()
             .AddServer(server =>
@@ -44,13 +58,14 @@ public static class OAuthServer
                     .SetJsonWebKeySetEndpointUris(".well-known/jwks")
                     .AllowClientCredentialsFlow()
                     .AllowAuthorizationCodeFlow()
+                    .AllowRefreshTokenFlow()
                     .RequireProofKeyForCodeExchange()
                     .EnableDegradedMode()
                     .DisableAccessTokenEncryption()
                     .SetAccessTokenLifetime(AccessTokenLifetime)
                     .SetAuthorizationCodeLifetime(AuthorizationCodeLifetime)
-                    .RegisterScopes([.. Saas.Pipelines.Tenancy.Scopes.All])
-                    .AddEphemeralEncryptionKey()
+                    .SetRefreshTokenLifetime(RefreshTokenLifetime)
+                    .RegisterScopes([.. Saas.Pipelines.Tenancy.Scopes.All, OfflineAccess])
                     // "plain" would put the verifier itself in the browser's address bar: S256 only.
                     .Configure(options =>
                     {
@@ -68,8 +83,19 @@ public static class OAuthServer
                 validation.UseLocalServer();
                 validation.UseAspNetCore();
             });
-        services.AddSingleton(provider => new SigningKeyRing(keysDirectory, provider.GetRequiredService<IDataProtectionProvider>(), provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, SigningKeysFromRing>();
+        // Behind a load balancer every node must name the same issuer (tokens carry it): the public address, when set.
+        services.AddOptions<OpenIddictServerOptions>().Configure<IConfiguration>((options, configuration) =>
+        {
+            if (configuration[IssuerSetting] is { Length: > 0 } issuer)
+            {
+                options.Issuer = new Uri(issuer, UriKind.Absolute);
+            }
+        });
+        services.AddSingleton<OAuthKeyRing>();
+        services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, KeysFromRing>();
+        // At each rollover the options are built again, so the next period's key signs and the JWKS follows.
+        services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, RolloverTokenSource<OpenIddictServerOptions>>();
+        services.AddSingleton<IOptionsChangeTokenSource<OpenIddictValidationOptions>, RolloverTokenSource<OpenIddictValidationOptions>>();
         services.AddSingleton<OAuthClientChanges>();
         return services;
     }
@@ -80,17 +106,31 @@ public static class OAuthServer
             ? OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme
             : ApiKeyAuthentication.SchemeName;
 
-    /// <summary>Options may be built more than once (per request for snapshots): the keys are read and decrypted once.</summary>
-    private sealed class SigningKeysFromRing(SigningKeyRing ring) : IConfigureOptions<OpenIddictServerOptions>
+    /// <summary>The current key first: OpenIddict signs and encrypts with the first, and validates and decrypts with all.</summary>
+    private sealed class KeysFromRing(OAuthKeyRing ring) : IConfigureOptions<OpenIddictServerOptions>
     {
-        private readonly Lazy<IReadOnlyList<RsaSecurityKey>> _keys = new(ring.Load);
-
         public void Configure(OpenIddictServerOptions options)
         {
-            foreach (var key in _keys.Value)
+            foreach (var key in ring.Load(OAuthKeyRing.Signing).All)
             {
                 options.SigningCredentials.Add(new SigningCredentials(key, SecurityAlgorithms.RsaSha256));
             }
+            foreach (var key in ring.Load(OAuthKeyRing.Encryption).All)
+            {
+                options.EncryptionCredentials.Add(new EncryptingCredentials(key, SecurityAlgorithms.RsaOAEP, SecurityAlgorithms.Aes256CbcHmacSha512));
+            }
+        }
+    }
+
+    /// <summary>Signals a change of the options just after the next key period starts (the validation copies the server's keys, so it follows too).</summary>
+    private sealed class RolloverTokenSource<TOptions>(TimeProvider time) : IOptionsChangeTokenSource<TOptions>
+    {
+        public string Name => Options.DefaultName;
+
+        public IChangeToken GetChangeToken()
+        {
+            var now = time.GetUtcNow();
+            return new CancellationChangeToken(new CancellationTokenSource(OAuthKeyRing.NextRollover(now) - now + TimeSpan.FromSeconds(1), time).Token);
         }
     }
 
@@ -140,14 +180,14 @@ public static class OAuthServer
         public async ValueTask HandleAsync(ValidateTokenRequestContext context)
         {
             var request = context.Request;
-            if (request.IsAuthorizationCodeGrantType())
+            if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
             {
-                await RedeemCodeAsync(context);
+                await RedeemOnceAsync(context);
                 return;
             }
             if (!request.IsClientCredentialsGrantType())
             {
-                context.Reject(Errors.UnsupportedGrantType, "Use grant_type=client_credentials or grant_type=authorization_code.");
+                context.Reject(Errors.UnsupportedGrantType, "Use grant_type=client_credentials, authorization_code or refresh_token.");
                 return;
             }
             if (string.IsNullOrEmpty(request.ClientId) || string.IsNullOrEmpty(request.ClientSecret) || clients.Authenticate(request.ClientId, request.ClientSecret) is not { } client)
@@ -164,7 +204,8 @@ public static class OAuthServer
             context.Transaction.Properties[nameof(OAuthClient)] = client;
         }
 
-        private async Task RedeemCodeAsync(ValidateTokenRequestContext context)
+        /// <summary>An authorization code or a refresh token: each works once, for the client it was issued to.</summary>
+        private async Task RedeemOnceAsync(ValidateTokenRequestContext context)
         {
             var request = context.Request;
             var client = string.IsNullOrEmpty(request.ClientId) ? null : clients.FindActive(request.ClientId);
@@ -177,28 +218,45 @@ public static class OAuthServer
                 context.Reject(Errors.InvalidClient, "The client_id is unknown or revoked, or (for a confidential client) the client_secret is wrong.");
                 return;
             }
-            // OpenIddict has checked the code (signature, lifetime), its client, redirect_uri and code_verifier by now.
-            if (context.AuthorizationCodePrincipal is not { } code || code.GetClaim(ApiKeyAuthentication.TenantClaim) != client.TenantId)
+            // OpenIddict has checked the code or refresh token (encryption, lifetime, presenter) and, for a code, its redirect_uri and code_verifier by now.
+            var (grant, token, what) = request.IsAuthorizationCodeGrantType()
+                ? (context.AuthorizationCodePrincipal, request.Code, "authorization code")
+                : (context.RefreshTokenPrincipal, request.RefreshToken, "refresh token");
+            if (grant is null || grant.GetClaim(ApiKeyAuthentication.TenantClaim) != client.TenantId)
             {
-                context.Reject(Errors.InvalidGrant, "The authorization code is invalid.");
+                context.Reject(Errors.InvalidGrant, $"The {what} is invalid.");
                 return;
             }
-            var expires = code.GetExpirationDate() ?? DateTimeOffset.UtcNow.Add(AuthorizationCodeLifetime);
-            if (!await clients.RedeemCodeAsync(client.TenantId, client.ClientId, request.Code!, expires, context.CancellationToken))
+            var grantId = grant.GetClaim(GrantClaim);
+            if (request.IsRefreshTokenGrantType() && (grantId is null || clients.IsGrantRevoked(client.TenantId, grantId)))
             {
-                context.Reject(Errors.InvalidGrant, "The authorization code was already used; a code works once. Start the authorization again.");
+                context.Reject(Errors.InvalidGrant, "The refresh token was revoked because one of its chain was used twice. Start the authorization again.");
+                return;
+            }
+            var expires = grant.GetExpirationDate() ?? DateTimeOffset.UtcNow.Add(RefreshTokenLifetime);
+            if (!await clients.RedeemOnceAsync(client.TenantId, client.ClientId, token!, expires, context.CancellationToken))
+            {
+                if (request.IsAuthorizationCodeGrantType())
+                {
+                    context.Reject(Errors.InvalidGrant, "The authorization code was already used; a code works once. Start the authorization again.");
+                    return;
+                }
+                // A spent refresh token again: it leaked, or the app lost track of the newest. Either way the chain stops.
+                await clients.RevokeGrantAsync(client.TenantId, grantId!, DateTimeOffset.UtcNow.Add(RefreshTokenLifetime), context.CancellationToken);
+                context.Reject(Errors.InvalidGrant, "The refresh token was already used, so every refresh token of this authorization is now revoked. Start the authorization again.");
                 return;
             }
             context.Transaction.Properties[nameof(OAuthClient)] = client;
-            context.Transaction.Properties[AuthorizationCodeKey] = code;
+            context.Transaction.Properties[MemberGrantKey] = grant;
         }
     }
 
-    private const string AuthorizationCodeKey = "flowgate:authorization_code";
+    private const string MemberGrantKey = "flowgate:member_grant";
 
     /// <summary>
-    /// Client credentials: the client acts for its tenant. Authorization code: the client acts for the member
-    /// who consented, with the consented scopes that the member's role and the client still allow today.
+    /// Client credentials: the client acts for its tenant. Authorization code or refresh token: the client acts for the
+    /// member who consented, with the consented scopes that the member's role and the client still allow today; a
+    /// member removed since (or a client revoked, see above) gets nothing.
     /// </summary>
     private sealed class IssueClientToken(MemberStore members) : IOpenIddictServerHandler<HandleTokenRequestContext>
     {
@@ -207,16 +265,20 @@ public static class OAuthServer
             var client = (OAuthClient)context.Transaction.Properties[nameof(OAuthClient)]!;
             var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
             identity.SetClaim(ApiKeyAuthentication.TenantClaim, client.TenantId).SetClaim("client_id", client.ClientId);
-            if (context.Transaction.Properties.TryGetValue(AuthorizationCodeKey, out var value) && value is ClaimsPrincipal code)
+            if (context.Transaction.Properties.TryGetValue(MemberGrantKey, out var value) && value is ClaimsPrincipal grant)
             {
-                var userId = code.GetClaim(Claims.Subject)!;
+                var userId = grant.GetClaim(Claims.Subject)!;
                 if (members.FindByUser(userId) is not { } member || member.TenantId != client.TenantId)
                 {
                     context.Reject(Errors.InvalidGrant, "The member who consented no longer belongs to the client's organisation.");
                     return default;
                 }
-                identity.SetClaim(Claims.Subject, userId).SetClaim(UserClaim, userId)
-                    .SetScopes(code.GetScopes().Intersect(client.Scopes).Intersect(Saas.Pipelines.Tenancy.Scopes.AllowedFor(member.Role)));
+                var scopes = grant.GetScopes().Intersect(client.Scopes).Intersect(Saas.Pipelines.Tenancy.Scopes.AllowedFor(member.Role)).ToList();
+                if (grant.HasScope(OfflineAccess))
+                {
+                    scopes.Add(OfflineAccess);
+                }
+                identity.SetClaim(Claims.Subject, userId).SetClaim(UserClaim, userId).SetClaim(GrantClaim, grant.GetClaim(GrantClaim)).SetScopes(scopes);
             }
             else
             {

@@ -51,12 +51,12 @@ public static class ScopeCheck
             return;
         }
         var holder = clientId is null ? "API key" : "access token";
-        await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
-            detail: required is null
-                ? $"This {holder} cannot use this endpoint; it is for tenant administrators (use a full-access API key or the portal)."
-                : clientId is null
-                    ? $"The API key lacks the scope '{required}'. Use a key created with it (portal API keys page, or POST /api/v1/keys with \"scopes\")."
-                    : $"The access token lacks the scope '{required}'. Request it from /connect/token (scope={required}); the client must have been created with it.")
+        await (required is not null && clientId is null
+            ? Api.Problems.From(Saas.Pipelines.Triggers.RequestRefusal.KeyLacksScope(required))
+            : Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                detail: required is null
+                    ? $"This {holder} cannot use this endpoint; it is for tenant administrators (use a full-access API key or the portal)."
+                    : $"The access token lacks the scope '{required}'. Request it from /connect/token (scope={required}); the client must have been created with it."))
             .ExecuteAsync(context);
     });
 

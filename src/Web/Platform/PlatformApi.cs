@@ -156,7 +156,7 @@ public static class PlatformApi
         {
             return Problems.BadRequest("Invalid plan assignment", "Send {\"planId\": \"plan_…\"}: the id of a plan from GET /api/platform/v1/plans.");
         }
-        return await changes.AssignPlanAsync(id, Actor(context), planId, cancellationToken) switch
+        return await changes.AssignPlanAsync(id, context.Actor(), planId, cancellationToken) switch
         {
             null => Problems.NotFound("tenant", id),
             { Saved: null } assigned => Problems.Invalid("Unknown plan", assigned.Errors),
@@ -177,7 +177,7 @@ public static class PlatformApi
         {
             return problem;
         }
-        return await changes.SuspendAsync(id, Actor(context), reason, cancellationToken) switch
+        return await changes.SuspendAsync(id, context.Actor(), reason, cancellationToken) switch
         {
             null => Problems.NotFound("tenant", id),
             { Saved: null } => Problems.BadRequest("Invalid suspension", $"Send {{\"reason\": \"…\"}} (1 to {PlatformChanges.MaxReasonLength} characters): the tenant sees it in every refusal."),
@@ -187,10 +187,7 @@ public static class PlatformApi
 
     private static async Task<Results<Ok<TenantBillingSummaryDto>, ProblemHttpResult>> ResumeAsync(
         string id, HttpContext context, PlatformChanges changes, TenantBillingStore billing, Pricing pricing, PlanStore plans, TimeProvider time, CancellationToken cancellationToken) =>
-        await changes.ResumeAsync(id, Actor(context), cancellationToken) ? GetTenant(id, billing, pricing, plans, time) : Problems.NotFound("tenant", id);
-
-    private static AuditActor Actor(HttpContext context) =>
-        new(AuditActorTypes.Platform, context.User.FindFirstValue(PlatformKeyAuthentication.KeyClaim), context.Connection.RemoteIpAddress?.ToString());
+        await changes.ResumeAsync(id, context.Actor(), cancellationToken) ? GetTenant(id, billing, pricing, plans, time) : Problems.NotFound("tenant", id);
 
     /// <summary>The latest comparison of the ledger with Stripe's meter event summaries.</summary>
     private static Results<ContentHttpResult, ProblemHttpResult> Reconciliation(StripeUsageExport export) =>

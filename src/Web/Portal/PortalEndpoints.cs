@@ -54,7 +54,7 @@ public static class PortalEndpoints
         var downloads = app.MapGroup("/portal").RequireAuthorization(PortalPolicies.Viewer).ExcludeFromDescription().AddEndpointFilter(ActForUsersTenant);
         downloads.MapGet("/runs/{id}/output", RunsApi.OutputAsync);
         downloads.MapGet("/runs/{id}/steps/{stepId}/output", RunsApi.StepOutputAsync);
-        var adminDownloads = app.MapGroup("/portal").RequireAuthorization(PortalPolicies.Admin).ExcludeFromDescription().AddEndpointFilter(ActForUsersTenant);
+        var adminDownloads = app.MapGroup("/portal").RequireAuthorization(Saas.Pipelines.Tenancy.Scopes.Administer).ExcludeFromDescription().AddEndpointFilter(ActForUsersTenant);
         adminDownloads.MapGet("/audit/export", Saas.Web.Audit.AuditApi.Export);
     }
 

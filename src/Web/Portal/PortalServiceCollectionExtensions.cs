@@ -62,11 +62,16 @@ public static class PortalServiceCollectionExtensions
             // The tenant API and the gateway accept API keys and OAuth access tokens, never the portal cookie.
             .SetDefaultPolicy(new AuthorizationPolicyBuilder(OAuth.OAuthServer.TenantScheme).RequireAuthenticatedUser().Build())
             .AddPolicy(PortalPolicies.Viewer, Role(MemberRoles.Viewer))
-            .AddPolicy(PortalPolicies.Builder, Role(MemberRoles.Builder))
-            .AddPolicy(PortalPolicies.Admin, Role(MemberRoles.Admin))
-            .AddPolicy(PortalPolicies.Owner, Role(MemberRoles.Owner))
             .AddPolicy(PortalPolicies.PlatformAdmin, new AuthorizationPolicyBuilder(IdentityConstants.ApplicationScheme)
                 .RequireAuthenticatedUser().RequireClaim(PortalUser.PlatformAdminClaim).Build());
+        // A page that changes something names the permission (a scope, or administer); the roles come from the one table.
+        services.AddAuthorization(options =>
+        {
+            foreach (var (permission, leastRole) in Scopes.LeastRole)
+            {
+                options.AddPolicy(permission, Role(leastRole));
+            }
+        });
 
         return services;
     }
@@ -79,13 +84,14 @@ public static class PortalServiceCollectionExtensions
             .Build();
 }
 
-/// <summary>Policy names for <c>[Authorize(Policy = ...)]</c> on portal pages: the least role a page needs.</summary>
+/// <summary>
+/// Policy names for <c>[Authorize(Policy = ...)]</c> on portal pages beyond the permissions of <see cref="Scopes.LeastRole"/>
+/// (<c>Policy = Scopes.RunsWrite</c>, <c>Scopes.Administer</c>…), which are policies too.
+/// </summary>
 public static class PortalPolicies
 {
+    /// <summary>Any member of the tenant.</summary>
     public const string Viewer = "viewer";
-    public const string Builder = "builder";
-    public const string Admin = "admin";
-    public const string Owner = "owner";
 
     /// <summary>The platform pages: users granted with <c>grant-platform-admin</c>, whatever their tenant role.</summary>
     public const string PlatformAdmin = "platform-admin";

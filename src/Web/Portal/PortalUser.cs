@@ -14,7 +14,8 @@ public sealed record PortalUser(string UserId, string Email, string TenantId, st
     /// <summary>Present on platform administrators (a platform role, not a tenant role; decision 022).</summary>
     public const string PlatformAdminClaim = "platform_admin";
 
-    public bool IsAtLeast(string role) => Saas.Pipelines.Tenancy.MemberRoles.Includes(Role, role);
+    /// <summary>Whether the user's role holds a permission (a scope, or <see cref="Saas.Pipelines.Tenancy.Scopes.Administer"/>), from the one role table.</summary>
+    public bool May(string permission) => Saas.Pipelines.Tenancy.Scopes.RoleMay(Role, permission);
 
     public static PortalUser From(ClaimsPrincipal principal) =>
         TryFrom(principal) ?? throw new InvalidOperationException("the portal user is not signed in with a tenant");

@@ -46,7 +46,7 @@ public static class RunsApi
         {
             if (RunStarter.ValidateRecords(document!.RootElement) is { } invalid)
             {
-                return Problems.BadRequest("Invalid run input", $"{invalid}. Send one JSON object (one record) or an array of objects.");
+                return Problems.From(RequestRefusal.InvalidRecords(invalid));
             }
             var prepared = await starter.PrepareAsync(tenant.Id, pipeline!, document.RootElement, TriggerTypes.Http, cancellationToken);
             if (wait != true)
@@ -152,16 +152,8 @@ public static class RunsApi
 
     private static (PipelineRow? Pipeline, ProblemHttpResult? Refused) Runnable(string tenantId, string id, PipelineStore pipelines)
     {
-        var pipeline = pipelines.Find(tenantId, id);
-        if (pipeline is null)
-        {
-            return (null, Problems.NotFound("pipeline", id));
-        }
-        if (pipeline.Status == PipelineStatus.Paused)
-        {
-            return (null, Problems.Conflict("Pipeline is paused", $"Pipeline '{id}' is paused; POST /api/v1/pipelines/{id}/resume to start runs again."));
-        }
-        return (pipeline, null);
+        var (pipeline, refused) = RequestRefusal.Runnable(pipelines, tenantId, id);
+        return (pipeline, refused is null ? null : Problems.From(refused));
     }
 
     /// <summary>Creates the run and waits (bounded) for it to finish; the waiter is registered first so no finish is missed.</summary>

@@ -49,10 +49,6 @@ public sealed class ApiKeyAuthentication(
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
         var failed = Request.Headers.Authorization.Count > 0;
-        await Results.Problem(statusCode: 401, title: "Unauthorized",
-            detail: failed
-                ? "The API key is unknown or revoked. Send 'Authorization: Bearer fg_live_…' with a valid key of your tenant."
-                : "Send 'Authorization: Bearer fg_live_…' with an API key of your tenant (create one with `dotnet run --project src/Web -- create-tenant <name>`).")
-            .ExecuteAsync(Context);
+        await Api.Problems.From(Saas.Pipelines.Triggers.RequestRefusal.Unauthenticated(failed)).ExecuteAsync(Context);
     }
 }

@@ -145,21 +145,25 @@ public abstract class StoreTests(StoreAdapter adapter) : IDisposable
     }
 
     [Fact]
-    public async Task The_billing_outbox_hands_out_due_commands_until_done()
+    public async Task The_billing_outbox_hands_a_due_command_to_one_claimant_until_it_is_retried_completed_or_released()
     {
         await using var engine = Node();
         var outbox = engine.Get<BillingOutbox>();
+        var other = new BillingOutbox(engine.Get<Database>(), TimeProvider.System);
         var (tenant, _) = await engine.Get<TenantStore>().CreateTenantAsync("acme", CancellationToken.None);
         await engine.Get<Database>().WriteAsync((c, t) => BillingOutbox.Enqueue(c, t, tenant.Id, BillingOutbox.SyncSubscription, DateTimeOffset.UtcNow.AddMinutes(-1)));
 
-        var due = outbox.Due(100).Where(d => d.TenantId == tenant.Id).ToList();
-        var command = Assert.Single(due, d => d.Kind == BillingOutbox.SyncSubscription);
-        await outbox.RetryLaterAsync(command.Id, "stripe said 500", TimeSpan.FromHours(1), CancellationToken.None);
-        Assert.DoesNotContain(outbox.Due(100), d => d.Id == command.Id);
+        var claimed = (await outbox.ClaimDueAsync(100, CancellationToken.None)).Where(d => d.TenantId == tenant.Id).ToList();
+        var command = Assert.Single(claimed, d => d.Kind == BillingOutbox.SyncSubscription);
+        Assert.DoesNotContain(await other.ClaimDueAsync(100, CancellationToken.None), d => d.TenantId == tenant.Id);
+        await outbox.ReleaseAsync(CancellationToken.None);
+        Assert.Contains(await other.ClaimDueAsync(100, CancellationToken.None), d => d.Id == command.Id);
+        await other.RetryLaterAsync(command.Id, "stripe said 500", TimeSpan.FromHours(1), CancellationToken.None);
+        Assert.DoesNotContain(await outbox.ClaimDueAsync(100, CancellationToken.None), d => d.Id == command.Id);
         await outbox.CompleteAsync(command.Id, CancellationToken.None);
 
         Assert.Equal(1, engine.Scalar("SELECT attempts FROM billing_outbox WHERE id = @Id", new { command.Id }));
-        Assert.Equal(1, engine.Scalar("SELECT COUNT(*) FROM billing_outbox WHERE id = @Id AND done_at IS NOT NULL", new { command.Id }));
+        Assert.Equal(1, engine.Scalar("SELECT COUNT(*) FROM billing_outbox WHERE id = @Id AND done_at IS NOT NULL AND lease_owner IS NULL", new { command.Id }));
     }
 
     [Fact]
