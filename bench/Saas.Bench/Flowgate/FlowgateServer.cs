@@ -32,7 +32,7 @@ public sealed class FlowgateServer(Process process, ChildProcesses children, IRe
         var apiKeys = new List<string>();
         foreach (var tenant in tenantNames ?? ["bench"])
         {
-            apiKeys.Add(await CreateTenantAsync(children, paths, data, tenant));
+            apiKeys.Add(await CreateTenantAsync(children, paths, data, tenant, settings));
         }
         var port = LoopbackPort.Free();
         var host = children.StartService($"flowgate-{name}", "dotnet",
@@ -54,11 +54,12 @@ public sealed class FlowgateServer(Process process, ChildProcesses children, IRe
 
     private static readonly Dictionary<string, string> Production = new() { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["DOTNET_ENVIRONMENT"] = "Production" };
 
-    private static async Task<string> CreateTenantAsync(ChildProcesses children, BenchPaths paths, string data, string name)
+    /// <param name="settings">The host's settings (a database provider, say), so the tenant is created where the host will look.</param>
+    private static async Task<string> CreateTenantAsync(ChildProcesses children, BenchPaths paths, string data, string name, IEnumerable<string> settings)
     {
         // --json goes last: before another option, the configuration command line reads it as "json=<that option>".
         var created = await children.RunAsync("dotnet",
-            [paths.WebHostDll, "create-tenant", name, $"--Flowgate:DataDirectory={data}", "--Logging:LogLevel:Default=Warning", "--json"],
+            [paths.WebHostDll, "create-tenant", name, $"--Flowgate:DataDirectory={data}", "--Logging:LogLevel:Default=Warning", .. settings, "--json"],
             TimeSpan.FromMinutes(1), Production, Path.GetDirectoryName(paths.WebHostDll));
         var json = created.Output.Split('\n').LastOrDefault(l => l.TrimStart().StartsWith('{'));
         if (created.ExitCode != 0 || json is null)
