@@ -13,7 +13,7 @@ namespace Saas.Pipelines.Storage;
 /// The writer is shared by every tenant, so it must not become the place where a flooding tenant's writes delay
 /// everyone else's (decision 027). Units say whose they are; each tenant waits in its own line and a batch takes
 /// the lines in turn, one unit each, so a unit never waits behind more than one unit of each other tenant. A batch
-/// stops taking units once it has run for <see cref="BatchBudget"/>: a large backlog becomes several short batches,
+/// stops taking units once it has run for its budget (a millisecond, or a commit's duration if longer): a large backlog becomes several short batches,
 /// and a unit that arrives meanwhile joins the open batch in its tenant's turn instead of waiting for a long commit.
 /// </para>
 /// </summary>
@@ -22,10 +22,14 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     private const int MaxBatch = 512;
 
     /// <summary>
-    /// Long enough that the commit itself stays a small part of a batch, short enough that a unit arriving during
-    /// a batch barely waits for it.
+    /// A batch takes units for at least this long, and for as long as a commit lasts (<see cref="_commitTime"/>): the
+    /// commit then costs at most half the writer's time, and a unit arriving during a batch waits little more than a
+    /// commit. SQLite commits in well under a millisecond; PostgreSQL's commit waits for its WAL flush, often longer.
     /// </summary>
-    private static readonly TimeSpan BatchBudget = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan MinBatchBudget = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Recent commits' duration (a moving average), the batch budget's other half.</summary>
+    private TimeSpan _commitTime = TimeSpan.Zero;
 
     private readonly Channel<IUnit> _pending = Channel.CreateUnbounded<IUnit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Func<DbConnection> _open;
@@ -124,13 +128,15 @@ public sealed class GroupCommitWriter : IAsyncDisposable
                     Rerun(connection, batch);
                     return;
                 }
-                if (Stopwatch.GetElapsedTime(started) >= BatchBudget)
+                if (Stopwatch.GetElapsedTime(started) >= (_commitTime > MinBatchBudget ? _commitTime : MinBatchBudget))
                 {
                     break;
                 }
                 TakeArrivals();
             }
+            var committing = Stopwatch.GetTimestamp();
             transaction.Commit();
+            _commitTime = (_commitTime * 4 + Stopwatch.GetElapsedTime(committing)) / 5;
         }
         foreach (var unit in batch)
         {
