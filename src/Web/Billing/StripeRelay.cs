@@ -108,8 +108,10 @@ public sealed partial class StripeRelay(
                 }
                 await outbox.CompleteAsync(command.Id, CancellationToken.None);
             }
-            catch (Exception error) when (error is StripeException or InvalidOperationException or HttpRequestException)
+            catch (Exception error) when (!cancellationToken.IsCancellationRequested)
             {
+                // Any failure of one command (not only Stripe's answers: a timeout, a broken connection) reschedules
+                // it and goes on: a command left claimed would wait out its lease, and so would the rest of the claim.
                 var wait = TimeSpan.FromMilliseconds(Math.Min(3_600_000, options.Value.RetryBaseMilliseconds * Math.Pow(2, Math.Min(command.Attempts, 20))));
                 await outbox.RetryLaterAsync(command.Id, error.Message, wait, CancellationToken.None);
                 LogCommandFailed(logger, command.Kind, command.TenantId, error.Message);
