@@ -53,7 +53,7 @@ public sealed class RunStore(Database database, WorkQueue queue, WorkDispatcher 
     /// <summary>Creates runs and their first work items in one transaction, then starts them on this node.</summary>
     public async Task<IReadOnlyList<RunRow>> CreateAsync(IReadOnlyList<NewRun> runs, CancellationToken cancellationToken)
     {
-        var tenantId = runs.Select(r => r.TenantId).Distinct().Count() == 1 ? runs[0].TenantId : null;
+        var tenantId = runs.Count > 0 && runs.All(r => r.TenantId == runs[0].TenantId) ? runs[0].TenantId : null;
         var (rows, items) = await database.WriteAsync(tenantId, (connection, transaction) => Create(connection, transaction, runs), cancellationToken);
         for (var i = 0; i < items.Count; i++)
         {
