@@ -103,14 +103,12 @@ public static class NoisyNeighbourBenchmark
 
     /// <summary>
     /// Starts one run every <see cref="Interval"/> for the duration and measures each from send to answer; the
-    /// timeline file gets one line per run (send time and latency in ms) to show when the slow ones happened.
+    /// timeline file gets one line per run (send time, latency in ms, success) to show when the slow ones happened.
     /// </summary>
     private static async Task<LatencySummary> LoadAsync(
         FlowgateApi tenant, string pipelineId, string record, TimeSpan duration, string? timeline, CancellationToken cancellationToken)
     {
-        var latencies = new List<double>();
-        var sent = new List<(double At, double Latency)>();
-        var failed = 0;
+        var answers = new List<(double SentMs, double LatencyMs, bool Succeeded)>();
         var runs = new List<Task>();
         var clock = Stopwatch.StartNew();
         for (var i = 0; clock.Elapsed < duration; i++)
@@ -123,29 +121,19 @@ public static class NoisyNeighbourBenchmark
             runs.Add(Task.Run(async () =>
             {
                 var started = Stopwatch.GetTimestamp();
+                bool succeeded;
                 try
                 {
-                    var run = await tenant.RunAndWaitAsync(pipelineId, record, cancellationToken);
-                    var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    lock (latencies)
-                    {
-                        sent.Add((due.TotalMilliseconds, elapsed));
-                        if (run.Status == "succeeded")
-                        {
-                            latencies.Add(elapsed);
-                        }
-                        else
-                        {
-                            failed++;
-                        }
-                    }
+                    succeeded = (await tenant.RunAndWaitAsync(pipelineId, record, cancellationToken)).Status == "succeeded";
                 }
                 catch (InvalidOperationException)
                 {
-                    lock (latencies)
-                    {
-                        failed++;
-                    }
+                    succeeded = false;
+                }
+                var answer = (due.TotalMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds, succeeded);
+                lock (answers)
+                {
+                    answers.Add(answer);
                 }
             }, cancellationToken));
         }
@@ -153,10 +141,10 @@ public static class NoisyNeighbourBenchmark
         if (timeline is not null)
         {
             await File.WriteAllLinesAsync(timeline,
-                ["sent_ms,latency_ms", .. sent.Order().Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.At:0},{s.Latency:0.0}"))],
+                ["sent_ms,latency_ms,succeeded", .. answers.Order().Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.SentMs:0},{a.LatencyMs:0.0},{a.Succeeded}"))],
                 cancellationToken);
         }
-        return LatencySummary.Of(latencies, failed);
+        return LatencySummary.Of([.. answers.Where(a => a.Succeeded).Select(a => a.LatencyMs)], answers.Count(a => !a.Succeeded));
     }
 
     /// <summary>Waits (at most two minutes) until the tenant has that many succeeded runs: its backlog is done.</summary>

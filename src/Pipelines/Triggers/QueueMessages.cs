@@ -120,6 +120,7 @@ public sealed partial class QueueMessages(
                 }
             }
         }
+        var runsOf = newRuns.ToLookup(r => r.MessageId, r => r.Run);
         // One short write per few messages of a tenant, so the pump's writes take their tenant's turns at the
         // writer rather than holding it for a whole batch (decision 027).
         await Task.WhenAll(messages.GroupBy(m => m.TenantId).SelectMany(tenant => tenant.Chunk(PumpWriteSize)).Select(async chunk =>
@@ -129,8 +130,8 @@ public sealed partial class QueueMessages(
                 // Another node pumping the same table (PostgreSQL) may have taken a message meanwhile: only
                 // the node whose delete removed it starts its runs.
                 const string delete = "DELETE FROM queue_messages WHERE id = @Id";
-                var taken = chunk.Where(m => connection.Execute(delete, new { m.Id }, transaction) == 1).Select(m => m.Id).ToHashSet();
-                return runs.Create(connection, transaction, [.. newRuns.Where(r => taken.Contains(r.MessageId)).Select(r => r.Run)]).Items;
+                var taken = chunk.Where(m => connection.Execute(delete, new { m.Id }, transaction) == 1).ToList();
+                return runs.Create(connection, transaction, [.. taken.SelectMany(m => runsOf[m.Id])]).Items;
             }, cancellationToken);
             dispatcher.Dispatch(items);
         }));

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Saas.Pipelines.Billing;
-using Stripe;
 
 namespace Saas.Web.Billing;
 
