@@ -5,8 +5,8 @@ namespace Saas.Pipelines.Storage;
 
 /// <summary>
 /// A batch of rows as one JSON array of arrays in UTF-8, for statements that insert the whole batch from a
-/// single parameter (<c>json_each(CAST(@rows AS TEXT))</c>): one bound value per batch instead of one per
-/// column and row, and no UTF-16 copy of it on the way.
+/// single parameter (<c>jsonb_array_elements</c> on PostgreSQL, <c>json_each</c> on SQLite): one round trip
+/// and one bound value per batch instead of one per column and row.
 /// </summary>
 public static class JsonRows
 {

@@ -8,7 +8,7 @@ public sealed class BatchAppendTestsOnSqlite() : BatchAppendTests(Saas.Tests.Sto
 
 public sealed class BatchAppendTestsOnPostgres() : BatchAppendTests(Saas.Tests.StoreAdapter.Postgres);
 
-/// <summary>The batch inserts (one JSON parameter per statement) store exactly what the row-by-row ones do, on every database adapter.</summary>
+/// <summary>The batch inserts store every column as given (nulls, empty text, quotes, large numbers), on every database adapter.</summary>
 public abstract class BatchAppendTests(Saas.Tests.StoreAdapter adapter) : IAsyncLifetime
 {
     private readonly Engine _engine = new(adapter: adapter);
@@ -48,6 +48,7 @@ public abstract class BatchAppendTests(Saas.Tests.StoreAdapter adapter) : IAsync
         [
             new("t1", "req_a", AiRequestSources.Gateway, "key_1", null, "smart", "up", "up-model", "chat/completions", 200, true, false, 11, 7, 0.000125, 12.5, null, "{\"q\":\"ü\"}", null, 1_764_000_000_000),
             new("t1", "req_b", AiRequestSources.Gateway, "key_1", null, "smart", null, null, "embeddings", 502, false, true, 0, 0, 0, 3.25, "every provider failed: \"x\"", null, null, 1_764_000_000_001),
+            new("t1", "req_c", AiRequestSources.Step, null, "run_1", "", "", "", "chat/completions", 200, false, false, 0, 0, 0, 0, "", "", "", 1_764_000_000_002),
         ];
 
         await _engine.Get<Database>().WriteAsync((connection, transaction) => AiRequestLog.AppendMany(connection, transaction, batch));

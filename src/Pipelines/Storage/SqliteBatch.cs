@@ -1,0 +1,94 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace Saas.Pipelines.Storage;
+
+/// <summary>
+/// Inserts a batch of rows on SQLite with one statement compiled once per connection, each column bound
+/// by position straight to SQLite. Microsoft.Data.Sqlite looks every parameter up by name on every
+/// execution, and a batch sent as one JSON parameter is parsed again for every column: for the gateway's
+/// meter either cost more than the B-tree work itself (docs/decisions/030). PostgreSQL batches stay one
+/// JSON parameter (<see cref="JsonRows"/>): there a round trip per row would cost far more.
+/// </summary>
+public static class SqliteBatch
+{
+    private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, sqlite3_stmt>> Statements = new();
+
+    /// <param name="sql">An INSERT with positional parameters (<c>?1</c>, <c>?2</c>…), run once per row in the caller's transaction.</param>
+    public static void Insert<T>(DbConnection connection, string sql, IEnumerable<T> rows, Action<SqliteRow, T> bind)
+    {
+        var sqlite = (SqliteConnection)connection;
+        var statement = Statement(sqlite, sql);
+        var row = new SqliteRow(statement);
+        foreach (var item in rows)
+        {
+            bind(row, item);
+            var result = raw.sqlite3_step(statement);
+            raw.sqlite3_reset(statement);
+            if (result != raw.SQLITE_DONE)
+            {
+                SqliteException.ThrowExceptionForRC(result, sqlite.Handle);
+            }
+        }
+        raw.sqlite3_clear_bindings(statement);
+    }
+
+    private static sqlite3_stmt Statement(SqliteConnection connection, string sql)
+    {
+        var statements = Statements.GetValue(connection, static connection =>
+        {
+            var compiled = new Dictionary<string, sqlite3_stmt>(StringComparer.Ordinal);
+            // Finalized with the connection: SQLite keeps a closed connection's memory while a statement of it lives.
+            connection.StateChange += (_, change) =>
+            {
+                if (change.CurrentState == System.Data.ConnectionState.Closed)
+                {
+                    foreach (var statement in compiled.Values)
+                    {
+                        statement.Dispose();
+                    }
+                    compiled.Clear();
+                }
+            };
+            return compiled;
+        });
+        if (!statements.TryGetValue(sql, out var statement))
+        {
+            var result = raw.sqlite3_prepare_v2(connection.Handle, sql, out statement);
+            if (result != raw.SQLITE_OK)
+            {
+                statement.Dispose();
+                SqliteException.ThrowExceptionForRC(result, connection.Handle);
+            }
+            statements[sql] = statement;
+        }
+        return statement;
+    }
+}
+
+/// <summary>The columns of the row being inserted, by position (from 1).</summary>
+public readonly struct SqliteRow(sqlite3_stmt statement)
+{
+    public void Text(int column, string? value)
+    {
+        if (value is null)
+        {
+            raw.sqlite3_bind_null(statement, column);
+        }
+        else if (value.Length == 0)
+        {
+            // An empty span would reach SQLite as a null pointer, which binds NULL.
+            raw.sqlite3_bind_text(statement, column, "");
+        }
+        else
+        {
+            raw.sqlite3_bind_text16(statement, column, value.AsSpan());
+        }
+    }
+
+    public void Integer(int column, long value) => raw.sqlite3_bind_int64(statement, column, value);
+
+    public void Real(int column, double value) => raw.sqlite3_bind_double(statement, column, value);
+}
