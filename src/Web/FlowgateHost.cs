@@ -61,9 +61,11 @@ public static class FlowgateHost
             app.UseHsts();
         }
         app.UseExceptionHandler();
+        app.UseGatewayFastPath();
+        // Explicit, so that gateway calls answered by the fast path skip route matching and status pages.
+        app.UseRouting();
         app.UseStatusCodePages();
         app.UsePortalStatusPages();
-        app.UseGatewayFastPath();
         app.UseAuthentication();
         app.UseOAuthClientChecks();
         app.UseAuthorization();
