@@ -16,6 +16,8 @@ public sealed partial class GatewayMeter(Database database, ILogger<GatewayMeter
 {
     private const int MaxPerCommit = 2048;
 
+    private static readonly TimeSpan GatherFor = TimeSpan.FromMilliseconds(20);
+
     private readonly Channel<(AiRequestEntry Entry, TokenUsage? Usage)> _pending = Channel.CreateBounded<(AiRequestEntry, TokenUsage?)>(
         new BoundedChannelOptions(100_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
@@ -44,13 +46,25 @@ public sealed partial class GatewayMeter(Database database, ILogger<GatewayMeter
         var batch = new List<(AiRequestEntry Entry, TokenUsage? Usage)>(MaxPerCommit);
         while (await _pending.Reader.WaitToReadAsync(CancellationToken.None))
         {
-            while (batch.Count < MaxPerCommit && _pending.Reader.TryRead(out var item))
+            Drain(batch);
+            if (batch.Count < MaxPerCommit && !stoppingToken.IsCancellationRequested)
             {
-                batch.Add(item);
+                // Calls arriving meanwhile join this commit: the log's and the ledger's newest pages are then written
+                // once per many calls, and the commit's fixed cost is shared by them all.
+                await Task.Delay(GatherFor, CancellationToken.None);
+                Drain(batch);
             }
             await WriteAsync(batch);
             Interlocked.Add(ref _written, batch.Count);
             batch.Clear();
+        }
+    }
+
+    private void Drain(List<(AiRequestEntry Entry, TokenUsage? Usage)> batch)
+    {
+        while (batch.Count < MaxPerCommit && _pending.Reader.TryRead(out var item))
+        {
+            batch.Add(item);
         }
     }
 
