@@ -64,6 +64,9 @@ public sealed class OAuthAcrossNodesTests : IAsyncLifetime
         // A spent token again means the chain leaked: the newest refresh token stops too.
         var chain = await TokenAsync(_first, new() { ["grant_type"] = "refresh_token", ["refresh_token"] = secondRefresh }, client, HttpStatusCode.BadRequest);
         Assert.Contains("revoked", chain["error_description"]!.GetValue<string>());
+        // So do the access tokens of the chain, on either node, without waiting for them to expire.
+        Assert.Equal(HttpStatusCode.Unauthorized, await RunsAsync(_second, refreshed["access_token"]!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.Unauthorized, await RunsAsync(_first, issued["access_token"]!.GetValue<string>()));
 
         // The member leaves: the app's refresh token (and so its access) goes with them.
         var again = Code.Pkce.New();

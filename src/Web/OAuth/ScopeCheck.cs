@@ -63,9 +63,14 @@ public static class ScopeCheck
     /// <returns>Why a token no longer works, or null while it does.</returns>
     private static string? Revoked(HttpContext context, string tenantId, string clientId, ClaimsPrincipal user)
     {
-        if (!context.RequestServices.GetRequiredService<OAuthClientStore>().IsActive(tenantId, clientId))
+        var clients = context.RequestServices.GetRequiredService<OAuthClientStore>();
+        if (!clients.IsActive(tenantId, clientId))
         {
             return $"The OAuth client '{clientId}' was revoked; its tokens no longer work.";
+        }
+        if (user.FindFirstValue(OAuthServer.GrantClaim) is { } grantId && clients.IsGrantRevoked(tenantId, grantId))
+        {
+            return "One of this authorization's refresh tokens was used twice, so the authorization and all its tokens were revoked. Start the authorization again.";
         }
         if (user.FindFirstValue(OAuthServer.UserClaim) is { } userId && context.RequestServices.GetRequiredService<MemberStore>().FindByUser(userId)?.TenantId != tenantId)
         {
