@@ -42,7 +42,7 @@ public sealed class Database : IAsyncDisposable
             _postgres = PostgresDataSource(connectionString);
             FilePath = "";
             MigratePostgres();
-            Writer = new GroupCommitWriter(() => _postgres.OpenConnection(), _ => { });
+            Writer = new GroupCommitWriter(() => _postgres.OpenConnection(), _ => false);
             _checkpoints = Task.CompletedTask;
             return;
         }
@@ -90,11 +90,11 @@ public sealed class Database : IAsyncDisposable
     private const long MaxWalFrames = 2_048;
 
     /// <summary>
-    /// The writer finishes a checkpoint only when at most this many frames (4 MB) are left to copy: every write waits
+    /// The writer finishes a checkpoint only when at most this many frames (512 KB) are left to copy: every write waits
     /// while it does, so it must be short (decision 027). Past <see cref="MaxWalFrames"/> the background checkpoint
-    /// runs back to back to get there.
+    /// runs back to back to get there, while tenants writing more than their share wait (<see cref="GroupCommitWriter"/>).
     /// </summary>
-    private const long FinishableFrames = 1_024;
+    private const long FinishableFrames = 128;
 
     public string FilePath { get; }
 
@@ -172,14 +172,21 @@ public sealed class Database : IAsyncDisposable
     /// writer — finishes the checkpoint between two batches, once the background one has left it little to
     /// copy (or when the WAL has grown far past its size anyway).
     /// </summary>
-    private void RestartWalWhenLarge(DbConnection writer)
+    /// <returns>True while the WAL is large and the background checkpoint has not caught up: heavy writers then wait.</returns>
+    private bool RestartWalWhenLarge(DbConnection writer)
     {
         var frames = Volatile.Read(ref _walFrames);
-        if (frames > MaxWalFrames && (frames - Volatile.Read(ref _walBackfilled) <= FinishableFrames || frames > 4 * MaxWalFrames))
+        if (frames <= MaxWalFrames)
+        {
+            return false;
+        }
+        if (frames - Volatile.Read(ref _walBackfilled) <= FinishableFrames || frames > 4 * MaxWalFrames)
         {
             writer.Execute("PRAGMA wal_checkpoint(PASSIVE);");
             Volatile.Write(ref _walFrames, 0);
+            return false;
         }
+        return true;
     }
 
     private async Task CheckpointContinuouslyAsync(CancellationToken stopping)

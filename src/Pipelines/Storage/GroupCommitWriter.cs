@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Saas.Pipelines.Telemetry;
 
@@ -15,6 +16,11 @@ namespace Saas.Pipelines.Storage;
 /// the lines in turn, one unit each, so a unit never waits behind more than one unit of each other tenant. A batch
 /// stops taking units once it has run for its budget (a millisecond, or a commit's duration if longer): a large backlog becomes several short batches,
 /// and a unit that arrives meanwhile joins the open batch in its tenant's turn instead of waiting for a long commit.
+/// </para>
+/// <para>
+/// When the hook run between batches says the WAL's checkpoint has fallen behind, owners that wrote more than their
+/// share lately wait (at most <see cref="MaxYield"/>) while the others' units go on: the checkpoint then catches up on
+/// a trickle, and the pass that restarts the WAL, during which every commit waits, has little left to copy.
 /// </para>
 /// </summary>
 public sealed class GroupCommitWriter : IAsyncDisposable
@@ -33,7 +39,20 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     private readonly Channel<IUnit> _pending = Channel.CreateUnbounded<IUnit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Func<DbConnection> _open;
-    private readonly Action<DbConnection> _betweenBatches;
+    private readonly Func<DbConnection, bool> _betweenBatches;
+
+    /// <summary>How long heavy owners wait for a lagging checkpoint at most, so they are slowed, never stopped.</summary>
+    private static readonly TimeSpan MaxYield = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The window over which each owner's share of the units is counted.</summary>
+    private static readonly TimeSpan ShareWindow = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Units run per owner in the current <see cref="ShareWindow"/>.</summary>
+    private readonly Dictionary<string, int> _recentUnits = new(StringComparer.Ordinal);
+    private long _windowStarted = Stopwatch.GetTimestamp();
+
+    /// <summary>When heavy owners began to wait for the checkpoint; 0 while they do not.</summary>
+    private long _yieldingSince;
     private readonly Task _loop;
 
     /// <summary>Units read from the channel, in their owner's line; only the loop touches these.</summary>
@@ -43,8 +62,11 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     private readonly List<Queue<IUnit>> _turns = [];
     private int _next;
 
-    /// <param name="betweenBatches">Runs on the writer's connection after each commit, outside any transaction (counted in the batch's duration).</param>
-    public GroupCommitWriter(Func<DbConnection> open, Action<DbConnection> betweenBatches)
+    /// <param name="betweenBatches">
+    /// Runs on the writer's connection after each commit, outside any transaction (counted in the batch's duration);
+    /// true when the checkpoint has fallen behind and heavy owners should wait for it.
+    /// </param>
+    public GroupCommitWriter(Func<DbConnection> open, Func<DbConnection, bool> betweenBatches)
     {
         _open = open;
         _betweenBatches = betweenBatches;
@@ -72,6 +94,14 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             TakeArrivals();
             while (_turns.Count > 0)
             {
+                if (connection is not null && !_turns.Any(Runnable))
+                {
+                    // Only heavy owners have units, and they wait for the checkpoint: give it a moment, then look again.
+                    await Task.Delay(1);
+                    Yield(_betweenBatches(connection));
+                    TakeArrivals();
+                    continue;
+                }
                 batch.Clear();
                 var started = Stopwatch.GetTimestamp();
                 try
@@ -87,7 +117,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
                 {
                     var oldest = _turns.Min(line => line.Peek().Queued);
                     RunBatch(connection, batch, started);
-                    _betweenBatches(connection);
+                    Yield(_betweenBatches(connection));
                     FlowgateTelemetry.Committed(Stopwatch.GetElapsedTime(started), batch.Count, Stopwatch.GetElapsedTime(oldest, started));
                 }
                 catch (Exception error)
@@ -208,15 +238,66 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         }
     }
 
+    private void Yield(bool checkpointBehind)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (!checkpointBehind)
+        {
+            _yieldingSince = 0;
+        }
+        else if (_yieldingSince == 0)
+        {
+            _yieldingSince = now;
+        }
+        if (Stopwatch.GetElapsedTime(_windowStarted, now) > ShareWindow)
+        {
+            _recentUnits.Clear();
+            _windowStarted = now;
+        }
+    }
+
+    /// <summary>
+    /// Whether the line's next unit may run now: always, unless heavy owners are waiting for the checkpoint and this
+    /// owner ran more than an equal share of the recent units (units of no one tenant never wait).
+    /// </summary>
+    private bool Runnable(Queue<IUnit> line)
+    {
+        if (_yieldingSince == 0 || Stopwatch.GetElapsedTime(_yieldingSince) > MaxYield || _recentUnits.Count < 2)
+        {
+            return true;
+        }
+        var owner = line.Peek().Owner;
+        if (owner.Length == 0 || !_recentUnits.TryGetValue(owner, out var mine))
+        {
+            return true;
+        }
+        var total = 0;
+        foreach (var count in _recentUnits.Values)
+        {
+            total += count;
+        }
+        return mine * _recentUnits.Count <= total;
+    }
+
     private IUnit? TakeNextInTurn()
     {
-        if (_turns.Count == 0)
+        var index = -1;
+        for (var i = 0; i < _turns.Count; i++)
+        {
+            var candidate = (_next + i) % _turns.Count;
+            if (Runnable(_turns[candidate]))
+            {
+                index = candidate;
+                break;
+            }
+        }
+        if (index < 0)
         {
             return null;
         }
-        var index = _next % _turns.Count;
         var line = _turns[index];
         var unit = line.Dequeue();
+        CollectionsMarshal.GetValueRefOrAddDefault(_recentUnits, unit.Owner, out _)++;
         if (line.Count == 0)
         {
             _turns.RemoveAt(index);

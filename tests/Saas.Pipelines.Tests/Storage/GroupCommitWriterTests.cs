@@ -17,7 +17,7 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         {
             connection.Execute("PRAGMA journal_mode = WAL; CREATE TABLE writes (owner TEXT NOT NULL, n INTEGER NOT NULL)");
         }
-        _writer = new GroupCommitWriter(Open, _ => { });
+        _writer = new GroupCommitWriter(Open, _ => false);
         return Task.CompletedTask;
     }
 
@@ -84,6 +84,25 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         Assert.Equal(400, Count());
         // A write sees, from another connection, the writes committed by earlier batches: all zeros would mean one batch.
         Assert.True(committedBefore.Distinct().Count() > 2, $"expected several batches; writes saw {string.Join(", ", committedBefore.Distinct())} committed");
+    }
+
+    [Fact]
+    public async Task While_the_checkpoint_is_behind_a_heavy_writer_waits_and_a_light_one_goes_on()
+    {
+        var behind = false;
+        await _writer.DisposeAsync();
+        _writer = new GroupCommitWriter(Open, _ => Volatile.Read(ref behind));
+        await Task.WhenAll([.. Enumerable.Range(1, 40).Select(n => Write("flood", n)), Write("steady", 1), Write("steady", 2)]);
+        Volatile.Write(ref behind, true);
+        await Write("steady", 3);
+
+        var flood = Enumerable.Range(41, 20).Select(n => Write("flood", n)).ToList();
+        await Write("steady", 4);
+        Assert.Empty(Ran.Intersect(Enumerable.Range(41, 20).Select(n => $"flood/{n}")));
+
+        Volatile.Write(ref behind, false);
+        await Task.WhenAll(flood);
+        Assert.Equal(64, Count());
     }
 
     private Task Write(string owner, int n, Action<DbConnection, DbTransaction>? extra = null) =>
