@@ -54,6 +54,18 @@ public sealed class ValidationTests(FlowgateApp app) : IClassFixture<FlowgateApp
     }
 
     [Fact]
+    public async Task A_second_json_value_after_the_body_is_refused_not_ignored()
+    {
+        var tenant = await app.CreateTenantAsync();
+
+        var response = await tenant.Http.PostAsync("/api/v1/pipelines", new StringContent("{\"name\": \"x\"}\n{\"name\": \"y\"}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var detail = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>();
+        Assert.Contains("line 2", detail);
+    }
+
+    [Fact]
     public async Task Run_input_that_is_not_records_is_refused_with_the_position()
     {
         var tenant = await app.CreateTenantAsync();

@@ -37,7 +37,20 @@ public static class JsonBody
             {
                 try
                 {
-                    return (JsonDocument.Parse(read.Buffer.Slice(0, length), new JsonDocumentOptions { MaxDepth = 64 }), null);
+                    // ParseValue copies the bytes: the pipe's memory goes back to Kestrel's pool once advanced past.
+                    var json = new Utf8JsonReader(read.Buffer.Slice(0, length), new JsonReaderOptions { MaxDepth = 64 });
+                    var document = JsonDocument.ParseValue(ref json);
+                    try
+                    {
+                        // Anything but whitespace after the value throws here, as the stream parser would.
+                        json.Read();
+                    }
+                    catch
+                    {
+                        document.Dispose();
+                        throw;
+                    }
+                    return (document, null);
                 }
                 catch (JsonException error)
                 {
