@@ -232,6 +232,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     private void FailWaiting(Exception error)
     {
+        _yieldingSince = 0;
         while (TakeNextInTurn() is { } unit)
         {
             unit.Fail(error);
