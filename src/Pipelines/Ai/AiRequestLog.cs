@@ -38,10 +38,10 @@ public sealed class AiRequestLog(Database database)
 {
     public static void Append(DbConnection connection, DbTransaction transaction, AiRequestEntry entry) => AppendMany(connection, transaction, [entry]);
 
-    /// <summary>Many entries in one go, the way each database takes a batch fastest (see <see cref="SqliteBatch"/>).</summary>
+    /// <summary>Many entries in one go (<see cref="BatchInsert"/>).</summary>
     public static void AppendMany(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<AiRequestEntry> entries)
     {
-        const string sql = """
+        const string sqlite = """
             INSERT INTO ai_requests (tenant_id, id, source, key_id, run_id, alias, provider, model, operation, status, stream, cached,
               input_tokens, output_tokens, cost_usd, duration_ms, error, request_body, response_body, created_at)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
@@ -54,64 +54,32 @@ public sealed class AiRequestLog(Database database)
               CAST(value ->> 9 AS INTEGER), CAST(value ->> 10 AS BIGINT), CAST(value ->> 11 AS BIGINT), CAST(value ->> 12 AS BIGINT),
               CAST(value ->> 13 AS BIGINT), CAST(value ->> 14 AS DOUBLE PRECISION), CAST(value ->> 15 AS DOUBLE PRECISION),
               value ->> 16, value ->> 17, value ->> 18, CAST(value ->> 19 AS BIGINT)
-            FROM jsonb_array_elements(CAST(convert_from(@entries, 'UTF8') AS jsonb))
+            FROM jsonb_array_elements(CAST(convert_from(@rows, 'UTF8') AS jsonb))
             ON CONFLICT (tenant_id, id) DO NOTHING
             """;
-        if (entries.Count == 0)
+        BatchInsert.Run(connection, transaction, sqlite, postgres, entries, static (row, entry) =>
         {
-            return;
-        }
-        if (connection.Dialect() == SqlDialect.Sqlite)
-        {
-            SqliteBatch.Insert(connection, sql, entries, static (row, entry) =>
-            {
-                row.Text(1, entry.TenantId);
-                row.Text(2, entry.Id);
-                row.Text(3, entry.Source);
-                row.Text(4, entry.KeyId);
-                row.Text(5, entry.RunId);
-                row.Text(6, entry.Alias);
-                row.Text(7, entry.Provider);
-                row.Text(8, entry.Model);
-                row.Text(9, entry.Operation);
-                row.Integer(10, entry.Status);
-                row.Integer(11, entry.Stream ? 1 : 0);
-                row.Integer(12, entry.Cached ? 1 : 0);
-                row.Integer(13, entry.InputTokens);
-                row.Integer(14, entry.OutputTokens);
-                row.Real(15, entry.CostUsd);
-                row.Real(16, entry.DurationMs);
-                row.Text(17, entry.Error);
-                row.Text(18, entry.RequestBody);
-                row.Text(19, entry.ResponseBody);
-                row.Integer(20, entry.CreatedAt);
-            });
-            return;
-        }
-        var rows = JsonRows.Write(entries, static (writer, entry) =>
-        {
-            writer.WriteStringValue(entry.TenantId);
-            writer.WriteStringValue(entry.Id);
-            writer.WriteStringValue(entry.Source);
-            JsonRows.WriteNullable(writer, entry.KeyId);
-            JsonRows.WriteNullable(writer, entry.RunId);
-            writer.WriteStringValue(entry.Alias);
-            JsonRows.WriteNullable(writer, entry.Provider);
-            JsonRows.WriteNullable(writer, entry.Model);
-            writer.WriteStringValue(entry.Operation);
-            writer.WriteNumberValue(entry.Status);
-            writer.WriteNumberValue(entry.Stream ? 1 : 0);
-            writer.WriteNumberValue(entry.Cached ? 1 : 0);
-            writer.WriteNumberValue(entry.InputTokens);
-            writer.WriteNumberValue(entry.OutputTokens);
-            writer.WriteNumberValue(entry.CostUsd);
-            writer.WriteNumberValue(entry.DurationMs);
-            JsonRows.WriteNullable(writer, entry.Error);
-            JsonRows.WriteNullable(writer, entry.RequestBody);
-            JsonRows.WriteNullable(writer, entry.ResponseBody);
-            writer.WriteNumberValue(entry.CreatedAt);
+            row.Text(entry.TenantId);
+            row.Text(entry.Id);
+            row.Text(entry.Source);
+            row.Text(entry.KeyId);
+            row.Text(entry.RunId);
+            row.Text(entry.Alias);
+            row.Text(entry.Provider);
+            row.Text(entry.Model);
+            row.Text(entry.Operation);
+            row.Integer(entry.Status);
+            row.Integer(entry.Stream ? 1 : 0);
+            row.Integer(entry.Cached ? 1 : 0);
+            row.Integer(entry.InputTokens);
+            row.Integer(entry.OutputTokens);
+            row.Real(entry.CostUsd);
+            row.Real(entry.DurationMs);
+            row.Text(entry.Error);
+            row.Text(entry.RequestBody);
+            row.Text(entry.ResponseBody);
+            row.Integer(entry.CreatedAt);
         });
-        connection.Prepared(postgres, transaction).With("@entries", rows).ExecuteNonQuery();
     }
 
     public Task AppendAsync(AiRequestEntry entry, CancellationToken cancellationToken) =>

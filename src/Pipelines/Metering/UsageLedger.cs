@@ -31,10 +31,10 @@ public sealed class UsageLedger(Database database)
 {
     public static void Append(DbConnection connection, DbTransaction transaction, UsageEvent usage) => AppendMany(connection, transaction, [usage]);
 
-    /// <summary>Many events in one go, the way each database takes a batch fastest (see <see cref="SqliteBatch"/>).</summary>
+    /// <summary>Many events in one go (<see cref="BatchInsert"/>).</summary>
     public static void AppendMany(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<UsageEvent> events)
     {
-        const string sql = """
+        const string sqlite = """
             INSERT INTO usage_events (tenant_id, meter, quantity, idempotency_key, pipeline_id, run_id, occurred_at, model)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
             ON CONFLICT (tenant_id, meter, idempotency_key) DO NOTHING
@@ -43,40 +43,20 @@ public sealed class UsageLedger(Database database)
         const string postgres = """
             INSERT INTO usage_events (tenant_id, meter, quantity, idempotency_key, pipeline_id, run_id, occurred_at, model)
             SELECT value ->> 0, value ->> 1, CAST(value ->> 2 AS BIGINT), value ->> 3, value ->> 4, value ->> 5, CAST(value ->> 6 AS BIGINT), value ->> 7
-            FROM jsonb_array_elements(CAST(convert_from(@events, 'UTF8') AS jsonb))
+            FROM jsonb_array_elements(CAST(convert_from(@rows, 'UTF8') AS jsonb))
             ON CONFLICT (tenant_id, meter, idempotency_key) DO NOTHING
             """;
-        if (events.Count == 0)
+        BatchInsert.Run(connection, transaction, sqlite, postgres, events, static (row, usage) =>
         {
-            return;
-        }
-        if (connection.Dialect() == SqlDialect.Sqlite)
-        {
-            SqliteBatch.Insert(connection, sql, events, static (row, usage) =>
-            {
-                row.Text(1, usage.TenantId);
-                row.Text(2, usage.Meter);
-                row.Integer(3, usage.Quantity);
-                row.Text(4, usage.IdempotencyKey);
-                row.Text(5, usage.PipelineId);
-                row.Text(6, usage.RunId);
-                row.Integer(7, usage.OccurredAt);
-                row.Text(8, usage.Model);
-            });
-            return;
-        }
-        var rows = JsonRows.Write(events, static (writer, usage) =>
-        {
-            writer.WriteStringValue(usage.TenantId);
-            writer.WriteStringValue(usage.Meter);
-            writer.WriteNumberValue(usage.Quantity);
-            writer.WriteStringValue(usage.IdempotencyKey);
-            JsonRows.WriteNullable(writer, usage.PipelineId);
-            JsonRows.WriteNullable(writer, usage.RunId);
-            writer.WriteNumberValue(usage.OccurredAt);
-            JsonRows.WriteNullable(writer, usage.Model);
+            row.Text(usage.TenantId);
+            row.Text(usage.Meter);
+            row.Integer(usage.Quantity);
+            row.Text(usage.IdempotencyKey);
+            row.Text(usage.PipelineId);
+            row.Text(usage.RunId);
+            row.Integer(usage.OccurredAt);
+            row.Text(usage.Model);
         });
-        connection.Prepared(postgres, transaction).With("@events", rows).ExecuteNonQuery();
     }
 
     /// <summary>The tenant's usage in [from, to), per meter and group.</summary>

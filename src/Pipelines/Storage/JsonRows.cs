@@ -14,17 +14,18 @@ public static class JsonRows
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? _buffer;
 
-    public static byte[] Write<T>(IEnumerable<T> rows, Action<Utf8JsonWriter, T> writeColumns)
+    public static byte[] Write<T>(IEnumerable<T> rows, Action<IRowColumns, T> columns)
     {
         var buffer = _buffer ??= new ArrayBufferWriter<byte>(64 * 1024);
         buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(buffer))
         {
+            var row = new JsonRow(writer);
             writer.WriteStartArray();
-            foreach (var row in rows)
+            foreach (var item in rows)
             {
                 writer.WriteStartArray();
-                writeColumns(writer, row);
+                columns(row, item);
                 writer.WriteEndArray();
             }
             writer.WriteEndArray();
@@ -32,15 +33,22 @@ public static class JsonRows
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static void WriteNullable(Utf8JsonWriter writer, string? value)
+    private sealed class JsonRow(Utf8JsonWriter writer) : IRowColumns
     {
-        if (value is null)
+        public void Text(string? value)
         {
-            writer.WriteNullValue();
+            if (value is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                writer.WriteStringValue(value);
+            }
         }
-        else
-        {
-            writer.WriteStringValue(value);
-        }
+
+        public void Integer(long value) => writer.WriteNumberValue(value);
+
+        public void Real(double value) => writer.WriteNumberValue(value);
     }
 }

@@ -9,22 +9,22 @@ namespace Saas.Pipelines.Storage;
 /// Inserts a batch of rows on SQLite with one statement compiled once per connection, each column bound
 /// by position straight to SQLite. Microsoft.Data.Sqlite looks every parameter up by name on every
 /// execution, and a batch sent as one JSON parameter is parsed again for every column: for the gateway's
-/// meter either cost more than the B-tree work itself (docs/decisions/030). PostgreSQL batches stay one
-/// JSON parameter (<see cref="JsonRows"/>): there a round trip per row would cost far more.
+/// meter either cost more than the B-tree work itself (docs/decisions/030). Used through <see cref="BatchInsert"/>.
 /// </summary>
-public static class SqliteBatch
+internal static class SqliteBatch
 {
     private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, sqlite3_stmt>> Statements = new();
 
     /// <param name="sql">An INSERT with positional parameters (<c>?1</c>, <c>?2</c>…), run once per row in the caller's transaction.</param>
-    public static void Insert<T>(DbConnection connection, string sql, IEnumerable<T> rows, Action<SqliteRow, T> bind)
+    public static void Insert<T>(DbConnection connection, string sql, IEnumerable<T> rows, Action<IRowColumns, T> columns)
     {
         var sqlite = (SqliteConnection)connection;
         var statement = Statement(sqlite, sql);
         var row = new SqliteRow(statement);
         foreach (var item in rows)
         {
-            bind(row, item);
+            row.Column = 1;
+            columns(row, item);
             var result = raw.sqlite3_step(statement);
             raw.sqlite3_reset(statement);
             if (result != raw.SQLITE_DONE)
@@ -68,11 +68,14 @@ public static class SqliteBatch
     }
 }
 
-/// <summary>The columns of the row being inserted, by position (from 1).</summary>
-public readonly struct SqliteRow(sqlite3_stmt statement)
+/// <summary>Binds a row's columns to the statement's parameters in order, from <c>?1</c>.</summary>
+internal sealed class SqliteRow(sqlite3_stmt statement) : IRowColumns
 {
-    public void Text(int column, string? value)
+    public int Column { get; set; } = 1;
+
+    public void Text(string? value)
     {
+        var column = Column++;
         if (value is null)
         {
             raw.sqlite3_bind_null(statement, column);
@@ -88,7 +91,7 @@ public readonly struct SqliteRow(sqlite3_stmt statement)
         }
     }
 
-    public void Integer(int column, long value) => raw.sqlite3_bind_int64(statement, column, value);
+    public void Integer(long value) => raw.sqlite3_bind_int64(statement, Column++, value);
 
-    public void Real(int column, double value) => raw.sqlite3_bind_double(statement, column, value);
+    public void Real(double value) => raw.sqlite3_bind_double(statement, Column++, value);
 }

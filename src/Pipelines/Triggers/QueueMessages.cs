@@ -54,7 +54,7 @@ public sealed partial class QueueMessages(
             FROM jsonb_array_elements(CAST(convert_from(@bodies, 'UTF8') AS jsonb)) WITH ORDINALITY AS message (body, position)
             ORDER BY position
             """;
-        var rows = JsonRows.Write(bodies, static (writer, body) => writer.WriteStringValue(body));
+        var rows = JsonRows.Write(bodies, static (row, body) => row.Text(body));
         connection.Prepared(connection.Dialect() == SqlDialect.Postgres ? postgres : sql, transaction)
             .With("@tenantId", tenantId).With("@queue", queue).With("@bodies", rows).With("@now", time.GetUtcNow().ToUnixTimeMilliseconds())
             .ExecuteNonQuery();
