@@ -49,7 +49,10 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     /// <summary>Units run per owner in the current <see cref="ShareWindow"/>.</summary>
     private readonly Dictionary<string, int> _recentUnits = new(StringComparer.Ordinal);
-    private long _windowStarted = Stopwatch.GetTimestamp();
+    private long _windowStarted;
+
+    /// <summary>The clock of the share window and the yield, so tests can hold it still.</summary>
+    private readonly TimeProvider _clock;
 
     /// <summary>When heavy owners began to wait for the checkpoint; 0 while they do not.</summary>
     private long _yieldingSince;
@@ -66,10 +69,12 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     /// Runs on the writer's connection after each commit, outside any transaction (counted in the batch's duration);
     /// true when the checkpoint has fallen behind and heavy owners should wait for it.
     /// </param>
-    public GroupCommitWriter(Func<DbConnection> open, Func<DbConnection, bool> betweenBatches)
+    public GroupCommitWriter(Func<DbConnection> open, Func<DbConnection, bool> betweenBatches, TimeProvider? clock = null)
     {
         _open = open;
         _betweenBatches = betweenBatches;
+        _clock = clock ?? TimeProvider.System;
+        _windowStarted = _clock.GetTimestamp();
         _loop = Task.Run(LoopAsync);
     }
 
@@ -241,7 +246,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     private void Yield(bool checkpointBehind)
     {
-        var now = Stopwatch.GetTimestamp();
+        var now = _clock.GetTimestamp();
         if (!checkpointBehind)
         {
             _yieldingSince = 0;
@@ -250,7 +255,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         {
             _yieldingSince = now;
         }
-        if (Stopwatch.GetElapsedTime(_windowStarted, now) > ShareWindow)
+        if (_clock.GetElapsedTime(_windowStarted, now) > ShareWindow)
         {
             _recentUnits.Clear();
             _windowStarted = now;
@@ -263,7 +268,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     /// </summary>
     private bool Runnable(Queue<IUnit> line)
     {
-        if (_yieldingSince == 0 || Stopwatch.GetElapsedTime(_yieldingSince) > MaxYield || _recentUnits.Count < 2)
+        if (_yieldingSince == 0 || _clock.GetElapsedTime(_yieldingSince) > MaxYield || _recentUnits.Count < 2)
         {
             return true;
         }
