@@ -27,7 +27,8 @@ public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, 
     /// For the parts that load one tenant as hard as they can: the tenant API's request rate limit (decision 024) at
     /// its maximum, so they measure the engine, not the limiter.
     /// </summary>
-    public IEnumerable<string> UnlimitedHostSettings => HostSettings.Concat(["--Flowgate:Limits:RequestsPerSecond=1000000", "--Flowgate:Limits:RequestBurst=10000000"]);
+    public IEnumerable<string> UnlimitedHostSettings => HostSettings.Concat(["--Flowgate:Limits:RequestsPerSecond=1000000", "--Flowgate:Limits:RequestBurst=10000000",
+        "--Flowgate:Limits:NewWorkPerSecond=10000000", "--Flowgate:Limits:NewWorkBurst=100000000"]);
 
     public static BenchOptions Parse(string[] args)
     {

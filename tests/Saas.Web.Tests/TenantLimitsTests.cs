@@ -90,6 +90,40 @@ public sealed class TenantLimitsTests(FlowgateApp app) : IClassFixture<FlowgateA
     }
 
     [Fact]
+    public async Task New_work_beyond_a_tenants_rate_answers_429_a_post_larger_than_its_burst_413_and_neither_stores_anything()
+    {
+        var a = await app.CreateTenantAsync("poster");
+        var b = await app.CreateTenantAsync("bystander");
+        await SetLimitsAsync(a.TenantId, new { newWorkPerSecond = 1, newWorkBurst = 3 });
+        await a.CreatePipelineAsync(new { name = "orders", trigger = new { type = "queue", queue = "orders" }, steps = new object[] { new { id = "s", type = "select", fields = new[] { "x" } } } });
+
+        var first = await a.Http.PostAsJsonAsync("/api/v1/queues/orders/messages", new[] { new { x = 1 }, new { x = 2 }, new { x = 3 } });
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var tooFast = await a.Http.PostAsJsonAsync("/api/v1/queues/orders/messages", new[] { new { x = 4 }, new { x = 5 } });
+        Assert.Equal(HttpStatusCode.TooManyRequests, tooFast.StatusCode);
+        Assert.True(tooFast.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), "a 429 must say when to retry");
+        var problem = JsonNode.Parse(await tooFast.Content.ReadAsStringAsync())!;
+        Assert.Equal("newWorkPerSecond", problem["limit"]!.GetValue<string>());
+        Assert.Equal(1, problem["newWorkPerSecond"]!.GetValue<long>());
+        Assert.Contains("1 pieces of new work (queue messages or runs) per second", problem["detail"]!.GetValue<string>());
+
+        var tooLarge = await a.Http.PostAsJsonAsync("/api/v1/queues/orders/messages", Enumerable.Range(0, 4).Select(x => new { x }));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Null(tooLarge.Headers.RetryAfter);
+        var split = JsonNode.Parse(await tooLarge.Content.ReadAsStringAsync())!;
+        Assert.Equal("newWorkBurst", split["limit"]!.GetValue<string>());
+        Assert.Contains("Split it into posts of at most 3 messages", split["detail"]!.GetValue<string>());
+        Assert.Equal(3, Scalar("SELECT COUNT(*) FROM queue_messages WHERE tenant_id = @t", a.TenantId) + Scalar("SELECT COUNT(*) FROM runs WHERE tenant_id = @t", a.TenantId));
+
+        var other = await b.Http.PostAsJsonAsync("/api/v1/queues/orders/messages", Enumerable.Range(0, 10).Select(x => new { x }));
+        Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);
+
+        await Task.Delay(tooFast.Headers.RetryAfter!.Delta!.Value + TimeSpan.FromSeconds(1));
+        var retried = await a.Http.PostAsJsonAsync("/api/v1/queues/orders/messages", new[] { new { x = 4 }, new { x = 5 } });
+        Assert.Equal(HttpStatusCode.Accepted, retried.StatusCode);
+    }
+
+    [Fact]
     public async Task A_backlog_queued_first_does_not_delay_another_tenants_new_work_behind_it()
     {
         var a = await app.CreateTenantAsync("flood");
@@ -132,8 +166,10 @@ public sealed class TenantLimitsTests(FlowgateApp app) : IClassFixture<FlowgateA
         Assert.Contains("maxConcurent: unknown limit", detail);
         Assert.Equal(HttpStatusCode.NotFound, (await platform.GetAsync("/api/platform/v1/tenants/ten_missing/limits")).StatusCode);
 
-        var set = JsonNode.Parse(await (await platform.PutAsJsonAsync($"/api/platform/v1/tenants/{a.TenantId}/limits", new { maxConcurrentSteps = 3 })).Content.ReadAsStringAsync())!;
+        var set = JsonNode.Parse(await (await platform.PutAsJsonAsync($"/api/platform/v1/tenants/{a.TenantId}/limits", new { maxConcurrentSteps = 3, newWorkBurst = 20_000 })).Content.ReadAsStringAsync())!;
         Assert.Equal(3, set["maxConcurrentSteps"]!.GetValue<int>());
+        Assert.Equal(20_000, set["newWorkBurst"]!.GetValue<int>());
+        Assert.Equal(5_000, set["newWorkPerSecond"]!.GetValue<int>());
         Assert.Equal(200, set["requestsPerSecond"]!.GetValue<int>());
         Assert.Null(set["overrides"]!["requestsPerSecond"]);
         Assert.Equal(3, JsonNode.Parse(await a.Http.GetStringAsync("/api/v1/limits"))!["maxConcurrentSteps"]!.GetValue<int>());

@@ -67,11 +67,24 @@ public sealed class FlowgateApi : IDisposable
         return run.RootElement.GetProperty("id").GetString()!;
     }
 
-    /// <summary>Posts a JSON array of messages to one of the tenant's queues.</summary>
-    public async Task PostQueueMessagesAsync(string queue, string messages, CancellationToken cancellationToken)
+    /// <summary>
+    /// Posts a JSON array of messages to one of the tenant's queues; a 429 (the tenant's new-work rate) is retried after
+    /// its <c>Retry-After</c>, as a well-behaved client does.
+    /// </summary>
+    /// <returns>How many times the post was refused with 429 before it was accepted.</returns>
+    public async Task<int> PostQueueMessagesAsync(string queue, string messages, CancellationToken cancellationToken)
     {
-        using var response = await _http.PostAsync($"/api/v1/queues/{queue}/messages", Json(messages), cancellationToken);
-        using var accepted = await ReadAsync(response, $"posting to queue {queue}", cancellationToken);
+        for (var refused = 0; ; refused++)
+        {
+            using var response = await _http.PostAsync($"/api/v1/queues/{queue}/messages", Json(messages), cancellationToken);
+            if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests && response.Headers.RetryAfter?.Delta is { } wait)
+            {
+                await Task.Delay(wait, cancellationToken);
+                continue;
+            }
+            using var accepted = await ReadAsync(response, $"posting to queue {queue}", cancellationToken);
+            return refused;
+        }
     }
 
     /// <summary>Creates or replaces a resource by name, e.g. <c>/api/v1/ai/providers/up</c>.</summary>

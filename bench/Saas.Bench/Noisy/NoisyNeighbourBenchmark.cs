@@ -8,7 +8,7 @@ namespace Saas.Bench.Noisy;
 
 /// <summary>Tenant B's trigger-to-done latency, alone and while tenant A floods its queue.</summary>
 public sealed record NoisyNeighbourResult(
-    LatencySummary Alone, LatencySummary Loaded, int Flood, TimeSpan FloodPosted, long FloodDoneDuringLoad, string LoadAverage)
+    LatencySummary Alone, LatencySummary Loaded, int Flood, TimeSpan FloodPosted, int FloodRefused, long FloodDoneDuringLoad, string LoadAverage)
 {
     /// <summary>B's p99 under A's flood over its p99 alone; the target is at most 2.</summary>
     public double P99Ratio => Loaded.P99Ms / Alone.P99Ms;
@@ -32,7 +32,7 @@ public sealed record LatencySummary(int Runs, int Failed, double P50Ms, double P
 /// tenants, each with the same queue-triggered one-step pipeline. Tenant B's normal load is one run every
 /// 20 ms (<c>POST /runs?wait=true</c>, sent on schedule whether or not earlier ones have answered, so slow
 /// answers cannot thin out the load); its latency is measured for the duration alone, then again for the
-/// duration while tenant A posts <c>--flood</c> queue messages (in posts of 1,000) as fast as it can.
+/// duration while tenant A posts <c>--flood</c> queue messages (in posts of 1,000) as fast as its limits let it.
 /// </summary>
 public static class NoisyNeighbourBenchmark
 {
@@ -71,13 +71,14 @@ public static class NoisyNeighbourBenchmark
             Console.WriteLine($"B again while A posts {context.Options.Flood:N0} queue messages...");
             var flood = FloodAsync(a, context.Options.Flood, cancellationToken);
             var loaded = await LoadAsync(b, pipelineB, record, context.Options.Duration, Timeline(context, "flood"), cancellationToken);
-            var posted = await flood;
+            var (posted, refused) = await flood;
             var loadAverage = File.ReadAllText("/proc/loadavg").Trim();
             var floodDone = await a.CountRunsAsync("succeeded", cancellationToken) - warmUpFlood;
             Console.WriteLine($"  B under A's flood: {loaded}");
-            Console.WriteLine($"  A posted {context.Options.Flood:N0} messages in {posted.TotalSeconds:0.0} s; {floodDone:N0} of its runs had succeeded when B's load ended");
+            Console.WriteLine($"  A posted {context.Options.Flood:N0} messages in {posted.TotalSeconds:0.0} s ({refused:N0} posts refused with 429 by its new-work rate, then retried); " +
+                $"{floodDone:N0} of its runs had succeeded when B's load ended");
 
-            var result = new NoisyNeighbourResult(alone, loaded, context.Options.Flood, posted, floodDone, loadAverage);
+            var result = new NoisyNeighbourResult(alone, loaded, context.Options.Flood, posted, refused, floodDone, loadAverage);
             Print(result);
             return result;
         }
@@ -162,10 +163,14 @@ public static class NoisyNeighbourBenchmark
         }
     }
 
-    /// <summary>Posts the messages in posts of <see cref="PostSize"/>, four posts at a time.</summary>
-    private static async Task<TimeSpan> FloodAsync(FlowgateApi tenant, int messages, CancellationToken cancellationToken)
+    /// <summary>
+    /// Posts the messages in posts of <see cref="PostSize"/>, four posts at a time, as fast as the tenant's new-work rate
+    /// lets them in (a refused post is retried after its <c>Retry-After</c>).
+    /// </summary>
+    private static async Task<(TimeSpan Elapsed, int Refused)> FloodAsync(FlowgateApi tenant, int messages, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        var refused = 0;
         var batches = Enumerable.Range(0, (messages + PostSize - 1) / PostSize).Select(b => Math.Min(PostSize, messages - b * PostSize));
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (count, ct) =>
         {
@@ -174,8 +179,8 @@ public static class NoisyNeighbourBenchmark
             {
                 body.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"{{\"qty\":{i},\"price\":1.5}}");
             }
-            await tenant.PostQueueMessagesAsync("events", body.Append(']').ToString(), ct);
+            Interlocked.Add(ref refused, await tenant.PostQueueMessagesAsync("events", body.Append(']').ToString(), ct));
         });
-        return clock.Elapsed;
+        return (clock.Elapsed, refused);
     }
 }

@@ -114,7 +114,7 @@ public sealed partial class TriggerFunctions(
             {
                 run = await starter.StartAsync(key.TenantId, pipeline!, document.RootElement, TriggerTypes.Http, cancellationToken);
             }
-            catch (PendingWorkRefusedException limited)
+            catch (NewWorkRefusedException limited)
             {
                 return Problem(RequestRefusal.Of(limited));
             }

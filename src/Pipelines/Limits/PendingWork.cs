@@ -4,32 +4,50 @@ using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Limits;
 
-/// <summary>New work refused because the tenant has too much pending already (answered 429).</summary>
-public sealed class PendingWorkRefusedException(string message, long limit, long pending) : Exception(message)
+/// <summary>New work refused by one of the tenant's limits: too much pending already, or submitted too fast.</summary>
+/// <param name="limit">The limit's name in the API (<c>maxPendingWork</c>, <c>newWorkPerSecond</c>, <c>newWorkBurst</c>).</param>
+/// <param name="retryAfter">When to try again; null when the same request can never pass (it is larger than the limit).</param>
+public sealed class NewWorkRefusedException(string message, string limit, long limitValue, TimeSpan? retryAfter, long? pending = null) : Exception(message)
 {
-    public long Limit { get; } = limit;
+    public string Limit { get; } = limit;
 
-    public long Pending { get; } = pending;
+    public long LimitValue { get; } = limitValue;
+
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    /// <summary>The tenant's pending work, for <c>maxPendingWork</c>.</summary>
+    public long? Pending { get; } = pending;
 }
 
 /// <summary>
-/// A tenant's pending work (queue messages not yet turned into runs, plus runs not finished) against its
-/// <see cref="TenantLimitValues.MaxPendingWork"/>. The count is read from the database at most once a
-/// second per tenant, and what this node admitted since is added to it, so a check usually reads nothing
-/// and a flood from one node cannot slip past; other nodes' admissions arrive with the next read.
+/// Admission of a tenant's new work (queue messages, run starts) against two limits. Its pending work (queue messages not
+/// yet turned into runs, plus runs not finished) against <see cref="TenantLimitValues.MaxPendingWork"/>: the count is
+/// read from the database at most once a second per tenant, and what this node admitted since is added to it, so a
+/// check usually reads nothing and a flood from one node cannot slip past; other nodes' admissions arrive with the next
+/// read. And the rate at which it submits, <see cref="TenantLimitValues.NewWorkPerSecond"/>, per node.
 /// </summary>
 public sealed class PendingWork(Database database, TenantLimits limits, TimeProvider time)
 {
     private static readonly TimeSpan Refresh = TimeSpan.FromSeconds(1);
 
+    /// <summary>When to retry work refused for the pending limit: runs take about this long to make room.</summary>
+    private static readonly TimeSpan RetryPending = TimeSpan.FromSeconds(5);
+
     private readonly ConcurrentDictionary<string, Count> _counts = new(StringComparer.Ordinal);
 
     /// <summary>Admits <paramref name="adding"/> pieces of new work all together, or none of them.</summary>
-    /// <exception cref="PendingWorkRefusedException">They would take the tenant past its limit.</exception>
+    /// <exception cref="NewWorkRefusedException">They would take the tenant past its pending work, or come too fast.</exception>
     public void Admit(string tenantId, int adding)
     {
-        var limit = limits.For(tenantId).MaxPendingWork;
-        var count = _counts.GetOrAdd(tenantId, _ => new Count());
+        var values = limits.For(tenantId);
+        if (adding > values.NewWorkBurst)
+        {
+            throw new NewWorkRefusedException(
+                $"This request submits {adding:N0} pieces of new work (queue messages or runs), but this tenant may submit at most {values.NewWorkBurst:N0} at once. " +
+                $"Split it into posts of at most {values.NewWorkBurst:N0} messages, or ask the platform operator to raise the tenant's newWorkBurst (PUT /api/platform/v1/tenants/{{id}}/limits).",
+                "newWorkBurst", values.NewWorkBurst, retryAfter: null);
+        }
+        var count = _counts.GetOrAdd(tenantId, static (_, now) => new Count(now), time.GetTimestamp());
         lock (count)
         {
             var now = time.GetUtcNow();
@@ -40,13 +58,21 @@ public sealed class PendingWork(Database database, TenantLimits limits, TimeProv
                 count.AdmittedSince = 0;
             }
             var pending = count.Counted + count.AdmittedSince;
-            if (pending + adding > limit)
+            if (pending + adding > values.MaxPendingWork)
             {
-                throw new PendingWorkRefusedException(
-                    $"This tenant has {pending:N0} pieces of pending work (queue messages not yet started and runs not finished) and may have at most {limit:N0}; " +
+                throw new NewWorkRefusedException(
+                    $"This tenant has {pending:N0} pieces of pending work (queue messages not yet started and runs not finished) and may have at most {values.MaxPendingWork:N0}; " +
                     $"{adding:N0} more would pass that limit, so none were accepted. Retry once runs have finished (GET /api/v1/runs?status=queued shows the backlog), " +
                     "or ask the platform operator to raise the tenant's maxPendingWork (PUT /api/platform/v1/tenants/{id}/limits).",
-                    limit, pending);
+                    "maxPendingWork", values.MaxPendingWork, RetryPending, pending);
+            }
+            if (!count.Rate.TryTake(adding, time.GetTimestamp(), time.TimestampFrequency, values.NewWorkPerSecond, values.NewWorkBurst, out var retryAfter))
+            {
+                throw new NewWorkRefusedException(
+                    $"This tenant may submit {values.NewWorkPerSecond:N0} pieces of new work (queue messages or runs) per second, in bursts of up to {values.NewWorkBurst:N0}; " +
+                    $"these {adding:N0} were not accepted. Retry after the Retry-After header's seconds, send at a steadier pace, " +
+                    "or ask the platform operator to raise the tenant's newWorkPerSecond (PUT /api/platform/v1/tenants/{id}/limits).",
+                    "newWorkPerSecond", values.NewWorkPerSecond, retryAfter);
             }
             count.AdmittedSince += adding;
         }
@@ -62,8 +88,11 @@ public sealed class PendingWork(Database database, TenantLimits limits, TimeProv
         return connection.ExecuteScalar<long>(sql, new { tenantId });
     }
 
-    private sealed class Count
+    private sealed class Count(long now)
     {
+        /// <summary>Starts full: a tenant that was idle may submit a whole burst at once.</summary>
+        public TokenBucket Rate { get; } = new(double.MaxValue, now);
+
         public long Counted;
         public long AdmittedSince;
         public DateTimeOffset ReadAt = DateTimeOffset.MinValue;

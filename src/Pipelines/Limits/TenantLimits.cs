@@ -35,13 +35,25 @@ public sealed class LimitsOptions
     /// <summary>Queued messages plus unfinished runs a tenant may have; more posts and run starts answer 429.</summary>
     [Range(1, long.MaxValue)]
     public long MaxPendingWork { get; set; } = 100_000;
+
+    /// <summary>
+    /// New work (queue messages posted, runs started) a tenant may submit per second, refilled continuously: posting is
+    /// far cheaper than running, so without it one tenant's burst of posts takes the node's cores from everyone's runs
+    /// for as long as it lasts (decision 027).
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int NewWorkPerSecond { get; set; } = 5_000;
+
+    /// <summary>New work a tenant may submit at once after being idle; also the most messages one post may carry.</summary>
+    [Range(1, 100_000_000)]
+    public int NewWorkBurst { get; set; } = 5_000;
 }
 
 /// <summary>The limits in force for one tenant.</summary>
-public sealed record TenantLimitValues(int RequestsPerSecond, int RequestBurst, int MaxConcurrentSteps, long MaxPendingWork);
+public sealed record TenantLimitValues(int RequestsPerSecond, int RequestBurst, int MaxConcurrentSteps, long MaxPendingWork, int NewWorkPerSecond, int NewWorkBurst);
 
 /// <summary>What the platform set for one tenant; null keeps the configured default.</summary>
-public sealed record TenantLimitOverrides(int? RequestsPerSecond, int? RequestBurst, int? MaxConcurrentSteps, long? MaxPendingWork)
+public sealed record TenantLimitOverrides(int? RequestsPerSecond, int? RequestBurst, int? MaxConcurrentSteps, long? MaxPendingWork, int? NewWorkPerSecond = null, int? NewWorkBurst = null)
 {
     public static TenantLimitOverrides None { get; } = new(null, null, null, null);
 }
@@ -59,7 +71,8 @@ public sealed class TenantLimits(Database database, IOptions<LimitsOptions> limi
 
     public TenantLimitValues Defaults => new(
         limits.Value.RequestsPerSecond, limits.Value.RequestBurst,
-        limits.Value.MaxConcurrentSteps ?? Math.Max(1, flowgate.Value.Runtime.Workers / 2), limits.Value.MaxPendingWork);
+        limits.Value.MaxConcurrentSteps ?? Math.Max(1, flowgate.Value.Runtime.Workers / 2), limits.Value.MaxPendingWork,
+        limits.Value.NewWorkPerSecond, limits.Value.NewWorkBurst);
 
     /// <inheritdoc cref="LimitsOptions.ContendedConcurrentSteps"/>
     public int ContendedConcurrentSteps => limits.Value.ContendedConcurrentSteps ?? Environment.ProcessorCount;
@@ -92,12 +105,12 @@ public sealed class TenantLimits(Database database, IOptions<LimitsOptions> limi
     public TenantLimitOverrides Overrides(string tenantId)
     {
         const string sql = """
-            SELECT requests_per_second, request_burst, max_concurrent_steps, max_pending_work
+            SELECT requests_per_second, request_burst, max_concurrent_steps, max_pending_work, new_work_per_second, new_work_burst
             FROM tenant_limits WHERE tenant_id = @tenantId
             """;
         using var connection = database.OpenConnection();
-        var row = connection.QuerySingleOrDefault<(long? Rps, long? Burst, long? Steps, long? Pending)>(sql, new { tenantId });
-        return new TenantLimitOverrides((int?)row.Rps, (int?)row.Burst, (int?)row.Steps, row.Pending);
+        var row = connection.QuerySingleOrDefault<(long? Rps, long? Burst, long? Steps, long? Pending, long? NewWork, long? NewWorkBurst)>(sql, new { tenantId });
+        return new TenantLimitOverrides((int?)row.Rps, (int?)row.Burst, (int?)row.Steps, row.Pending, (int?)row.NewWork, (int?)row.NewWorkBurst);
     }
 
     public async Task SetAsync(string tenantId, TenantLimitOverrides overrides, CancellationToken cancellationToken)
@@ -105,15 +118,17 @@ public sealed class TenantLimits(Database database, IOptions<LimitsOptions> limi
         await database.WriteAsync((connection, transaction) =>
         {
             const string sql = """
-                INSERT INTO tenant_limits (tenant_id, requests_per_second, request_burst, max_concurrent_steps, max_pending_work, updated_at)
-                VALUES (@tenantId, @RequestsPerSecond, @RequestBurst, @MaxConcurrentSteps, @MaxPendingWork, @now)
+                INSERT INTO tenant_limits (tenant_id, requests_per_second, request_burst, max_concurrent_steps, max_pending_work, new_work_per_second, new_work_burst, updated_at)
+                VALUES (@tenantId, @RequestsPerSecond, @RequestBurst, @MaxConcurrentSteps, @MaxPendingWork, @NewWorkPerSecond, @NewWorkBurst, @now)
                 ON CONFLICT (tenant_id) DO UPDATE SET
                   requests_per_second = excluded.requests_per_second, request_burst = excluded.request_burst,
-                  max_concurrent_steps = excluded.max_concurrent_steps, max_pending_work = excluded.max_pending_work, updated_at = excluded.updated_at
+                  max_concurrent_steps = excluded.max_concurrent_steps, max_pending_work = excluded.max_pending_work,
+                  new_work_per_second = excluded.new_work_per_second, new_work_burst = excluded.new_work_burst, updated_at = excluded.updated_at
                 """;
             connection.Execute(sql, new
             {
                 tenantId, overrides.RequestsPerSecond, overrides.RequestBurst, overrides.MaxConcurrentSteps, overrides.MaxPendingWork,
+                overrides.NewWorkPerSecond, overrides.NewWorkBurst,
                 now = time.GetUtcNow().ToUnixTimeMilliseconds(),
             }, transaction);
         }, cancellationToken);
@@ -126,7 +141,8 @@ public sealed class TenantLimits(Database database, IOptions<LimitsOptions> limi
         var defaults = Defaults;
         var values = new TenantLimitValues(
             overrides.RequestsPerSecond ?? defaults.RequestsPerSecond, overrides.RequestBurst ?? defaults.RequestBurst,
-            overrides.MaxConcurrentSteps ?? defaults.MaxConcurrentSteps, overrides.MaxPendingWork ?? defaults.MaxPendingWork);
+            overrides.MaxConcurrentSteps ?? defaults.MaxConcurrentSteps, overrides.MaxPendingWork ?? defaults.MaxPendingWork,
+            overrides.NewWorkPerSecond ?? defaults.NewWorkPerSecond, overrides.NewWorkBurst ?? defaults.NewWorkBurst);
         var cached = new Cached(values, now);
         _cache[tenantId] = cached;
         return cached;

@@ -27,7 +27,7 @@ public sealed partial class QueueMessages(
 
     private const int PumpWriteSize = 8;
 
-    /// <exception cref="Limits.PendingWorkRefusedException">The messages would take the tenant past its pending work limit: none is stored.</exception>
+    /// <exception cref="Limits.NewWorkRefusedException">The messages would take the tenant past its pending work or new work limits: none is stored.</exception>
     public async Task<int> PostAsync(string tenantId, string queue, IReadOnlyList<JsonElement> messages, CancellationToken cancellationToken)
     {
         pending.Admit(tenantId, messages.Count);

@@ -46,10 +46,22 @@ public sealed record RequestRefusal(int Status, string Title, string Detail, IRe
 
     public static RequestRefusal Of(SpendingRefusedException refused) => PaymentRequired(refused.Message);
 
-    public static RequestRefusal Of(PendingWorkRefusedException refused) =>
-        new(429, "Too much pending work", refused.Message,
-            new Dictionary<string, object?> { ["limit"] = "maxPendingWork", ["maxPendingWork"] = refused.Limit, ["pending"] = refused.Pending },
-            RetryAfterSeconds: 5);
+    /// <summary>429 with <c>Retry-After</c>, or 413 for a request larger than the limit allows at all.</summary>
+    public static RequestRefusal Of(NewWorkRefusedException refused)
+    {
+        var extensions = new Dictionary<string, object?> { ["limit"] = refused.Limit, [refused.Limit] = refused.LimitValue };
+        if (refused.Pending is { } pending)
+        {
+            extensions["pending"] = pending;
+        }
+        if (refused.RetryAfter is not { } retryAfter)
+        {
+            return new(413, "Too much new work in one request", refused.Message, extensions);
+        }
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        extensions["retryAfterSeconds"] = seconds;
+        return new(429, refused.Pending is null ? "New work submitted too fast" : "Too much pending work", refused.Message, extensions, seconds);
+    }
 
     /// <returns>The pipeline when it exists in the tenant and is not paused, else why not.</returns>
     public static (PipelineRow? Pipeline, RequestRefusal? Refused) Runnable(PipelineStore pipelines, string tenantId, string id) =>

@@ -56,7 +56,7 @@ public sealed class RunStarter(
     /// <summary>Writes the records' input blob; the caller creates the run (possibly with others, in one transaction).</summary>
     /// <param name="admitted">The work was admitted already (a queue message when it was posted): no spending check.</param>
     /// <exception cref="SpendingRefusedException">The tenant's spending cap or billing state refuses new runs.</exception>
-    /// <exception cref="Limits.PendingWorkRefusedException">The tenant has as much pending work as it may.</exception>
+    /// <exception cref="Limits.NewWorkRefusedException">The tenant has as much pending work as it may, or submits new work too fast.</exception>
     public async Task<NewRun> PrepareAsync(string tenantId, PipelineRow pipeline, JsonElement records, string trigger, CancellationToken cancellationToken, bool admitted = false)
     {
         var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);

@@ -45,7 +45,7 @@ public sealed partial class Scheduler(Database database, PipelineStore pipelines
                 LogRefused(logger, pipeline.Id, firedAt, refused.Message);
                 continue;
             }
-            catch (Limits.PendingWorkRefusedException refused)
+            catch (Limits.NewWorkRefusedException refused)
             {
                 LogRefused(logger, pipeline.Id, firedAt, refused.Message);
                 continue;

@@ -9,7 +9,8 @@ using Saas.Web.Tenancy;
 namespace Saas.Web.Limits;
 
 /// <summary>The limits in force for a tenant, and what the platform set for it (null: the configured default).</summary>
-public sealed record TenantLimitsDto(string TenantId, int RequestsPerSecond, int RequestBurst, int MaxConcurrentSteps, long MaxPendingWork, TenantLimitOverrides Overrides);
+public sealed record TenantLimitsDto(
+    string TenantId, int RequestsPerSecond, int RequestBurst, int MaxConcurrentSteps, long MaxPendingWork, int NewWorkPerSecond, int NewWorkBurst, TenantLimitOverrides Overrides);
 
 public static class LimitsApi
 {
@@ -33,7 +34,7 @@ public static class LimitsApi
         tenants.TenantExists(id) ? TypedResults.Ok(Describe(id, limits)) : Problems.NotFound("tenant", id);
 
     /// <summary>
-    /// <c>{"requestsPerSecond": 50, "requestBurst": 100, "maxConcurrentSteps": 4, "maxPendingWork": 10000}</c>:
+    /// <c>{"requestsPerSecond": 50, "requestBurst": 100, "maxConcurrentSteps": 4, "maxPendingWork": 10000, "newWorkPerSecond": 1000, "newWorkBurst": 2000}</c>:
     /// replaces the tenant's overrides; a property left out or null keeps the configured default.
     /// </summary>
     private static async Task<Results<Ok<TenantLimitsDto>, ProblemHttpResult>> SetTenantLimitsAsync(
@@ -58,16 +59,18 @@ public static class LimitsApi
             }
             foreach (var property in body.EnumerateObject())
             {
-                if (property.Name is not ("requestsPerSecond" or "requestBurst" or "maxConcurrentSteps" or "maxPendingWork"))
+                if (property.Name is not ("requestsPerSecond" or "requestBurst" or "maxConcurrentSteps" or "maxPendingWork" or "newWorkPerSecond" or "newWorkBurst"))
                 {
-                    errors.Add(new DefinitionError(property.Name, "unknown limit: use requestsPerSecond, requestBurst, maxConcurrentSteps or maxPendingWork"));
+                    errors.Add(new DefinitionError(property.Name, "unknown limit: use requestsPerSecond, requestBurst, maxConcurrentSteps, maxPendingWork, newWorkPerSecond or newWorkBurst"));
                 }
             }
             var overrides = new TenantLimitOverrides(
                 (int?)Read(body, "requestsPerSecond", 1_000_000, errors),
                 (int?)Read(body, "requestBurst", 10_000_000, errors),
                 (int?)Read(body, "maxConcurrentSteps", 256, errors),
-                Read(body, "maxPendingWork", long.MaxValue, errors));
+                Read(body, "maxPendingWork", long.MaxValue, errors),
+                (int?)Read(body, "newWorkPerSecond", 10_000_000, errors),
+                (int?)Read(body, "newWorkBurst", 100_000_000, errors));
             if (errors.Count > 0)
             {
                 return Problems.Invalid("Invalid limits", errors);
@@ -94,6 +97,7 @@ public static class LimitsApi
     private static TenantLimitsDto Describe(string tenantId, TenantLimits limits)
     {
         var values = limits.For(tenantId);
-        return new TenantLimitsDto(tenantId, values.RequestsPerSecond, values.RequestBurst, values.MaxConcurrentSteps, values.MaxPendingWork, limits.Overrides(tenantId));
+        return new TenantLimitsDto(tenantId, values.RequestsPerSecond, values.RequestBurst, values.MaxConcurrentSteps, values.MaxPendingWork,
+            values.NewWorkPerSecond, values.NewWorkBurst, limits.Overrides(tenantId));
     }
 }

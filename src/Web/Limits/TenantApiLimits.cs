@@ -50,51 +50,31 @@ public static class TenantApiLimits
 /// <summary>One token bucket per tenant, refilled from the elapsed time when taken from (no timers).</summary>
 public sealed class TenantRequestBuckets(TenantLimits limits, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TokenBucket> _buckets = new(StringComparer.Ordinal);
 
     public bool TryTake(string tenantId, out TenantLimitValues limit, out TimeSpan retryAfter)
     {
         limit = limits.For(tenantId);
         var now = time.GetTimestamp();
-        var bucket = _buckets.GetOrAdd(tenantId, static (_, start) => new Bucket(start.Burst, start.Now), (Burst: limit.RequestBurst, Now: now));
-        return bucket.TryTake(now, time.TimestampFrequency, limit.RequestsPerSecond, limit.RequestBurst, out retryAfter);
-    }
-
-    private sealed class Bucket(double tokens, long at)
-    {
-        private double _tokens = tokens;
-        private long _at = at;
-
-        public bool TryTake(long now, long frequency, int perSecond, int burst, out TimeSpan retryAfter)
-        {
-            lock (this)
-            {
-                _tokens = Math.Min(burst, _tokens + (now - _at) * (double)perSecond / frequency);
-                _at = now;
-                if (_tokens >= 1)
-                {
-                    _tokens--;
-                    retryAfter = TimeSpan.Zero;
-                    return true;
-                }
-                retryAfter = TimeSpan.FromSeconds((1 - _tokens) / perSecond);
-                return false;
-            }
-        }
+        var bucket = _buckets.GetOrAdd(tenantId, static (_, start) => new TokenBucket(start.Burst, start.Now), (Burst: limit.RequestBurst, Now: now));
+        return bucket.TryTake(1, now, time.TimestampFrequency, limit.RequestsPerSecond, limit.RequestBurst, out retryAfter);
     }
 }
 
-/// <summary>New work refused by the tenant's pending work limit answers 429 wherever it was started from.</summary>
+/// <summary>New work refused by the tenant's limits answers 429 (or 413) wherever it was started from.</summary>
 public sealed class PendingWorkRefusedHandler : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is not PendingWorkRefusedException refused)
+        if (exception is not NewWorkRefusedException refused)
         {
             return false;
         }
         var refusal = RequestRefusal.Of(refused);
-        context.Response.Headers.RetryAfter = refusal.RetryAfterSeconds!.Value.ToString(CultureInfo.InvariantCulture);
+        if (refusal.RetryAfterSeconds is { } seconds)
+        {
+            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        }
         await Api.Problems.From(refusal).ExecuteAsync(context);
         return true;
     }

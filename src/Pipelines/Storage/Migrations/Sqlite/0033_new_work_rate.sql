@@ -1,0 +1,3 @@
+-- The rate at which a tenant may submit new work (queue messages, run starts), per tenant (decision 027); NULL keeps the default.
+ALTER TABLE tenant_limits ADD COLUMN new_work_per_second INTEGER;
+ALTER TABLE tenant_limits ADD COLUMN new_work_burst INTEGER;
