@@ -116,6 +116,24 @@ public sealed class StripeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_price_version_added_on_another_node_resyncs_although_this_node_cached_the_old_one()
+    {
+        await using var host = await StartHostAsync();
+        var billing = host.Services.GetRequiredService<TenantBillingStore>();
+        var platform = await PlatformAsync(host);
+        var (tenant, planId) = await SubscribedTenantAsync(host, platform, new { name = "cached", currency = "usd", baseFeeUsd = 20, meters = new { step_executions = new { unitPriceUsd = 0.002m } } });
+        var subscription = _stripe.Subscriptions[billing.Get(tenant.Id).StripeSubscriptionId!];
+        Assert.Single(host.Services.GetRequiredService<PlanStore>().Find(planId)!.Versions);
+
+        // Another node's store: its commit enqueues the resync, but this node's cache still holds version 1 for seconds.
+        var otherNode = ActivatorUtilities.CreateInstance<PlanStore>(host.Services);
+        var prices = new PlanPrices(25, new Dictionary<string, MeterPrice> { ["step_executions"] = new(0, 0.003m, new Dictionary<string, decimal>()) });
+        Assert.NotNull(await otherNode.AddVersionAsync(planId, prices, Pricing.MonthStart(DateTimeOffset.UtcNow), CancellationToken.None));
+
+        await EventuallyAsync(() => subscription["items"]!["data"]!.AsArray().Any(i => i!["price"]!["unit_amount_decimal"]!.GetValue<string>() == "2500"));
+    }
+
+    [Fact]
     public async Task A_new_price_version_resyncs_the_subscriptions_on_the_plan_to_new_stripe_prices_without_proration()
     {
         await using var host = await StartHostAsync();

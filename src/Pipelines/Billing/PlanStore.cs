@@ -85,15 +85,18 @@ public sealed class PlanStore(Database database, TimeProvider time)
         return deleted;
     }
 
-    public Plan? Find(string planId)
+    /// <summary>The plan, up to <see cref="CacheTime"/> old (changes made on this node show at once).</summary>
+    public Plan? Find(string planId) =>
+        _cache.TryGetValue(planId, out var cached) && cached.Until > time.GetUtcNow() ? cached.Plan : FindCurrent(planId);
+
+    /// <summary>
+    /// The plan as committed now, read past the cache: for acting on an outbox command, which is written in the transaction
+    /// of the new version it follows, so a cached copy may predate that version.
+    /// </summary>
+    public Plan? FindCurrent(string planId)
     {
-        var now = time.GetUtcNow();
-        if (_cache.TryGetValue(planId, out var cached) && cached.Until > now)
-        {
-            return cached.Plan;
-        }
         var plan = Load(planId, null).FirstOrDefault();
-        _cache[planId] = (plan, now + CacheTime);
+        _cache[planId] = (plan, time.GetUtcNow() + CacheTime);
         return plan;
     }
 

@@ -56,17 +56,20 @@ public sealed class TenantBillingStore(Database database, TimeProvider time)
         tenant_id, plan_id, cap_usd, alert_thresholds, state, state_reason, grace_until, suspended_reason, stripe_customer_id, stripe_subscription_id
         """;
 
-    public TenantBilling Get(string tenantId)
+    /// <summary>The tenant's billing settings, up to <see cref="CacheTime"/> old (changes made on this node show at once).</summary>
+    public TenantBilling Get(string tenantId) =>
+        _cache.TryGetValue(tenantId, out var cached) && cached.Until > time.GetUtcNow() ? cached.Billing : GetCurrent(tenantId);
+
+    /// <summary>
+    /// The settings as committed now, read past the cache: for acting on an outbox command, which is written in the
+    /// transaction of the change it follows, so a cached copy may predate that change.
+    /// </summary>
+    public TenantBilling GetCurrent(string tenantId)
     {
-        var now = time.GetUtcNow();
-        if (_cache.TryGetValue(tenantId, out var cached) && cached.Until > now)
-        {
-            return cached.Billing;
-        }
         const string sql = $"SELECT {Columns} FROM tenant_billing WHERE tenant_id = @tenantId";
         using var connection = database.OpenConnection();
         var billing = connection.Query<Row>(sql, new { tenantId }).Select(r => r.ToBilling()).FirstOrDefault() ?? TenantBilling.Default(tenantId);
-        _cache[tenantId] = (billing, now + CacheTime);
+        _cache[tenantId] = (billing, time.GetUtcNow() + CacheTime);
         return billing;
     }
 

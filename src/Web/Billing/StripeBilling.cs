@@ -45,7 +45,7 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
 
     public async Task CreateCustomerAsync(string tenantId, CancellationToken cancellationToken)
     {
-        if (billing.Get(tenantId).StripeCustomerId is not null)
+        if (billing.GetCurrent(tenantId).StripeCustomerId is not null)
         {
             return;
         }
@@ -161,7 +161,7 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
     /// <summary>A Checkout session for the first subscription, with the prices of the tenant's plan.</summary>
     public async Task<string> CheckoutSessionUrlAsync(string tenantId, string customerId, string returnUrl, CancellationToken cancellationToken)
     {
-        var prices = await PlanPriceIdsAsync(tenantId, cancellationToken);
+        var prices = await PlanPriceIdsAsync(billing.GetCurrent(tenantId), cancellationToken);
         var session = await new Stripe.Checkout.SessionService(Client).CreateAsync(new Stripe.Checkout.SessionCreateOptions
         {
             Mode = "subscription",
@@ -177,12 +177,12 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
     /// <summary>Creates or updates the tenant's subscription so its items are the prices of its plan's current version.</summary>
     public async Task SyncSubscriptionAsync(string tenantId, CancellationToken cancellationToken)
     {
-        var settings = billing.Get(tenantId);
+        var settings = billing.GetCurrent(tenantId);
         if (settings.StripeCustomerId is null)
         {
             throw new InvalidOperationException("the tenant has no Stripe customer yet; the subscription follows once it has");
         }
-        var prices = await PlanPriceIdsAsync(tenantId, cancellationToken);
+        var prices = await PlanPriceIdsAsync(settings, cancellationToken);
         var subscriptions = new SubscriptionService(Client);
         if (settings.StripeSubscriptionId is { } existing)
         {
@@ -212,9 +212,9 @@ public sealed class StripeBilling(IOptions<StripeOptions> options, PlanStore pla
     /// a monthly base fee and a metered price per priced meter, plus one per model a token meter prices on
     /// its own (on that model's Stripe meter). Included quantities are applied by the ledger's pricing only.
     /// </summary>
-    private async Task<List<(string PriceId, bool Metered)>> PlanPriceIdsAsync(string tenantId, CancellationToken cancellationToken)
+    private async Task<List<(string PriceId, bool Metered)>> PlanPriceIdsAsync(TenantBilling settings, CancellationToken cancellationToken)
     {
-        var plan = billing.Get(tenantId).PlanId is { } planId ? plans.Find(planId) : null;
+        var plan = settings.PlanId is { } planId ? plans.FindCurrent(planId) : null;
         if (plan is null)
         {
             throw new InvalidOperationException("the tenant has no plan; a platform administrator assigns one with PUT /api/platform/v1/tenants/{id}/plan");
