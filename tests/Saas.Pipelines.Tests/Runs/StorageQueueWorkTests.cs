@@ -142,7 +142,7 @@ public abstract class StorageQueueWorkTests(StoreAdapter adapter) : IAsyncLifeti
             await ConsumeAsync(functions, TimeSpan.FromSeconds(30));
         }
 
-        await finished.WaitAsync(TimeSpan.FromSeconds(5));
+        await finished.WaitAsync(TimeSpan.FromSeconds(30));
         await watcher.StopAsync(CancellationToken.None);
     }
 
