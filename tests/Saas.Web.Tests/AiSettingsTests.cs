@@ -50,6 +50,7 @@ public sealed class AiSettingsTests(FlowgateApp app) : IClassFixture<FlowgateApp
     [Theory]
     [InlineData("{\"type\":\"bard\"}", "type")]
     [InlineData("{\"type\":\"openai\"}", "apiKey")]
+    [InlineData("{\"type\":\"openai\",\"apiKey\":\"sk-1\\r\\nx-injected: 1\"}", "apiKey")]
     [InlineData("{\"type\":\"azure-openai\",\"apiKey\":\"k\",\"baseUrl\":\"https://x.openai.azure.com\"}", "deployment")]
     [InlineData("{\"type\":\"openai-compatible\",\"baseUrl\":\"ftp://x\"}", "baseUrl")]
     [InlineData("{\"type\":\"openai-compatible\",\"baseUrl\":\"http://169.254.169.254/latest\"}", "baseUrl")]

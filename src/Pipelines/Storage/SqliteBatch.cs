@@ -85,6 +85,12 @@ internal sealed class SqliteRow(sqlite3_stmt statement) : IRowColumns
             // An empty span would reach SQLite as a null pointer, which binds NULL.
             raw.sqlite3_bind_text(statement, column, "");
         }
+        else if (value.Length <= 256)
+        {
+            // UTF-8, as the database stores it: .NET's encoder is vectorized, SQLite's conversion from UTF-16 is not.
+            Span<byte> utf8 = stackalloc byte[value.Length * 3];
+            raw.sqlite3_bind_text(statement, column, utf8[..System.Text.Encoding.UTF8.GetBytes(value, utf8)]);
+        }
         else
         {
             raw.sqlite3_bind_text16(statement, column, value.AsSpan());

@@ -53,6 +53,10 @@ public sealed partial class AiSettingsChanges(AiSettingsStore store, AiGatewaySe
         {
             errors.Add(new("deployment", "is required for azure-openai: the deployment name of the model"));
         }
+        if (request.ApiKey is { } key && key.Any(char.IsControl))
+        {
+            errors.Add(new("apiKey", "contains a line break or another control character; paste the key alone, without surrounding whitespace"));
+        }
         if (request.Type is ProviderTypes.OpenAi or ProviderTypes.AzureOpenAi && string.IsNullOrEmpty(request.ApiKey) && existing?.ProtectedApiKey is null)
         {
             errors.Add(new("apiKey", $"is required for {request.Type}"));

@@ -245,26 +245,38 @@ public sealed partial class GatewayForwarder(
 
     private static HttpRequestMessage Request(ResolvedTarget target, string operation, byte[] body)
     {
-        var provider = target.Provider;
-        var baseUrl = (provider.BaseUrl ?? "https://api.openai.com/v1").TrimEnd('/');
-        var url = provider.Type == ProviderTypes.AzureOpenAi
-            ? $"{baseUrl}/openai/deployments/{provider.Deployment}/{operation}?api-version=2024-10-21"
-            : $"{baseUrl}/{operation}";
+        var upstream = Upstreams.GetValue(target, static target => new Upstream(target));
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = JsonContentType;
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
-        if (target.ApiKey is { } key)
+        var request = new HttpRequestMessage(HttpMethod.Post, upstream.Url(operation)) { Content = content };
+        if (upstream.Authorization is var (name, value))
         {
-            if (provider.Type == ProviderTypes.AzureOpenAi)
-            {
-                request.Headers.Add("api-key", key);
-            }
-            else
-            {
-                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
-            }
+            request.Headers.TryAddWithoutValidation(name, value);
         }
         return request;
+    }
+
+    /// <summary>Each resolved target's URLs and credential header, made once: targets are re-resolved every few seconds, calls are thousands per second.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ResolvedTarget, Upstream> Upstreams = new();
+
+    private sealed class Upstream(ResolvedTarget target)
+    {
+        private readonly Uri _chat = Build(target, "chat/completions");
+        private readonly Uri _embeddings = Build(target, "embeddings");
+
+        public (string Name, string Value)? Authorization { get; } = target.ApiKey is not { } key ? null
+            : target.Provider.Type == ProviderTypes.AzureOpenAi ? ("api-key", key) : ("Authorization", "Bearer " + key);
+
+        public Uri Url(string operation) => operation == "embeddings" ? _embeddings : _chat;
+
+        private static Uri Build(ResolvedTarget target, string operation)
+        {
+            var provider = target.Provider;
+            var baseUrl = (provider.BaseUrl ?? "https://api.openai.com/v1").TrimEnd('/');
+            return new Uri(provider.Type == ProviderTypes.AzureOpenAi
+                ? $"{baseUrl}/openai/deployments/{provider.Deployment}/{operation}?api-version=2024-10-21"
+                : $"{baseUrl}/{operation}");
+        }
     }
 
     private static readonly System.Net.Http.Headers.MediaTypeHeaderValue JsonContentType = new("application/json");
