@@ -11,7 +11,8 @@ namespace Saas.Web.Tests;
 /// <c>/ok/v1</c> answers (JSON, or server-sent events when asked to stream), <c>/busy/v1</c> answers 429,
 /// <c>/down/v1</c> answers 500, <c>/flaky/v1</c> answers 429 (Retry-After: 0) to every other request,
 /// <c>/echo/v1</c> answers with the last user message, <c>/json/v1</c> answers <c>{"label":"good"}</c> and,
-/// once told its reply is not valid, <c>{"label":"good","score":0.9}</c>.
+/// once told its reply is not valid, <c>{"label":"good","score":0.9}</c>; <c>/slow/v1</c> sends the start of
+/// its answer, then the rest (4 MB of content, then the usage) once <see cref="ReleaseSlow"/> is called.
 /// </summary>
 public sealed class FakeOpenAi : IAsyncDisposable
 {
@@ -20,6 +21,11 @@ public sealed class FakeOpenAi : IAsyncDisposable
     private FakeOpenAi(WebApplication app) => _app = app;
 
     private int _flakyCalls;
+
+    private readonly TaskCompletionSource _slowReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets <c>/slow/v1</c> answers finish.</summary>
+    public void ReleaseSlow() => _slowReleased.TrySetResult();
 
     public ConcurrentQueue<(string Path, string? Authorization, JsonObject Body)> Requests { get; } = new();
 
@@ -58,6 +64,17 @@ public sealed class FakeOpenAi : IAsyncDisposable
             if (mode == "moved")
             {
                 context.Response.Redirect($"{fake.BaseUrl("ok")}/chat/completions", permanent: false, preserveMethod: true);
+                return;
+            }
+            if (mode == "slow")
+            {
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{\"id\":\"chatcmpl-slow\",\"object\":\"chat.completion\",\"model\":\"slow-model\",\"choices\":[");
+                await context.Response.Body.FlushAsync();
+                await fake._slowReleased.Task;
+                // Long enough that the gateway is still writing it when it learns that its caller left.
+                await context.Response.WriteAsync($"{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":\"{new string('x', 4 << 20)}\"}},\"finish_reason\":\"stop\"}}],");
+                await context.Response.WriteAsync("\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":7,\"total_tokens\":18}}");
                 return;
             }
             if (mode is not ("ok" or "flaky" or "echo" or "json"))

@@ -110,6 +110,40 @@ public sealed class GatewayTests(FlowgateApp app) : IClassFixture<FlowgateApp>, 
     }
 
     [Fact]
+    public async Task A_caller_that_leaves_mid_answer_is_still_metered_for_what_the_provider_answered()
+    {
+        var tenant = await TenantWithRouteAsync("slow");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = JsonContent.Create(new { model = "smart", messages = new[] { new { role = "user", content = "hi" } } }),
+        };
+        using (var response = await tenant.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await using var body = await response.Content.ReadAsStreamAsync();
+            Assert.True(await body.ReadAsync(new byte[64]) > 0);
+            // Cancelling a read aborts the connection: the caller is gone before the answer's second half.
+            using var leave = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await body.ReadAtLeastAsync(new byte[4096], 4096, throwOnEndOfStream: false, leave.Token));
+        }
+        _upstream.ReleaseSlow();
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        JsonArray usage;
+        while ((usage = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/usage?groupBy=model"))!["items"]!.AsArray()).Count < 3)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the call was not metered: {usage.ToJsonString()}");
+            await Task.Delay(50);
+        }
+        Assert.Equal(1, Quantity(usage, "gateway_requests", "slow-model"));
+        Assert.Equal(11, Quantity(usage, "llm_input_tokens", "slow-model"));
+        Assert.Equal(7, Quantity(usage, "llm_output_tokens", "slow-model"));
+        var logged = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/ai/requests"))!["items"]!.AsArray().Single()!;
+        Assert.Equal(499, logged["status"]!.GetValue<int>());
+        Assert.Contains("caller closed the connection", logged["error"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Unknown_alias_and_total_failure_answer_in_openais_error_format()
     {
         var tenant = await TenantWithRouteAsync("busy", "down");

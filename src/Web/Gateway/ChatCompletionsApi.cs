@@ -96,7 +96,7 @@ public sealed partial class GatewayForwarder(
             context.Response.Headers["x-flowgate-cache"] = "hit";
             await context.Response.Body.WriteAsync(cached.Body, cancellationToken);
             await RecordAsync(entry with { Provider = cached.Provider, Model = cached.Model, Status = 200, Cached = true, DurationMs = started.Elapsed.TotalMilliseconds,
-                ResponseBody = tenantSettings.LogBodies ? Truncate(Encoding.UTF8.GetString(cached.Body)) : null }, default(TokenUsage), cancellationToken);
+                ResponseBody = tenantSettings.LogBodies ? Truncate(Encoding.UTF8.GetString(cached.Body)) : null }, default(TokenUsage));
             return;
         }
         if (tokenLimits.Enabled && !tokenLimits.TryTake(tenantId, keyId, estimatedInput, out var retryAfter))
@@ -151,7 +151,7 @@ public sealed partial class GatewayForwarder(
                     var contentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
                     WriteHeaders(context, (int)response.StatusCode, target.Provider.Name, requestId, started, contentType);
                     var keep = cacheKey is not null && response.IsSuccessStatusCode ? MaxCachedBody : tenantSettings.LogBodies ? MaxLoggedBody : 0;
-                    var (usage, kept) = await PassThroughAsync(response, context.Response, stream, keep, cancellationToken);
+                    var (usage, kept, callerLeft) = await PassThroughAsync(response, context.Response, stream, keep, cancellationToken);
                     if (response.IsSuccessStatusCode)
                     {
                         telemetry.Answered(usage.Input, usage.Output);
@@ -171,13 +171,19 @@ public sealed partial class GatewayForwarder(
                     {
                         cache.Save(cacheKey, new CachedAnswer(kept.Bytes, contentType, target.Provider.Name, target.Target.Model), TimeSpan.FromSeconds(tenantSettings.CacheTtlSeconds));
                     }
+                    if (callerLeft)
+                    {
+                        failures.Add(stream
+                            ? "the caller closed the connection during the stream: usage is what the provider reported before it"
+                            : "the caller closed the connection before the answer was complete");
+                    }
                     await RecordAsync(entry with
                     {
-                        Provider = target.Provider.Name, Model = target.Target.Model, Status = (int)response.StatusCode,
+                        Provider = target.Provider.Name, Model = target.Target.Model, Status = callerLeft ? CallerClosedRequest : (int)response.StatusCode,
                         InputTokens = usage.Input, OutputTokens = usage.Output, CostUsd = (double)cost, DurationMs = started.Elapsed.TotalMilliseconds,
                         Error = failures.Count > 0 ? string.Join("; ", failures) : null,
                         ResponseBody = tenantSettings.LogBodies && kept is not null ? Truncate(Encoding.UTF8.GetString(kept.Bytes)) : null,
-                    }, response.IsSuccessStatusCode ? usage : null, cancellationToken);
+                    }, response.IsSuccessStatusCode ? usage : null);
                     return;
                 }
             }
@@ -189,7 +195,7 @@ public sealed partial class GatewayForwarder(
         var failed = string.Join("; ", failures);
         LogAllFailed(logger, tenantId, alias!, failed);
         await OpenAiError(context, 502, "upstream_error", $"Every provider for '{alias}' failed: {failed}");
-        await RecordAsync(entry with { Status = 502, Error = failed, DurationMs = started.Elapsed.TotalMilliseconds }, null, CancellationToken.None);
+        await RecordAsync(entry with { Status = 502, Error = failed, DurationMs = started.Elapsed.TotalMilliseconds }, null);
     }
 
     /// <summary><c>local/minilm</c>: the built-in model answers in OpenAI's embeddings format, floats or base64 as asked.</summary>
@@ -229,7 +235,7 @@ public sealed partial class GatewayForwarder(
             usage = new { prompt_tokens = tokens, total_tokens = tokens },
         }, cancellationToken);
         await RecordAsync(new AiRequestEntry(tenantId, requestId, AiRequestSources.Gateway, keyId, null, LocalEmbeddings.Model, "local", LocalEmbeddings.Model, "embeddings",
-            200, false, false, tokens, 0, 0, started.Elapsed.TotalMilliseconds, null, null, null, time.GetUtcNow().ToUnixTimeMilliseconds()), new TokenUsage(tokens, 0), cancellationToken);
+            200, false, false, tokens, 0, 0, started.Elapsed.TotalMilliseconds, null, null, null, time.GetUtcNow().ToUnixTimeMilliseconds()), new TokenUsage(tokens, 0));
     }
 
     private static void WriteHeaders(HttpContext context, int status, string provider, string requestId, Stopwatch started, string contentType)
@@ -320,30 +326,54 @@ public sealed partial class GatewayForwarder(
     /// <summary>The first bytes of an answer; <see cref="Complete"/> when they are all of it.</summary>
     private sealed record KeptBody(byte[] Bytes, bool Complete);
 
+    /// <summary>The request log's status for a call whose caller left before its answer was complete (nginx's convention).</summary>
+    private const int CallerClosedRequest = 499;
+
+    /// <summary>How long a JSON answer is still read for its usage once its caller has left.</summary>
+    private static readonly TimeSpan ReadAfterCallerLeft = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Copies the answer as it arrives (server-sent events flushed per read), picks out the usage figures
-    /// and keeps up to <paramref name="keep"/> bytes of it for the cache or the request log.
+    /// and keeps up to <paramref name="keep"/> bytes of it for the cache or the request log. When the caller leaves
+    /// midway, a JSON answer is still read to its end (the provider charges for it, and its usage comes last); a stream
+    /// is dropped at once, which stops the generation, with the usage reported so far.
     /// </summary>
-    private static async Task<(TokenUsage Usage, KeptBody? Kept)> PassThroughAsync(HttpResponseMessage response, HttpResponse client, bool stream, int keep, CancellationToken cancellationToken)
+    private static async Task<(TokenUsage Usage, KeptBody? Kept, bool CallerLeft)> PassThroughAsync(
+        HttpResponseMessage response, HttpResponse client, bool stream, int keep, CancellationToken cancellationToken)
     {
         if (!stream && response.Content.Headers.ContentLength is { } length)
         {
             client.ContentLength = length;
         }
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        // A stream is read while the caller listens; a JSON answer to its end, and for at most a while once the caller has left.
+        using var readLimit = new CancellationTokenSource();
+        using var callerLeaving = stream ? default : cancellationToken.Register(static limit => ((CancellationTokenSource)limit!).CancelAfter(ReadAfterCallerLeft), readLimit);
+        var readUntil = stream ? cancellationToken : readLimit.Token;
+        await using var body = await response.Content.ReadAsStreamAsync(readUntil);
         using var usage = new UsageScanner();
         var kept = keep > 0 ? new MemoryStream() : null;
         var complete = true;
+        var callerLeft = false;
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
             int read;
-            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+            while ((read = await body.ReadAsync(buffer, readUntil)) > 0)
             {
-                await client.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                if (stream)
+                if (!callerLeft)
                 {
-                    await client.Body.FlushAsync(cancellationToken);
+                    try
+                    {
+                        await client.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                        if (stream)
+                        {
+                            await client.Body.FlushAsync(cancellationToken);
+                        }
+                    }
+                    catch (Exception error) when (cancellationToken.IsCancellationRequested || error is IOException)
+                    {
+                        callerLeft = true;
+                    }
                 }
                 usage.Scan(buffer.AsSpan(0, read));
                 if (kept is not null)
@@ -352,17 +382,26 @@ public sealed partial class GatewayForwarder(
                     kept.Write(buffer, 0, Math.Min(room, read));
                     complete &= read <= room;
                 }
+                if (callerLeft && stream)
+                {
+                    break;
+                }
             }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The stream's caller left, or a JSON answer did not end within ReadAfterCallerLeft of its caller leaving.
+            callerLeft = true;
         }
         finally
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
-        return (usage.Result, kept is null ? null : new KeptBody(kept.ToArray(), complete));
+        return (usage.Result, kept is null ? null : new KeptBody(kept.ToArray(), complete && !(callerLeft && stream)), callerLeft);
     }
 
-    private ValueTask RecordAsync(AiRequestEntry entry, TokenUsage? usage, CancellationToken cancellationToken) =>
-        meter.RecordAsync(entry, usage, cancellationToken);
+    /// <summary>Meters the call whatever became of its caller: the provider answered, and charges for it.</summary>
+    private ValueTask RecordAsync(AiRequestEntry entry, TokenUsage? usage) => meter.RecordAsync(entry, usage, CancellationToken.None);
 
     private static Task OpenAiError(HttpContext context, int status, string type, string message, string? code = null)
     {
