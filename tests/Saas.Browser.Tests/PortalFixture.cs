@@ -57,6 +57,8 @@ public sealed class PortalFixture : IAsyncLifetime
         context.SetDefaultTimeout(30_000);
         // dotnet test runs the test projects side by side on 2 cores: a circuit can answer a click slowly, and a fresh host compiles its first pages.
         context.SetDefaultNavigationTimeout(45_000);
+        // The same for what a page shows after an action (an upload, a save): Playwright's 5 s was missed once on a loaded machine.
+        Assertions.SetDefaultExpectTimeout(20_000);
         return await context.NewPageAsync();
     }
 

@@ -19,6 +19,8 @@ public sealed class TablesTests(PortalFixture portal)
             MimeType = "text/csv",
             Buffer = Encoding.UTF8.GetBytes("id,tier,region\n1,gold,eu\n2,silver,us\n3,gold,eu\n"),
         });
+        // The portal confirms the chosen file once the server has it: clicking Upload before that finds no file.
+        await Assertions.Expect(page.GetByTestId("chosen-file")).ToContainTextAsync("customers.csv");
         await page.GetByLabel("Key columns (optional, comma-separated)").FillAsync("id");
         await page.GetByRole(AriaRole.Button, new() { Name = "Upload", Exact = true }).ClickAsync();
 
