@@ -199,7 +199,8 @@ public sealed class Database : IAsyncDisposable
     }
 
     /// <summary>
-    /// Under a steady stream of commits a background checkpoint never catches up completely, and the
+    /// Between two batches of the writer: counts the frames written (<see cref="CountWrittenFrames"/>), and restarts the WAL
+    /// when it is large. Under a steady stream of commits a background checkpoint never catches up completely, and the
     /// WAL only starts over after one that does. So once the WAL is large, the writer — the only
     /// writer — finishes the checkpoint between two batches, once the background one has left it little to
     /// copy (or when the WAL has grown far past its size anyway).

@@ -60,7 +60,7 @@ public sealed record RequestRefusal(int Status, string Title, string Detail, IRe
         }
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         extensions["retryAfterSeconds"] = seconds;
-        return new(429, refused.Pending is null ? "New work submitted too fast" : "Too much pending work", refused.Message, extensions, seconds);
+        return new(429, refused.Limit == "maxPendingWork" ? "Too much pending work" : "New work submitted too fast", refused.Message, extensions, seconds);
     }
 
     /// <returns>The pipeline when it exists in the tenant and is not paused, else why not.</returns>
