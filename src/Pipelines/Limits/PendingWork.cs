@@ -47,7 +47,8 @@ public sealed class PendingWork(Database database, TenantLimits limits, TimeProv
                 $"Split it into posts of at most {values.NewWorkBurst:N0} messages, or ask the platform operator to raise the tenant's newWorkBurst (PUT /api/platform/v1/tenants/{{id}}/limits).",
                 "newWorkBurst", values.NewWorkBurst, retryAfter: null);
         }
-        var count = _counts.GetOrAdd(tenantId, static (_, now) => new Count(now), time.GetTimestamp());
+        var ticks = time.GetTimestamp();
+        var count = _counts.GetOrAdd(tenantId, static (_, ticks) => new Count(ticks), ticks);
         lock (count)
         {
             var now = time.GetUtcNow();
@@ -66,7 +67,7 @@ public sealed class PendingWork(Database database, TenantLimits limits, TimeProv
                     "or ask the platform operator to raise the tenant's maxPendingWork (PUT /api/platform/v1/tenants/{id}/limits).",
                     "maxPendingWork", values.MaxPendingWork, RetryPending, pending);
             }
-            if (!count.Rate.TryTake(adding, time.GetTimestamp(), time.TimestampFrequency, values.NewWorkPerSecond, values.NewWorkBurst, out var retryAfter))
+            if (!count.Rate.TryTake(adding, ticks, time.TimestampFrequency, values.NewWorkPerSecond, values.NewWorkBurst, out var retryAfter))
             {
                 throw new NewWorkRefusedException(
                     $"This tenant may submit {values.NewWorkPerSecond:N0} pieces of new work (queue messages or runs) per second, in bursts of up to {values.NewWorkBurst:N0}; " +
@@ -88,10 +89,10 @@ public sealed class PendingWork(Database database, TenantLimits limits, TimeProv
         return connection.ExecuteScalar<long>(sql, new { tenantId });
     }
 
-    private sealed class Count(long now)
+    private sealed class Count(long ticks)
     {
         /// <summary>Starts full: a tenant that was idle may submit a whole burst at once.</summary>
-        public TokenBucket Rate { get; } = new(double.MaxValue, now);
+        public TokenBucket Rate { get; } = new(double.MaxValue, ticks);
 
         public long Counted;
         public long AdmittedSince;

@@ -6,6 +6,7 @@ namespace Saas.Pipelines.Limits;
 /// </summary>
 public sealed class TokenBucket(double tokens, long at)
 {
+    private readonly Lock _gate = new();
     private double _tokens = tokens;
     private long _at = at;
 
@@ -14,10 +15,15 @@ public sealed class TokenBucket(double tokens, long at)
     /// <param name="retryAfter">When the bucket will hold <paramref name="count"/> tokens; zero when they were taken.</param>
     public bool TryTake(double count, long now, long frequency, double perSecond, double size, out TimeSpan retryAfter)
     {
-        lock (this)
+        lock (_gate)
         {
-            _tokens = Math.Min(size, _tokens + (now - _at) * perSecond / frequency);
-            _at = now;
+            // Callers read the clock before the lock: a timestamp older than the last one refills nothing.
+            if (now > _at)
+            {
+                _tokens = Math.Min(size, _tokens + (now - _at) * perSecond / frequency);
+                _at = now;
+            }
+            _tokens = Math.Min(size, _tokens);
             if (_tokens >= count)
             {
                 _tokens -= count;
