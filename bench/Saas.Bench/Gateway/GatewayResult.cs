@@ -2,10 +2,21 @@ using Saas.Bench.Load;
 
 namespace Saas.Bench.Gateway;
 
-/// <summary>One target's loads, one per number of connections, and its warm-up (whose answers count for the metering check).</summary>
+/// <summary>
+/// One target's loads (several at the throughput's number of connections, one at each other) and its warm-up (whose
+/// answers count for the metering check).
+/// </summary>
 public sealed record GatewayLoads(IReadOnlyList<LoadMeasurement> Loads, WrkResult WarmUp)
 {
-    public LoadMeasurement? At(int connections) => Loads.FirstOrDefault(l => l.Connections == connections);
+    /// <summary>The load at that number of connections; of several, the one with the median rate.</summary>
+    public LoadMeasurement? At(int connections)
+    {
+        var loads = Loads.Where(l => l.Connections == connections).OrderBy(l => l.Load.RequestsPerSecond).ToList();
+        return loads.Count == 0 ? null : loads[(loads.Count - 1) / 2];
+    }
+
+    /// <summary>The rates of every load at that number of connections, in the order they ran.</summary>
+    public IEnumerable<double> RatesAt(int connections) => Loads.Where(l => l.Connections == connections).Select(l => l.Load.RequestsPerSecond);
 
     public long Successes => WarmUp.Successes + Loads.Sum(l => l.Load.Successes);
 }

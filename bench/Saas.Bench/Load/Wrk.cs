@@ -29,29 +29,27 @@ public sealed class Wrk(ChildProcesses children, BenchPaths paths, BenchOptions 
         }
     }
 
-    private const int MaxWarmUpRounds = 6;
+    private const int MaxWarmUpRounds = 8;
 
     /// <summary>
     /// The warm-up: rounds of <see cref="BenchOptions.Warmup"/> at <see cref="BenchOptions.Connections"/> until the rate
-    /// stops rising (a round within 5 % of the one before, at most <see cref="MaxWarmUpRounds"/>). On two busy cores the
-    /// JIT's optimized compiles of a .NET server take 20-30 s of load to land, and a measurement before that measures the
-    /// JIT (the gateway went 3,900 → 7,600 → 10,200 requests/s in three 10 s rounds). Returns the rounds together: only
-    /// their answers count (the gateway's metering check).
+    /// stops rising: two rounds in a row within 5 % of the best round so far (at most <see cref="MaxWarmUpRounds"/>). On two
+    /// busy cores the JIT's optimized compiles of a .NET server take 30-50 s of load to land, and a measurement before that
+    /// measures the JIT: the gateway went 3,900 → 8,000 → 8,200 → 9,700 → 10,500 requests/s in 10 s rounds, so one flat
+    /// round is not yet the plateau. Returns the rounds together: only their answers count (the gateway's metering check).
     /// </summary>
     public async Task<WrkResult> WarmUpAsync(LoadTarget target, CancellationToken cancellationToken)
     {
         WrkResult? rounds = null;
-        var previous = 0.0;
-        for (var round = 1; round <= MaxWarmUpRounds; round++)
+        var best = 0.0;
+        var flat = 0;
+        for (var round = 1; round <= MaxWarmUpRounds && flat < 2; round++)
         {
             var result = await LoadAsync(target, options.Connections, options.Warmup, cancellationToken);
             Console.WriteLine($"  warm-up round {round}: {result.RequestsPerSecond:N0} requests/s");
             rounds = rounds is null ? result : rounds.Plus(result);
-            if (round > 1 && result.RequestsPerSecond <= previous * 1.05)
-            {
-                break;
-            }
-            previous = result.RequestsPerSecond;
+            flat = round > 1 && result.RequestsPerSecond <= best * 1.05 ? flat + 1 : 0;
+            best = Math.Max(best, result.RequestsPerSecond);
         }
         return rounds!;
     }

@@ -17,7 +17,7 @@ public static class GatewayTable
         GatewayLoads?[] targets = [result.Direct, result.Flowgate, result.Portkey];
         var rows = new List<string[]>
         {
-            Row($"requests/s at {at}", targets, l => l.At(throughputConnections)?.Load.RequestsPerSecond, "N0",
+            Row($"requests/s at {at} (median of {GatewayBenchmark.ThroughputLoads})", targets, l => l.At(throughputConnections)?.Load.RequestsPerSecond, "N0",
                 $"≥ {Targets.GatewayRequestsPerSecond:N0}", v => v >= Targets.GatewayRequestsPerSecond),
             Row($"p50 at {at} (ms)", targets, l => l.At(throughputConnections)?.Load.P50Ms, "0.00"),
             Row($"p99 at {at} (ms)", targets, l => l.At(throughputConnections)?.Load.P99Ms, "0.00"),
@@ -35,6 +35,9 @@ public static class GatewayTable
 
         Console.WriteLine("\n== Gateway summary (POST /v1/chat/completions) ==");
         TextTable.Print(["", "direct", "Flowgate", "Portkey", "target", ""], rows);
+        Console.WriteLine($"Requests/s of each load at {at}: " + string.Join("; ", targets.Zip(["direct", "Flowgate", "Portkey"])
+            .Where(t => t.First is not null)
+            .Select(t => $"{t.Second} {string.Join(", ", t.First!.RatesAt(throughputConnections).Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))}")));
         Console.WriteLine($"Metering: {result.Metering.Describe()}");
         if (result.PortkeyProblem is not null)
         {
