@@ -12,7 +12,8 @@ namespace Saas.Web.Tests;
 /// <c>/down/v1</c> answers 500, <c>/flaky/v1</c> answers 429 (Retry-After: 0) to every other request,
 /// <c>/echo/v1</c> answers with the last user message, <c>/json/v1</c> answers <c>{"label":"good"}</c> and,
 /// once told its reply is not valid, <c>{"label":"good","score":0.9}</c>; <c>/slow/v1</c> sends the start of
-/// its answer, then the rest (4 MB of content, then the usage) once <see cref="ReleaseSlow"/> is called.
+/// its answer, then the rest (4 MB of content, then the usage) once <see cref="ReleaseSlow"/> is called;
+/// <c>/nousage/v1</c> answers as <c>/ok/v1</c> but streams without the usage event (as some OpenAI-compatible servers do).
 /// </summary>
 public sealed class FakeOpenAi : IAsyncDisposable
 {
@@ -77,7 +78,7 @@ public sealed class FakeOpenAi : IAsyncDisposable
                 await context.Response.WriteAsync("\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":7,\"total_tokens\":18}}");
                 return;
             }
-            if (mode is not ("ok" or "flaky" or "echo" or "json"))
+            if (mode is not ("ok" or "flaky" or "echo" or "json" or "nousage"))
             {
                 context.Response.StatusCode = mode == "busy" ? 429 : 500;
                 await context.Response.WriteAsJsonAsync(new { error = new { message = mode } });
@@ -92,7 +93,10 @@ public sealed class FakeOpenAi : IAsyncDisposable
                     await context.Response.WriteAsync($"data: {{\"object\":\"chat.completion.chunk\",\"model\":\"{model}\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{word}\"}}}}],\"usage\":null}}\n\n");
                     await context.Response.Body.FlushAsync();
                 }
-                await context.Response.WriteAsync($"data: {{\"object\":\"chat.completion.chunk\",\"model\":\"{model}\",\"choices\":[],\"usage\":{{\"prompt_tokens\":11,\"completion_tokens\":3,\"total_tokens\":14}}}}\n\n");
+                if (mode != "nousage")
+                {
+                    await context.Response.WriteAsync($"data: {{\"object\":\"chat.completion.chunk\",\"model\":\"{model}\",\"choices\":[],\"usage\":{{\"prompt_tokens\":11,\"completion_tokens\":3,\"total_tokens\":14}}}}\n\n");
+                }
                 await context.Response.WriteAsync("data: [DONE]\n\n");
                 return;
             }

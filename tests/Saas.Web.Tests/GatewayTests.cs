@@ -1,3 +1,4 @@
+using Saas.Pipelines.Ai;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -141,6 +142,26 @@ public sealed class GatewayTests(FlowgateApp app) : IClassFixture<FlowgateApp>, 
         var logged = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/ai/requests"))!["items"]!.AsArray().Single()!;
         Assert.Equal(499, logged["status"]!.GetValue<int>());
         Assert.Contains("caller closed the connection", logged["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_stream_without_usage_figures_is_metered_with_the_tokens_of_its_request_and_of_the_text_it_streamed()
+    {
+        var tenant = await TenantWithRouteAsync("nousage");
+        var request = new { model = "smart", stream = true, messages = new[] { new { role = "user", content = "Count the tokens of this request, please." } } };
+
+        var response = await tenant.Http.PostAsJsonAsync("/v1/chat/completions", request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain("\"usage\":{", await response.Content.ReadAsStringAsync());
+        var usage = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/usage?groupBy=model"))!["items"]!.AsArray();
+        using var sent = System.Text.Json.JsonDocument.Parse(System.Text.Json.JsonSerializer.Serialize(request));
+        Assert.Equal(TokenCounter.CountRequest(sent.RootElement), Quantity(usage, "llm_input_tokens", "nousage-model"));
+        Assert.Equal(TokenCounter.Count("hello") + TokenCounter.Count(" from") + TokenCounter.Count(" nousage-model"), Quantity(usage, "llm_output_tokens", "nousage-model"));
+        Assert.Equal(1, Quantity(usage, "gateway_requests", "nousage-model"));
+        var logged = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/ai/requests"))!["items"]!.AsArray().Single()!;
+        Assert.Equal(200, logged["status"]!.GetValue<int>());
+        Assert.Contains("no usage figures", logged["error"]!.GetValue<string>());
     }
 
     [Fact]

@@ -151,7 +151,14 @@ public sealed partial class GatewayForwarder(
                     var contentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
                     WriteHeaders(context, (int)response.StatusCode, target.Provider.Name, requestId, started, contentType);
                     var keep = cacheKey is not null && response.IsSuccessStatusCode ? MaxCachedBody : tenantSettings.LogBodies ? MaxLoggedBody : 0;
-                    var (usage, kept, callerLeft) = await PassThroughAsync(response, context.Response, stream, keep, cancellationToken);
+                    var (usage, kept, callerLeft, streamedTokens) = await PassThroughAsync(response, context.Response, stream, askForStreamUsage, keep, cancellationToken);
+                    if (response.IsSuccessStatusCode && usage == default && streamedTokens > 0)
+                    {
+                        // The stream ended (or its caller left) before the provider's usage, or the provider never sends it:
+                        // the provider still charges, so the call is metered with the tokenizer's count rather than with none.
+                        usage = new TokenUsage(estimatedInput > 0 ? estimatedInput : TokenCounter.CountRequest(root), streamedTokens);
+                        failures.Add("the stream carried no usage figures: its tokens were counted with the o200k tokenizer");
+                    }
                     if (response.IsSuccessStatusCode)
                     {
                         telemetry.Answered(usage.Input, usage.Output);
@@ -336,10 +343,12 @@ public sealed partial class GatewayForwarder(
     /// Copies the answer as it arrives (server-sent events flushed per read), picks out the usage figures
     /// and keeps up to <paramref name="keep"/> bytes of it for the cache or the request log. When the caller leaves
     /// midway, a JSON answer is still read to its end (the provider charges for it, and its usage comes last); a stream
-    /// is dropped at once, which stops the generation, with the usage reported so far.
+    /// is dropped at once, which stops the generation, with the usage reported so far (none, usually: then its text's
+    /// tokens are counted instead).
     /// </summary>
-    private static async Task<(TokenUsage Usage, KeptBody? Kept, bool CallerLeft)> PassThroughAsync(
-        HttpResponseMessage response, HttpResponse client, bool stream, int keep, CancellationToken cancellationToken)
+    /// <returns>The provider's usage figures (zero if it sent none), and for a streamed chat the tokens of its text.</returns>
+    private static async Task<(TokenUsage Usage, KeptBody? Kept, bool CallerLeft, long StreamedTokens)> PassThroughAsync(
+        HttpResponseMessage response, HttpResponse client, bool stream, bool countStreamedText, int keep, CancellationToken cancellationToken)
     {
         if (!stream && response.Content.Headers.ContentLength is { } length)
         {
@@ -351,6 +360,7 @@ public sealed partial class GatewayForwarder(
         var readUntil = stream ? cancellationToken : readLimit.Token;
         await using var body = await response.Content.ReadAsStreamAsync(readUntil);
         using var usage = new UsageScanner();
+        var streamedText = countStreamedText ? new StreamedTextCounter() : null;
         var kept = keep > 0 ? new MemoryStream() : null;
         var complete = true;
         var callerLeft = false;
@@ -376,6 +386,7 @@ public sealed partial class GatewayForwarder(
                     }
                 }
                 usage.Scan(buffer.AsSpan(0, read));
+                streamedText?.Scan(buffer.AsSpan(0, read));
                 if (kept is not null)
                 {
                     var room = keep - (int)kept.Length;
@@ -397,7 +408,7 @@ public sealed partial class GatewayForwarder(
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
-        return (usage.Result, kept is null ? null : new KeptBody(kept.ToArray(), complete && !(callerLeft && stream)), callerLeft);
+        return (usage.Result, kept is null ? null : new KeptBody(kept.ToArray(), complete && !(callerLeft && stream)), callerLeft, streamedText?.Tokens ?? 0);
     }
 
     /// <summary>Meters the call whatever became of its caller: the provider answered, and charges for it.</summary>
@@ -414,6 +425,87 @@ public sealed partial class GatewayForwarder(
 }
 
 public readonly record struct TokenUsage(long Input, long Output);
+
+/// <summary>
+/// Counts the tokens of a streamed chat's text as it passes (each event's <c>delta.content</c> and tool-call arguments),
+/// for a stream that ends without the provider's usage figures. Lines longer than <see cref="MaxLine"/> are skipped.
+/// </summary>
+internal sealed class StreamedTextCounter
+{
+    private const int MaxLine = 1 << 20;
+    private readonly System.Buffers.ArrayBufferWriter<byte> _line = new(1024);
+    private bool _skipping;
+
+    public long Tokens { get; private set; }
+
+    public void Scan(ReadOnlySpan<byte> chunk)
+    {
+        while (!chunk.IsEmpty)
+        {
+            var end = chunk.IndexOf((byte)'\n');
+            var part = end < 0 ? chunk : chunk[..end];
+            if (!_skipping && _line.WrittenCount + part.Length <= MaxLine)
+            {
+                part.CopyTo(_line.GetSpan(part.Length));
+                _line.Advance(part.Length);
+            }
+            else
+            {
+                _skipping = true;
+            }
+            if (end < 0)
+            {
+                return;
+            }
+            if (!_skipping)
+            {
+                Count(_line.WrittenSpan.TrimEnd((byte)'\r'));
+            }
+            _line.ResetWrittenCount();
+            _skipping = false;
+            chunk = chunk[(end + 1)..];
+        }
+    }
+
+    private void Count(ReadOnlySpan<byte> line)
+    {
+        if (!line.StartsWith("data:"u8) || line[5..].Trim((byte)' ').SequenceEqual("[DONE]"u8))
+        {
+            return;
+        }
+        try
+        {
+            using var json = JsonDocument.Parse(line[5..].ToArray());
+            if (!json.RootElement.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array)
+            {
+                return;
+            }
+            foreach (var choice in choices.EnumerateArray())
+            {
+                if (choice.ValueKind != JsonValueKind.Object || !choice.TryGetProperty("delta", out var delta) || delta.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+                Tokens += Text(delta, "content") + Text(delta, "refusal");
+                if (delta.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (var call in calls.EnumerateArray())
+                    {
+                        Tokens += call.ValueKind == JsonValueKind.Object && call.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
+                            ? Text(function, "name") + Text(function, "arguments") : 0;
+                    }
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not an OpenAI event: it carries no text to count.
+        }
+    }
+
+    private static int Text(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? TokenCounter.Count(value.GetString()!) : 0;
+}
 
 /// <summary>
 /// Finds OpenAI's <c>"usage"</c> object in a JSON answer or in the last events of a stream, without
