@@ -90,7 +90,7 @@ public sealed class TenantLimitsTests(FlowgateApp app) : IClassFixture<FlowgateA
     }
 
     [Fact]
-    public async Task New_work_beyond_a_tenants_rate_answers_429_a_post_larger_than_its_burst_413_and_neither_stores_anything()
+    public async Task New_work_a_little_too_fast_is_held_for_its_turn_beyond_a_second_answers_429_a_post_larger_than_its_burst_413_and_neither_stores_anything()
     {
         var a = await app.CreateTenantAsync("poster");
         var b = await app.CreateTenantAsync("bystander");
@@ -99,7 +99,10 @@ public sealed class TenantLimitsTests(FlowgateApp app) : IClassFixture<FlowgateA
 
         var first = await a.Http.PostAsJsonAsync("/api/v1/queues/orders/messages", new[] { new { x = 1 }, new { x = 2 }, new { x = 3 } });
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
-        // Three more need three seconds of refill: refused, however slow the machine is between the two posts.
+        // One more needs at most a second of refill: it is held for its turn, then accepted.
+        var held = await a.Http.PostAsJsonAsync("/api/v1/queues/orders/messages", new[] { new { x = 0 } });
+        Assert.Equal(HttpStatusCode.Accepted, held.StatusCode);
+        // Three more need about three seconds: refused, however slow the machine is between the posts.
         var tooFast = await a.Http.PostAsJsonAsync("/api/v1/queues/orders/messages", new[] { new { x = 4 }, new { x = 5 }, new { x = 6 } });
         Assert.Equal(HttpStatusCode.TooManyRequests, tooFast.StatusCode);
         Assert.True(tooFast.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), "a 429 must say when to retry");
@@ -114,7 +117,7 @@ public sealed class TenantLimitsTests(FlowgateApp app) : IClassFixture<FlowgateA
         var split = JsonNode.Parse(await tooLarge.Content.ReadAsStringAsync())!;
         Assert.Equal("newWorkBurst", split["limit"]!.GetValue<string>());
         Assert.Contains("Split it into posts of at most 3 messages", split["detail"]!.GetValue<string>());
-        Assert.Equal(3, Scalar("SELECT COUNT(*) FROM queue_messages WHERE tenant_id = @t", a.TenantId) + Scalar("SELECT COUNT(*) FROM runs WHERE tenant_id = @t", a.TenantId));
+        Assert.Equal(4, Scalar("SELECT COUNT(*) FROM queue_messages WHERE tenant_id = @t", a.TenantId) + Scalar("SELECT COUNT(*) FROM runs WHERE tenant_id = @t", a.TenantId));
 
         var other = await b.Http.PostAsJsonAsync("/api/v1/queues/orders/messages", Enumerable.Range(0, 10).Select(x => new { x }));
         Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);

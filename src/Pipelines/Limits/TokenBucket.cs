@@ -10,6 +10,39 @@ public sealed class TokenBucket(double tokens, long at)
     private double _tokens = tokens;
     private long _at = at;
 
+    /// <summary>
+    /// Reserves <paramref name="count"/> tokens when the bucket holds them, or will within <paramref name="maxWait"/>: the
+    /// bucket then goes into debt, and the caller waits <paramref name="wait"/> before it uses them. Callers that reserve
+    /// together are spaced at the rate instead of passing at once (shaping rather than policing).
+    /// </summary>
+    /// <param name="retryAfter">For a refusal, how much later the same reservation would be within <paramref name="maxWait"/>.</param>
+    public bool TryReserve(double count, long now, long frequency, double perSecond, double size, TimeSpan maxWait, out TimeSpan wait, out TimeSpan retryAfter)
+    {
+        lock (_gate)
+        {
+            Refill(now, frequency, perSecond, size);
+            wait = _tokens >= count ? TimeSpan.Zero : TimeSpan.FromSeconds((count - _tokens) / perSecond);
+            if (wait > maxWait)
+            {
+                retryAfter = wait - maxWait;
+                wait = TimeSpan.Zero;
+                return false;
+            }
+            _tokens -= count;
+            retryAfter = TimeSpan.Zero;
+            return true;
+        }
+    }
+
+    /// <summary>Gives back tokens reserved for work that was then not done (its caller left while it waited).</summary>
+    public void Return(double count, double size)
+    {
+        lock (_gate)
+        {
+            _tokens = Math.Min(size, _tokens + count);
+        }
+    }
+
     /// <summary>Takes <paramref name="count"/> tokens, or none when there are fewer.</summary>
     /// <param name="now">A timestamp of the clock whose ticks per second are <paramref name="frequency"/>.</param>
     /// <param name="retryAfter">When the bucket will hold <paramref name="count"/> tokens; zero when they were taken.</param>
@@ -17,13 +50,7 @@ public sealed class TokenBucket(double tokens, long at)
     {
         lock (_gate)
         {
-            // Callers read the clock before the lock: a timestamp older than the last one refills nothing.
-            if (now > _at)
-            {
-                _tokens = Math.Min(size, _tokens + (now - _at) * perSecond / frequency);
-                _at = now;
-            }
-            _tokens = Math.Min(size, _tokens);
+            Refill(now, frequency, perSecond, size);
             if (_tokens >= count)
             {
                 _tokens -= count;
@@ -33,5 +60,16 @@ public sealed class TokenBucket(double tokens, long at)
             retryAfter = TimeSpan.FromSeconds((count - _tokens) / perSecond);
             return false;
         }
+    }
+
+    private void Refill(long now, long frequency, double perSecond, double size)
+    {
+        // Callers read the clock before the lock: a timestamp older than the last one refills nothing.
+        if (now > _at)
+        {
+            _tokens = Math.Min(size, _tokens + (now - _at) * perSecond / frequency);
+            _at = now;
+        }
+        _tokens = Math.Min(size, _tokens);
     }
 }

@@ -30,7 +30,7 @@ public sealed partial class QueueMessages(
     /// <exception cref="Limits.NewWorkRefusedException">The messages would take the tenant past its pending work or new work limits: none is stored.</exception>
     public async Task<int> PostAsync(string tenantId, string queue, IReadOnlyList<JsonElement> messages, CancellationToken cancellationToken)
     {
-        pending.Admit(tenantId, messages.Count);
+        await pending.AdmitAsync(tenantId, messages.Count, cancellationToken);
         var bodies = messages.Select(m => m.GetRawText()).ToList();
         await database.WriteAsync(tenantId, (connection, transaction) => Insert(connection, transaction, tenantId, queue, bodies), cancellationToken);
         Notify();

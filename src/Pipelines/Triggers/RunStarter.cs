@@ -64,7 +64,7 @@ public sealed class RunStarter(
         var runId = Ids.New("run");
         if (!admitted)
         {
-            pending.Admit(tenantId, 1);
+            await pending.AdmitAsync(tenantId, 1, cancellationToken);
             spending.AdmitRun(tenantId, runId);
         }
         var single = count <= compiled.Definition.Settings.ChunkSize;
@@ -92,7 +92,7 @@ public sealed class RunStarter(
         var compiled = pipelines.GetCompiled(tenantId, pipeline.Id, pipeline.CurrentVersion);
         var format = InputFormatNames.Of(compiled.Definition.Trigger.Format);
         var runId = Ids.New("run");
-        pending.Admit(tenantId, 1);
+        await pending.AdmitAsync(tenantId, 1, cancellationToken);
         spending.AdmitRun(tenantId, runId);
         var key = BlobKeys.RunInput(tenantId, runId, format);
         try
@@ -153,7 +153,7 @@ public sealed class RunStarter(
             return null;
         }
         var replay = new NewRun(tenantId, original.PipelineId, original.Version, "replay", original.InputKey, original.InputFormat, null, original.Id);
-        pending.Admit(tenantId, 1);
+        await pending.AdmitAsync(tenantId, 1, cancellationToken);
         spending.AdmitRun(tenantId, replay.Id);
         return await CreateAsync(replay, cancellationToken);
     }
