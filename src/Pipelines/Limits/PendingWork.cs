@@ -43,6 +43,16 @@ public sealed class PendingWork(Database database, TenantLimits limits, TimeProv
     public static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// What an idle tenant may submit with no hold: this much of its rate, or more when its largest post
+    /// (<see cref="TenantLimitValues.NewWorkBurst"/>) would otherwise wait longer than <see cref="MaxHold"/>. A full bucket
+    /// of a whole second let a flood's first five posts in at once (decision 027).
+    /// </summary>
+    private static readonly TimeSpan ImmediateBurst = TimeSpan.FromMilliseconds(200);
+
+    private static double BucketSize(TenantLimitValues values) =>
+        Math.Max(values.NewWorkBurst - values.NewWorkPerSecond * MaxHold.TotalSeconds, values.NewWorkPerSecond * ImmediateBurst.TotalSeconds);
+
+    /// <summary>
     /// Admits <paramref name="adding"/> pieces of new work all together, or none of them. Work within
     /// <see cref="MaxHold"/> of the tenant's rate is held until its turn, then admitted.
     /// </summary>
@@ -78,7 +88,7 @@ public sealed class PendingWork(Database database, TenantLimits limits, TimeProv
                     "or ask the platform operator to raise the tenant's maxPendingWork (PUT /api/platform/v1/tenants/{id}/limits).",
                     "maxPendingWork", values.MaxPendingWork, RetryPending, pending);
             }
-            if (!count.Rate.TryReserve(adding, ticks, time.TimestampFrequency, values.NewWorkPerSecond, values.NewWorkBurst, MaxHold, out hold, out var retryAfter))
+            if (!count.Rate.TryReserve(adding, ticks, time.TimestampFrequency, values.NewWorkPerSecond, BucketSize(values), MaxHold, out hold, out var retryAfter))
             {
                 throw new NewWorkRefusedException(
                     $"This tenant may submit {values.NewWorkPerSecond:N0} pieces of new work (queue messages or runs) per second, in bursts of up to {values.NewWorkBurst:N0}; " +
@@ -98,7 +108,7 @@ public sealed class PendingWork(Database database, TenantLimits limits, TimeProv
         }
         catch (OperationCanceledException)
         {
-            count.Rate.Return(adding, values.NewWorkBurst);
+            count.Rate.Return(adding, BucketSize(values));
             lock (count)
             {
                 count.AdmittedSince -= adding;
