@@ -39,12 +39,15 @@ public sealed class LimitsOptions
     /// <summary>
     /// New work (queue messages posted, runs started) a tenant may submit per second, refilled continuously: posting is
     /// far cheaper than running, so without it one tenant's burst of posts takes the node's cores from everyone's runs
-    /// for as long as it lasts (decision 027).
+    /// for as long as it lasts. Work a little too fast is held for its turn rather than refused (decision 027).
     /// </summary>
     [Range(1, 10_000_000)]
     public int NewWorkPerSecond { get; set; } = 5_000;
 
-    /// <summary>New work a tenant may submit at once after being idle; also the most messages one post may carry.</summary>
+    /// <summary>
+    /// The most messages one post may carry (more answers 413). An idle tenant's bucket holds this less a second of the rate,
+    /// but at least 0.2 s of it: a post of the whole burst may be held up to a second for its turn (<see cref="PendingWork.MaxHold"/>).
+    /// </summary>
     [Range(1, 100_000_000)]
     public int NewWorkBurst { get; set; } = 5_000;
 }
