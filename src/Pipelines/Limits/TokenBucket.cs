@@ -13,8 +13,10 @@ public sealed class TokenBucket(double tokens, long at)
     /// <summary>
     /// Reserves <paramref name="count"/> tokens when the bucket holds them, or will within <paramref name="maxWait"/>: the
     /// bucket then goes into debt, and the caller waits <paramref name="wait"/> before it uses them. Callers that reserve
-    /// together are spaced at the rate instead of passing at once (shaping rather than policing).
+    /// together are spaced at the rate instead of passing at once (shaping rather than policing). With a
+    /// <paramref name="maxWait"/> of zero it takes the tokens only when the bucket holds them.
     /// </summary>
+    /// <param name="now">A timestamp of the clock whose ticks per second are <paramref name="frequency"/>.</param>
     /// <param name="retryAfter">For a refusal, how much later the same reservation would be within <paramref name="maxWait"/>.</param>
     public bool TryReserve(double count, long now, long frequency, double perSecond, double size, TimeSpan maxWait, out TimeSpan wait, out TimeSpan retryAfter)
     {
@@ -40,25 +42,6 @@ public sealed class TokenBucket(double tokens, long at)
         lock (_gate)
         {
             _tokens = Math.Min(size, _tokens + count);
-        }
-    }
-
-    /// <summary>Takes <paramref name="count"/> tokens, or none when there are fewer.</summary>
-    /// <param name="now">A timestamp of the clock whose ticks per second are <paramref name="frequency"/>.</param>
-    /// <param name="retryAfter">When the bucket will hold <paramref name="count"/> tokens; zero when they were taken.</param>
-    public bool TryTake(double count, long now, long frequency, double perSecond, double size, out TimeSpan retryAfter)
-    {
-        lock (_gate)
-        {
-            Refill(now, frequency, perSecond, size);
-            if (_tokens >= count)
-            {
-                _tokens -= count;
-                retryAfter = TimeSpan.Zero;
-                return true;
-            }
-            retryAfter = TimeSpan.FromSeconds((count - _tokens) / perSecond);
-            return false;
         }
     }
 

@@ -57,7 +57,7 @@ public sealed class TenantRequestBuckets(TenantLimits limits, TimeProvider time)
         limit = limits.For(tenantId);
         var now = time.GetTimestamp();
         var bucket = _buckets.GetOrAdd(tenantId, static (_, start) => new TokenBucket(start.Burst, start.Now), (Burst: limit.RequestBurst, Now: now));
-        return bucket.TryTake(1, now, time.TimestampFrequency, limit.RequestsPerSecond, limit.RequestBurst, out retryAfter);
+        return bucket.TryReserve(1, now, time.TimestampFrequency, limit.RequestsPerSecond, limit.RequestBurst, TimeSpan.Zero, out _, out retryAfter);
     }
 }
 
