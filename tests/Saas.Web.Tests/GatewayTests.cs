@@ -31,7 +31,7 @@ public sealed class GatewayTests(FlowgateApp app) : IClassFixture<FlowgateApp>, 
         Assert.Equal("/ok/v1/chat/completions", path);
         Assert.Equal("Bearer key-ok", authorization);
         Assert.Equal("ok-model", sent["model"]!.GetValue<string>());
-        var usage = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/usage?groupBy=model"))!["items"]!.AsArray();
+        var usage = await UsageByModelAsync(tenant);
         Assert.Equal(11, Quantity(usage, "llm_input_tokens", "ok-model"));
         Assert.Equal(7, Quantity(usage, "llm_output_tokens", "ok-model"));
         Assert.Equal(1, Quantity(usage, "gateway_requests", "ok-model"));
@@ -106,7 +106,7 @@ public sealed class GatewayTests(FlowgateApp app) : IClassFixture<FlowgateApp>, 
         Assert.Equal(5, text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.EndsWith("data: [DONE]\n\n", text);
         Assert.True(_upstream.Requests.Last().Body["stream_options"]!["include_usage"]!.GetValue<bool>());
-        var usage = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/usage?groupBy=model"))!["items"]!.AsArray();
+        var usage = await UsageByModelAsync(tenant);
         Assert.Equal(3, Quantity(usage, "llm_output_tokens", "ok-model"));
     }
 
@@ -131,7 +131,7 @@ public sealed class GatewayTests(FlowgateApp app) : IClassFixture<FlowgateApp>, 
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         JsonArray usage;
-        while ((usage = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/usage?groupBy=model"))!["items"]!.AsArray()).Count < 3)
+        while ((usage = await UsageByModelAsync(tenant)).Count < 3)
         {
             Assert.True(DateTime.UtcNow < deadline, $"the call was not metered: {usage.ToJsonString()}");
             await Task.Delay(50);
@@ -139,7 +139,7 @@ public sealed class GatewayTests(FlowgateApp app) : IClassFixture<FlowgateApp>, 
         Assert.Equal(1, Quantity(usage, "gateway_requests", "slow-model"));
         Assert.Equal(11, Quantity(usage, "llm_input_tokens", "slow-model"));
         Assert.Equal(7, Quantity(usage, "llm_output_tokens", "slow-model"));
-        var logged = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/ai/requests"))!["items"]!.AsArray().Single()!;
+        var logged = await OnlyLoggedRequestAsync(tenant);
         Assert.Equal(499, logged["status"]!.GetValue<int>());
         Assert.Contains("caller closed the connection", logged["error"]!.GetValue<string>());
     }
@@ -154,12 +154,12 @@ public sealed class GatewayTests(FlowgateApp app) : IClassFixture<FlowgateApp>, 
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.DoesNotContain("\"usage\":{", await response.Content.ReadAsStringAsync());
-        var usage = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/usage?groupBy=model"))!["items"]!.AsArray();
+        var usage = await UsageByModelAsync(tenant);
         using var sent = System.Text.Json.JsonDocument.Parse(System.Text.Json.JsonSerializer.Serialize(request));
         Assert.Equal(TokenCounter.CountRequest(sent.RootElement), Quantity(usage, "llm_input_tokens", "nousage-model"));
         Assert.Equal(TokenCounter.Count("hello") + TokenCounter.Count(" from") + TokenCounter.Count(" nousage-model"), Quantity(usage, "llm_output_tokens", "nousage-model"));
         Assert.Equal(1, Quantity(usage, "gateway_requests", "nousage-model"));
-        var logged = JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/ai/requests"))!["items"]!.AsArray().Single()!;
+        var logged = await OnlyLoggedRequestAsync(tenant);
         Assert.Equal(200, logged["status"]!.GetValue<int>());
         Assert.Contains("no usage figures", logged["error"]!.GetValue<string>());
     }
@@ -180,6 +180,13 @@ public sealed class GatewayTests(FlowgateApp app) : IClassFixture<FlowgateApp>, 
         Assert.Contains("down: 500", message);
         Assert.Empty(JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/usage"))!["items"]!.AsArray());
     }
+
+    private static async Task<JsonArray> UsageByModelAsync(TenantClient tenant) =>
+        JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/usage?groupBy=model"))!["items"]!.AsArray();
+
+    /// <summary>The tenant's request log, which must hold exactly one call.</summary>
+    private static async Task<JsonNode> OnlyLoggedRequestAsync(TenantClient tenant) =>
+        JsonNode.Parse(await tenant.Http.GetStringAsync("/api/v1/ai/requests"))!["items"]!.AsArray().Single()!;
 
     private static long Quantity(JsonArray items, string meter, string model) =>
         items.Single(i => i!["meter"]!.GetValue<string>() == meter && i["group"]?.GetValue<string>() == model)!["quantity"]!.GetValue<long>();

@@ -459,7 +459,8 @@ internal sealed class StreamedTextCounter
             }
             if (!_skipping)
             {
-                Count(_line.WrittenSpan.TrimEnd((byte)'\r'));
+                var line = _line.WrittenMemory;
+                Count(line.Span.EndsWith((byte)'\r') ? line[..^1] : line);
             }
             _line.ResetWrittenCount();
             _skipping = false;
@@ -467,15 +468,16 @@ internal sealed class StreamedTextCounter
         }
     }
 
-    private void Count(ReadOnlySpan<byte> line)
+    /// <param name="line">The line buffer's own memory: the document is disposed before the buffer is written again.</param>
+    private void Count(ReadOnlyMemory<byte> line)
     {
-        if (!line.StartsWith("data:"u8) || line[5..].Trim((byte)' ').SequenceEqual("[DONE]"u8))
+        if (!line.Span.StartsWith("data:"u8) || line.Span[5..].Trim((byte)' ').SequenceEqual("[DONE]"u8))
         {
             return;
         }
         try
         {
-            using var json = JsonDocument.Parse(line[5..].ToArray());
+            using var json = JsonDocument.Parse(line[5..]);
             if (!json.RootElement.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array)
             {
                 return;
