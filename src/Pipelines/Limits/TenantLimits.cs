@@ -32,6 +32,12 @@ public sealed class LimitsOptions
     [Range(1, 256)]
     public int? ContendedConcurrentSteps { get; set; }
 
+    /// <summary>
+    /// While several tenants have work on a node, the work of a tenant with more waiting than it may run runs on
+    /// low-priority threads (<see cref="LowPriority"/>): the cores go to the others' work first (decision 027).
+    /// </summary>
+    public bool BacklogAtLowPriority { get; set; } = true;
+
     /// <summary>Queued messages plus unfinished runs a tenant may have; more posts and run starts answer 429.</summary>
     [Range(1, long.MaxValue)]
     public long MaxPendingWork { get; set; } = 100_000;
@@ -79,6 +85,9 @@ public sealed class TenantLimits(Database database, IOptions<LimitsOptions> limi
 
     /// <inheritdoc cref="LimitsOptions.ContendedConcurrentSteps"/>
     public int ContendedConcurrentSteps => limits.Value.ContendedConcurrentSteps ?? Environment.ProcessorCount;
+
+    /// <inheritdoc cref="LimitsOptions.BacklogAtLowPriority"/>
+    public bool BacklogAtLowPriority => limits.Value.BacklogAtLowPriority;
 
     public TenantLimitValues For(string tenantId)
     {

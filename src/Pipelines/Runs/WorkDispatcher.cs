@@ -3,7 +3,14 @@ using Saas.Pipelines.Limits;
 namespace Saas.Pipelines.Runs;
 
 /// <summary>Work leased to this node; <see cref="Run"/> is the run as just created, when known, to spare a read.</summary>
-public sealed record DispatchedWork(WorkItem Item, RunRow? Run);
+public sealed record DispatchedWork(WorkItem Item, RunRow? Run)
+{
+    /// <summary>
+    /// Taken while other tenants have work here, from a tenant with more waiting than it may run: it should run at low
+    /// priority (<see cref="TenantLimits.BacklogAtLowPriority"/>).
+    /// </summary>
+    public bool Backlog { get; init; }
+}
 
 /// <summary>
 /// Hands work leased to this node to its workers without a round trip through the database. Each tenant
@@ -11,7 +18,8 @@ public sealed record DispatchedWork(WorkItem Item, RunRow? Run);
 /// <see cref="TenantLimitValues.MaxConcurrentSteps"/> executing already: one tenant's backlog neither
 /// delays another's new work nor takes every worker (decision 024). While more than one tenant has had work
 /// here within <see cref="ContentionWindow"/>, each runs at most <see cref="TenantLimits.ContendedConcurrentSteps"/>
-/// at once, so a backlog leaves the node's cores to the others' work (decision 027).
+/// at once, and its work is marked <see cref="DispatchedWork.Backlog"/>, so a backlog leaves the node's cores to the
+/// others' work (decision 027).
 /// </summary>
 public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time)
 {
@@ -217,7 +225,7 @@ public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time)
             {
                 _next = (index + 1) % _turns.Count;
             }
-            return entry.Work;
+            return contendedCap != int.MaxValue && line.Waiting.Count > 0 ? entry.Work with { Backlog = true } : entry.Work;
         }
         return null;
     }

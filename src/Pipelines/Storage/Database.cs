@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Saas.Pipelines.Limits;
 
 namespace Saas.Pipelines.Storage;
 
@@ -57,7 +58,19 @@ public sealed class Database : IAsyncDisposable
         }.ToString();
         Migrate();
         Writer = new GroupCommitWriter(OpenWriterConnection, AfterWriterBatch);
-        _checkpoints = Task.Run(() => CheckpointContinuouslyAsync(_stopping.Token));
+        var checkpointsStopped = new TaskCompletionSource();
+        _checkpoints = checkpointsStopped.Task;
+        LowPriority.Start("sqlite checkpoint", () =>
+        {
+            try
+            {
+                CheckpointContinuously(_stopping.Token);
+            }
+            finally
+            {
+                checkpointsStopped.SetResult();
+            }
+        });
     }
 
     public SqlDialect Dialect { get; }
@@ -170,7 +183,7 @@ public sealed class Database : IAsyncDisposable
     /// <summary>
     /// The writer's own connection. Commits do not fsync (WAL with synchronous=NORMAL survives a process
     /// crash) and do not checkpoint: copying pages back and the fsyncs that go with it happen on a
-    /// background connection (<see cref="CheckpointContinuouslyAsync"/>), off the path of every commit.
+    /// background connection (<see cref="CheckpointContinuously"/>), off the path of every commit.
     /// The page cache is small on purpose: SQLite walks its whole cache at the end of every write transaction
     /// (<c>pcache1TruncateUnsafe</c>), which with 64 MB cost ~0.5 ms per commit; 4 MB still holds the hot B-tree pages
     /// and a batch's dirty ones (decision 031).
@@ -226,7 +239,11 @@ public sealed class Database : IAsyncDisposable
         return true;
     }
 
-    private async Task CheckpointContinuouslyAsync(CancellationToken stopping)
+    /// <summary>
+    /// Copies the WAL back on a low-priority thread of its own: a pass's copying and the fsyncs' work in the kernel use the
+    /// cores only when requests and steps leave them idle (decision 027, session 8).
+    /// </summary>
+    private void CheckpointContinuously(CancellationToken stopping)
     {
         using var connection = CreateConnection();
         try
@@ -244,7 +261,7 @@ public sealed class Database : IAsyncDisposable
                 catch (SqliteException)
                 {
                 }
-                await _walGrew.WaitAsync(TimeSpan.FromMilliseconds(large ? 1 : 200), stopping);
+                _walGrew.Wait(TimeSpan.FromMilliseconds(large ? 1 : 200), stopping);
             }
         }
         catch (OperationCanceledException)

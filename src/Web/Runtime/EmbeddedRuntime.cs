@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Saas.Pipelines;
+using Saas.Pipelines.Limits;
 using Saas.Pipelines.Runs;
 using Saas.Pipelines.Triggers;
 
@@ -26,7 +27,8 @@ public static class EmbeddedRuntime
 }
 
 /// <summary>Executes the work leased to this node, and leases due work (retries, expired leases) when idle enough.</summary>
-public sealed partial class Workers(WorkDispatcher dispatcher, WorkQueue queue, RunExecutor executor, IOptions<FlowgateOptions> options, ILogger<Workers> logger) : BackgroundService
+public sealed partial class Workers(
+    WorkDispatcher dispatcher, WorkQueue queue, RunExecutor executor, TenantLimits limits, IOptions<FlowgateOptions> options, ILogger<Workers> logger) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -57,7 +59,14 @@ public sealed partial class Workers(WorkDispatcher dispatcher, WorkQueue queue, 
             }
             try
             {
-                await executor.ExecuteAsync(work.Item, work.Run, stoppingToken);
+                if (work.Backlog && limits.BacklogAtLowPriority)
+                {
+                    await LowPriorityScheduler.Shared.RunAsync(() => executor.ExecuteAsync(work.Item, work.Run, stoppingToken), stoppingToken);
+                }
+                else
+                {
+                    await executor.ExecuteAsync(work.Item, work.Run, stoppingToken);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
