@@ -161,6 +161,8 @@ public sealed class FakeStripe : IAsyncDisposable
             {
                 return (404, Error("invalid_request_error", $"No such subscription: '{id}'", "resource_missing"));
             }
+            // Recorded before the items change: a test that sees the new items must find the update too.
+            fake.SubscriptionUpdates.Add((id, form.GetValueOrDefault("proration_behavior")));
             var items = subscription["items"]!["data"]!.AsArray();
             for (var i = 0; form.ContainsKey($"items[{i}][id]") || form.ContainsKey($"items[{i}][price]"); i++)
             {
@@ -174,7 +176,6 @@ public sealed class FakeStripe : IAsyncDisposable
                     items.Add(new JsonObject { ["id"] = fake.NewId("si"), ["object"] = "subscription_item", ["subscription"] = id, ["price"] = fake.Prices[price].DeepClone() });
                 }
             }
-            fake.SubscriptionUpdates.Add((id, form.GetValueOrDefault("proration_behavior")));
             return (200, subscription);
         }));
         app.MapGet("/v1/invoices", (string customer) =>
