@@ -129,8 +129,9 @@ public sealed class Database : IAsyncDisposable
     /// <summary>
     /// A connection for reads (WAL: readers never wait for the writer); disposing it returns it to this
     /// database's pool. Pooled connections live on with their prepared statements (see
-    /// <see cref="PreparedStatements"/>), and map the database file into memory: a read transaction
-    /// starts with a cold page cache after every commit, and mapped pages cost no system call.
+    /// <see cref="PreparedStatements"/>). They do not map the database file into memory: SQLite unmaps the whole file
+    /// at every read transaction that follows a commit, and under load those munmaps (hundreds per second) held the
+    /// process's memory-map lock against every page fault (decision 027, session 8).
     /// </summary>
     public DbConnection OpenConnection()
     {
@@ -144,7 +145,6 @@ public sealed class Database : IAsyncDisposable
         }
         var connection = new ReadConnection(this, _connectionString);
         connection.Open();
-        connection.Execute("PRAGMA mmap_size = 268435456");
         return connection;
     }
 
@@ -248,18 +248,24 @@ public sealed class Database : IAsyncDisposable
         using var connection = CreateConnection();
         try
         {
+            var large = false;
             while (!stopping.IsCancellationRequested)
             {
-                var large = false;
                 try
                 {
-                    var (_, frames, backfilled) = connection.QuerySingle<(long Busy, long Frames, long Backfilled)>("PRAGMA wal_checkpoint(PASSIVE);");
+                    // A checkpoint left behind (by busy cores) catches up at normal priority on the thread pool: on its own
+                    // it would wait for idle cores that a single tenant's full load never leaves, and the WAL would grow
+                    // until the writer had to copy it all back itself.
+                    var (_, frames, backfilled) = large
+                        ? Task.Run(() => Checkpoint(connection), stopping).GetAwaiter().GetResult()
+                        : Checkpoint(connection);
                     Volatile.Write(ref _walBackfilled, backfilled);
                     Volatile.Write(ref _walFrames, frames);
                     large = frames > MaxWalFrames;
                 }
                 catch (SqliteException)
                 {
+                    large = false;
                 }
                 _walGrew.Wait(TimeSpan.FromMilliseconds(large ? 1 : 200), stopping);
             }
@@ -268,6 +274,9 @@ public sealed class Database : IAsyncDisposable
         {
         }
     }
+
+    private static (long Busy, long Frames, long Backfilled) Checkpoint(DbConnection connection) =>
+        connection.QuerySingle<(long Busy, long Frames, long Backfilled)>("PRAGMA wal_checkpoint(PASSIVE);");
 
     /// <summary>Runs a unit of work in the next group commit; returns once it is durable.</summary>
     public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work, CancellationToken cancellationToken = default) =>
