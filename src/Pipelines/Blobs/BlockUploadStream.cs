@@ -1,5 +1,6 @@
 using System.Buffers;
 using Azure.Storage.Blobs.Specialized;
+using Saas.Pipelines.Limits;
 
 namespace Saas.Pipelines.Blobs;
 
@@ -21,7 +22,7 @@ internal sealed class BlockUploadStream(BlockBlobClient blob, int blockBytes) : 
     public override long Length => _length;
     public override long Position { get => _length; set => throw new NotSupportedException(); }
 
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override void Write(byte[] buffer, int offset, int count) => SyncOverAsync.Run(() => WriteAsync(buffer.AsMemory(offset, count)).AsTask());
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -57,7 +58,7 @@ internal sealed class BlockUploadStream(BlockBlobClient blob, int blockBytes) : 
     {
         if (disposing)
         {
-            DisposeAsync().AsTask().GetAwaiter().GetResult();
+            SyncOverAsync.Run(() => DisposeAsync().AsTask());
         }
         base.Dispose(disposing);
     }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Saas.Pipelines.Limits;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Blobs;
@@ -60,7 +61,15 @@ public sealed class SpillingBlobStream(IBlobStore store, string key) : Stream
     public override long Length => _spilled?.Length ?? _memory.Length;
     public override long Position { get => Length; set => throw new NotSupportedException(); }
 
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        if (_spilled is null && _memory.Length + count <= SmallBlobs.MaxInlineBytes)
+        {
+            _memory.Write(buffer, offset, count);
+            return;
+        }
+        SyncOverAsync.Run(() => WriteAsync(buffer.AsMemory(offset, count)).AsTask());
+    }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

@@ -1,3 +1,4 @@
+using Saas.Pipelines.Blobs;
 using Saas.Pipelines.Limits;
 using Saas.Pipelines.Runs;
 
@@ -51,6 +52,58 @@ public sealed class LowPriorityTests
         var lowest = OperatingSystem.IsLinux() ? $"nice {LowPriority.Nice}" : nameof(ThreadPriority.Lowest);
         Assert.Equal([lowest, lowest], priorities);
         Assert.NotEqual(lowest, CurrentPriority());
+    }
+
+    [Fact]
+    public async Task Synchronous_writes_that_spill_to_an_asynchronous_blob_store_finish_when_every_low_priority_thread_blocks_on_one()
+    {
+        var store = new SlowBlobStore();
+        var big = new byte[SmallBlobs.MaxInlineBytes + 1];
+
+        // As many writers as the scheduler has threads, each blocking its thread in a synchronous Write that spills: the
+        // store's continuations must not need one of those threads.
+        var writers = Enumerable.Range(0, Environment.ProcessorCount).Select(i => LowPriorityScheduler.Shared.RunAsync(async () =>
+        {
+            await Task.Yield();
+            var stream = new SpillingBlobStream(store, $"blob-{i}");
+            stream.Write(big, 0, big.Length);
+            stream.Write(big, 0, big.Length);
+            await stream.CompleteAsync();
+        }, CancellationToken.None));
+
+        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.All(Enumerable.Range(0, Environment.ProcessorCount), i => Assert.Equal(2 * big.Length, store.Written[$"blob-{i}"].Length));
+    }
+
+    /// <summary>A blob store whose writes complete asynchronously, as a real one's do.</summary>
+    private sealed class SlowBlobStore : IBlobStore
+    {
+        public System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> Written { get; } = new();
+
+        public async Task<Stream> OpenWriteAsync(string key, CancellationToken cancellationToken)
+        {
+            await Task.Delay(5, cancellationToken);
+            return new SlowStream(bytes => Written[key] = bytes);
+        }
+
+        public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task DeleteAsync(string key, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+
+    private sealed class SlowStream(Action<byte[]> completed) : MemoryStream
+    {
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(5, cancellationToken);
+            Write(buffer.Span);
+        }
+
+        public override ValueTask DisposeAsync()
+        {
+            completed(ToArray());
+            return base.DisposeAsync();
+        }
     }
 
     private static string CurrentPriority() =>
