@@ -5,7 +5,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Saas.Pipelines.Limits;
 
 namespace Saas.Pipelines.Storage;
 
@@ -60,7 +59,7 @@ public sealed class Database : IAsyncDisposable
         Writer = new GroupCommitWriter(OpenWriterConnection, AfterWriterBatch);
         var checkpointsStopped = new TaskCompletionSource();
         _checkpoints = checkpointsStopped.Task;
-        LowPriority.Start("sqlite checkpoint", () =>
+        new Thread(() =>
         {
             try
             {
@@ -70,7 +69,8 @@ public sealed class Database : IAsyncDisposable
             {
                 checkpointsStopped.SetResult();
             }
-        });
+        })
+        { IsBackground = true, Name = "sqlite checkpoint" }.Start();
     }
 
     public SqlDialect Dialect { get; }
@@ -240,8 +240,8 @@ public sealed class Database : IAsyncDisposable
     }
 
     /// <summary>
-    /// Copies the WAL back on a low-priority thread of its own: a pass's copying and the fsyncs' work in the kernel use the
-    /// cores only when requests and steps leave them idle (decision 027, session 8).
+    /// Copies the WAL back on a thread of its own, at normal priority: at low priority it was preempted while holding WAL
+    /// locks that every transaction's start needs (decision 027, session 8).
     /// </summary>
     private void CheckpointContinuously(CancellationToken stopping)
     {
@@ -253,12 +253,7 @@ public sealed class Database : IAsyncDisposable
             {
                 try
                 {
-                    // A checkpoint left behind (by busy cores) catches up at normal priority on the thread pool: on its own
-                    // it would wait for idle cores that a single tenant's full load never leaves, and the WAL would grow
-                    // until the writer had to copy it all back itself.
-                    var (_, frames, backfilled) = large
-                        ? Task.Run(() => Checkpoint(connection), stopping).GetAwaiter().GetResult()
-                        : Checkpoint(connection);
+                    var (_, frames, backfilled) = connection.QuerySingle<(long Busy, long Frames, long Backfilled)>("PRAGMA wal_checkpoint(PASSIVE);");
                     Volatile.Write(ref _walBackfilled, backfilled);
                     Volatile.Write(ref _walFrames, frames);
                     large = frames > MaxWalFrames;
@@ -274,9 +269,6 @@ public sealed class Database : IAsyncDisposable
         {
         }
     }
-
-    private static (long Busy, long Frames, long Backfilled) Checkpoint(DbConnection connection) =>
-        connection.QuerySingle<(long Busy, long Frames, long Backfilled)>("PRAGMA wal_checkpoint(PASSIVE);");
 
     /// <summary>Runs a unit of work in the next group commit; returns once it is durable.</summary>
     public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work, CancellationToken cancellationToken = default) =>
