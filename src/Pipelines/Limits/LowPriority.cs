@@ -4,9 +4,9 @@ using System.Runtime.InteropServices;
 namespace Saas.Pipelines.Limits;
 
 /// <summary>
-/// Threads the operating system runs after everyone else's: a backlog's steps and the background checkpoint take the
-/// cores only when other tenants' requests and steps leave them idle, and give them back at once when those wake
-/// (decision 027, session 8). Nice 19 on Linux, <see cref="ThreadPriority.Lowest"/> elsewhere.
+/// Threads the operating system runs after everyone else's: a backlog's steps take the cores only when other tenants'
+/// requests and steps leave them idle, and give them back at once when those wake (decision 027, session 8). Nice 19 on
+/// Linux, <see cref="ThreadPriority.Lowest"/> elsewhere.
 /// </summary>
 public static class LowPriority
 {
