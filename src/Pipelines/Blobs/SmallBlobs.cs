@@ -63,7 +63,7 @@ public sealed class SpillingBlobStream(IBlobStore store, string key) : Stream
 
     public override void Write(byte[] buffer, int offset, int count)
     {
-        if (_spilled is null && _memory.Length + count <= SmallBlobs.MaxInlineBytes)
+        if (FitsInline(count))
         {
             _memory.Write(buffer, offset, count);
             return;
@@ -74,9 +74,11 @@ public sealed class SpillingBlobStream(IBlobStore store, string key) : Stream
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+    private bool FitsInline(int count) => _spilled is null && _memory.Length + count <= SmallBlobs.MaxInlineBytes;
+
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_spilled is null && _memory.Length + buffer.Length <= SmallBlobs.MaxInlineBytes)
+        if (FitsInline(buffer.Length))
         {
             _memory.Write(buffer.Span);
             return;

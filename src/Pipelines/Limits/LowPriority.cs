@@ -13,32 +13,19 @@ public static class LowPriority
     /// <summary>The nice value (Linux) of low-priority threads: the lowest there is.</summary>
     public const int Nice = 19;
 
-    /// <summary>Lowers the calling thread's priority (any process may lower its own threads'); false if the system refused.</summary>
-    public static bool LowerCurrentThread()
+    /// <summary>Lowers the calling thread's priority, as far as it goes (any process may lower its own threads').</summary>
+    public static void LowerCurrentThread()
     {
         if (OperatingSystem.IsLinux())
         {
-            return setpriority(PrioProcess, gettid(), Nice) == 0;
+            setpriority(PrioProcess, gettid(), Nice);
+            return;
         }
         Thread.CurrentThread.Priority = ThreadPriority.Lowest;
-        return true;
     }
 
     /// <summary>The calling thread's nice value (Linux only; 0 elsewhere).</summary>
     public static int CurrentThreadNice() => OperatingSystem.IsLinux() ? getpriority(PrioProcess, gettid()) : 0;
-
-    /// <summary>Starts a background thread at low priority.</summary>
-    public static Thread Start(string name, Action body)
-    {
-        var thread = new Thread(() =>
-        {
-            LowerCurrentThread();
-            body();
-        })
-        { IsBackground = true, Name = name };
-        thread.Start();
-        return thread;
-    }
 
     private const int PrioProcess = 0;
 
@@ -65,19 +52,22 @@ public sealed class LowPriorityScheduler : TaskScheduler
 
     private LowPriorityScheduler(int threads)
     {
+        MaximumConcurrencyLevel = threads;
         for (var i = 0; i < threads; i++)
         {
-            LowPriority.Start("low-priority work", () =>
+            new Thread(() =>
             {
+                LowPriority.LowerCurrentThread();
                 foreach (var task in _tasks.GetConsumingEnumerable())
                 {
                     TryExecuteTask(task);
                 }
-            });
+            })
+            { IsBackground = true, Name = "low-priority work" }.Start();
         }
     }
 
-    public override int MaximumConcurrencyLevel => Environment.ProcessorCount;
+    public override int MaximumConcurrencyLevel { get; }
 
     /// <summary>
     /// Runs <paramref name="work"/> here; what it awaits continues here too. The caller continues on the thread pool,

@@ -197,7 +197,8 @@ public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time)
 
     private DispatchedWork? TakeNext(bool capped)
     {
-        var contendedCap = capped && Contended() ? limits.ContendedConcurrentSteps : int.MaxValue;
+        var contended = capped && Contended();
+        var contendedCap = contended ? limits.ContendedConcurrentSteps : int.MaxValue;
         for (var i = 0; i < _turns.Count; i++)
         {
             var index = (_next + i) % _turns.Count;
@@ -225,7 +226,7 @@ public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time)
             {
                 _next = (index + 1) % _turns.Count;
             }
-            return contendedCap != int.MaxValue && line.Waiting.Count > 0 ? entry.Work with { Backlog = true } : entry.Work;
+            return contended && line.Waiting.Count > 0 ? entry.Work with { Backlog = true } : entry.Work;
         }
         return null;
     }

@@ -57,20 +57,7 @@ public sealed class Database : IAsyncDisposable
         }.ToString();
         Migrate();
         Writer = new GroupCommitWriter(OpenWriterConnection, AfterWriterBatch);
-        var checkpointsStopped = new TaskCompletionSource();
-        _checkpoints = checkpointsStopped.Task;
-        new Thread(() =>
-        {
-            try
-            {
-                CheckpointContinuously(_stopping.Token);
-            }
-            finally
-            {
-                checkpointsStopped.SetResult();
-            }
-        })
-        { IsBackground = true, Name = "sqlite checkpoint" }.Start();
+        _checkpoints = Task.Run(() => CheckpointContinuouslyAsync(_stopping.Token));
     }
 
     public SqlDialect Dialect { get; }
@@ -183,7 +170,7 @@ public sealed class Database : IAsyncDisposable
     /// <summary>
     /// The writer's own connection. Commits do not fsync (WAL with synchronous=NORMAL survives a process
     /// crash) and do not checkpoint: copying pages back and the fsyncs that go with it happen on a
-    /// background connection (<see cref="CheckpointContinuously"/>), off the path of every commit.
+    /// background connection (<see cref="CheckpointContinuouslyAsync"/>), off the path of every commit.
     /// The page cache is small on purpose: SQLite walks its whole cache at the end of every write transaction
     /// (<c>pcache1TruncateUnsafe</c>), which with 64 MB cost ~0.5 ms per commit; 4 MB still holds the hot B-tree pages
     /// and a batch's dirty ones (decision 031).
@@ -240,17 +227,17 @@ public sealed class Database : IAsyncDisposable
     }
 
     /// <summary>
-    /// Copies the WAL back on a thread of its own, at normal priority: at low priority it was preempted while holding WAL
-    /// locks that every transaction's start needs (decision 027, session 8).
+    /// Copies the WAL back in the background, at normal priority: at low priority it was preempted while holding WAL locks
+    /// that every transaction's start needs (decision 027, session 8).
     /// </summary>
-    private void CheckpointContinuously(CancellationToken stopping)
+    private async Task CheckpointContinuouslyAsync(CancellationToken stopping)
     {
         using var connection = CreateConnection();
         try
         {
-            var large = false;
             while (!stopping.IsCancellationRequested)
             {
+                var large = false;
                 try
                 {
                     var (_, frames, backfilled) = connection.QuerySingle<(long Busy, long Frames, long Backfilled)>("PRAGMA wal_checkpoint(PASSIVE);");
@@ -260,9 +247,8 @@ public sealed class Database : IAsyncDisposable
                 }
                 catch (SqliteException)
                 {
-                    large = false;
                 }
-                _walGrew.Wait(TimeSpan.FromMilliseconds(large ? 1 : 200), stopping);
+                await _walGrew.WaitAsync(TimeSpan.FromMilliseconds(large ? 1 : 200), stopping);
             }
         }
         catch (OperationCanceledException)
