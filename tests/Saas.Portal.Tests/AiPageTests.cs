@@ -56,7 +56,7 @@ public sealed class AiPageTests : PageContext
         Assert.Contains("key set", page.Find("[data-provider='openai']").TextContent);
         Assert.DoesNotContain("sk-very-secret-123", page.Markup);
 
-        page.Find("button[aria-label='Edit provider openai']").Click();
+        await page.Find("button[aria-label='Edit provider openai']").ClickAsync(new MouseEventArgs());
         Assert.Equal("", page.Find("#provider-key").GetAttribute("value") ?? "");
         page.Find("#provider-url").Input("https://api.example.com/v1");
         await page.Find("[data-testid='provider-form']").SubmitAsync();
@@ -85,14 +85,14 @@ public sealed class AiPageTests : PageContext
         page.Find("#target-0-provider").Change("main");
         page.Find("#target-0-model").Input("small");
         page.Find("#target-0-in").Change("-1");
-        page.FindAll("button").Single(b => b.TextContent == "Add target").Click();
+        await page.FindAll("button").Single(b => b.TextContent == "Add target").ClickAsync(new MouseEventArgs());
         page.Find("#target-1-provider").Change("backup");
         page.Find("#target-1-model").Input("large");
         await page.Find("[data-testid='model-form']").SubmitAsync();
         Assert.Contains("must not be negative", page.Find("[data-path='targets[0]']").TextContent);
 
         page.Find("#target-0-in").Change("0.5");
-        page.Find("button[aria-label='Move target 2 up']").Click();
+        await page.Find("button[aria-label='Move target 2 up']").ClickAsync(new MouseEventArgs());
         await page.Find("[data-testid='model-form']").SubmitAsync();
 
         var route = Assert.Single(Store.ListModels(tenant));
@@ -100,7 +100,7 @@ public sealed class AiPageTests : PageContext
         Assert.Equal(0.5m, route.Targets[1].InputPricePerMillion);
         Assert.Contains("backup/large → main/small", page.Find("[data-model='fast']").TextContent);
 
-        page.Find("button[aria-label='Delete alias fast']").Click();
+        await page.Find("button[aria-label='Delete alias fast']").ClickAsync(new MouseEventArgs());
         await page.Find("button[aria-label='Confirm: delete alias fast']").ClickAsync(new MouseEventArgs());
         Assert.Empty(Store.ListModels(tenant));
         Assert.Equal(["ai.model.saved", "ai.model.deleted"], AuditActions(tenant));
@@ -173,7 +173,7 @@ public sealed class AiPageTests : PageContext
         Assert.DoesNotContain(secret, again.Markup);
         Assert.Contains(clientId, again.Find("[data-testid='clients']").TextContent);
 
-        again.Find("button[aria-label='Revoke crm-sync']").Click();
+        await again.Find("button[aria-label='Revoke crm-sync']").ClickAsync(new MouseEventArgs());
         await again.Find("button[aria-label='Confirm: revoke crm-sync']").ClickAsync(new MouseEventArgs());
         Assert.Contains("revoked", again.Find($"[data-client='{clientId}']").TextContent);
         Assert.Null(Services.GetRequiredService<OAuthClientStore>().Authenticate(clientId, secret));

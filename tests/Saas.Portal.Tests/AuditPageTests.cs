@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Web;
 using Saas.Pipelines.Audit;
 using Saas.Web.Components.Audit;
 
@@ -25,10 +26,10 @@ public sealed class AuditPageTests : PageContext
 
         Assert.Equal(AuditPage.PageSize, page.FindAll("tr[data-entry]").Count);
         Assert.Contains(page.FindAll("tr[data-entry]"), row => row.GetAttribute("data-action") == "member.invited");
-        page.Find("[data-testid='older']").Click();
+        await page.Find("[data-testid='older']").ClickAsync(new MouseEventArgs());
         Assert.Equal(56 - AuditPage.PageSize, page.FindAll("tr[data-entry]").Count);
         Assert.Empty(page.FindAll("[data-testid='older']"));
-        page.Find("[data-testid='newer']").Click();
+        await page.Find("[data-testid='newer']").ClickAsync(new MouseEventArgs());
         Assert.Equal(AuditPage.PageSize, page.FindAll("tr[data-entry]").Count);
 
         page.Find("#audit-action").Change("member.");

@@ -15,7 +15,7 @@ public sealed class PageTests : PageContext
         var page = Render<PipelineBuilderPage>();
 
         page.Find(".fg-pipeline-name input").Input("big orders");
-        page.Find("button[aria-label='Add a filter step']").Click();
+        await page.Find("button[aria-label='Add a filter step']").ClickAsync(new MouseEventArgs());
         page.Find("[data-step='filter1'] .fg-expression input").Input("Number(record.qty) > 1");
         await page.Find("button.fg-publish").ClickAsync(new MouseEventArgs());
 

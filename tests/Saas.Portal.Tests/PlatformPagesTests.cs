@@ -32,7 +32,7 @@ public sealed class PlatformPagesTests : PageContext
         var row = $"tr[data-tenant='{shop}']";
         Assert.Equal("active", page.Find($"{row} [data-testid='state']").TextContent);
 
-        page.Find("button[aria-label='Suspend shop']").Click();
+        await page.Find("button[aria-label='Suspend shop']").ClickAsync(new MouseEventArgs());
         await page.Find("form[aria-label='Suspend shop']").SubmitAsync();
         Assert.Contains("must be 1 to 500 characters", page.Find("[data-path='reason']").TextContent);
         Assert.Null(Billing.Get(shop).SuspendedReason);

@@ -60,7 +60,7 @@ public sealed class TablesPageTests : PageContext
         Assert.Equal(["id"], saved.KeyColumnNames);
         Assert.Equal(["table.uploaded"], AuditActions(tenant));
 
-        page.Find("button[aria-label='Upload a new version of customers']").Click();
+        await page.Find("button[aria-label='Upload a new version of customers']").ClickAsync(new MouseEventArgs());
         Assert.Equal("id", page.Find("#table-keys").GetAttribute("value"));
         Assert.Contains("becomes version 2", page.Find("#table-name-help").TextContent);
     }
@@ -100,7 +100,7 @@ public sealed class TablesPageTests : PageContext
         var viewer = Render<TablesPage>();
         Assert.Empty(viewer.FindAll("[data-testid='upload-form']"));
         Assert.Empty(viewer.FindAll("button[aria-label='Delete customers']"));
-        viewer.Find("button[aria-label='Versions of customers']").Click();
+        await viewer.Find("button[aria-label='Versions of customers']").ClickAsync(new MouseEventArgs());
         await viewer.Find("button[aria-label='Preview customers version 1']").ClickAsync(new MouseEventArgs());
         Assert.Contains("gold", viewer.Find("[data-testid='preview']").TextContent);
 
@@ -123,17 +123,17 @@ public sealed class TablesPageTests : PageContext
         SignIn(tenant, role: "admin");
         var page = Render<TablesPage>();
 
-        page.Find("button[aria-label='Delete customers']").Click();
+        await page.Find("button[aria-label='Delete customers']").ClickAsync(new MouseEventArgs());
         await page.Find("button[aria-label='Confirm delete']").ClickAsync(new MouseEventArgs());
         Assert.Contains($"pipeline 'enrich' ({pipeline.Id}, version 1)", page.Find("[data-testid='delete-result']").TextContent);
         Assert.NotEmpty(Tables.List(tenant, "customers"));
 
-        page.Find("button[aria-label='Delete old']").Click();
+        await page.Find("button[aria-label='Delete old']").ClickAsync(new MouseEventArgs());
         Assert.Contains("All 2 version(s)", page.Find("[data-testid='confirm-delete']").TextContent);
-        page.Find("[data-testid='confirm-delete'] button:not([aria-label])").Click();
+        await page.Find("[data-testid='confirm-delete'] button:not([aria-label])").ClickAsync(new MouseEventArgs());
         Assert.Empty(page.FindAll("[data-testid='confirm-delete']"));
         Assert.NotEmpty(Tables.List(tenant, "old"));
-        page.Find("button[aria-label='Delete old']").Click();
+        await page.Find("button[aria-label='Delete old']").ClickAsync(new MouseEventArgs());
         await page.Find("button[aria-label='Confirm delete']").ClickAsync(new MouseEventArgs());
 
         Assert.Contains("Table 'old' deleted.", page.Find("[data-testid='delete-result']").TextContent);
