@@ -39,7 +39,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     private readonly Channel<IUnit> _pending = Channel.CreateUnbounded<IUnit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Func<DbConnection> _open;
-    private readonly Func<DbConnection, bool> _betweenBatches;
+    private readonly Func<DbConnection, bool, bool> _betweenBatches;
 
     /// <summary>How long heavy owners wait for a lagging checkpoint at most, so they are slowed, never stopped.</summary>
     private static readonly TimeSpan MaxYield = TimeSpan.FromMilliseconds(200);
@@ -66,10 +66,11 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     private int _next;
 
     /// <param name="betweenBatches">
-    /// Runs on the writer's connection after each commit, outside any transaction (counted in the batch's duration);
-    /// true when the checkpoint has fallen behind and heavy owners should wait for it.
+    /// Runs on the writer's connection after each commit, outside any transaction (counted in the batch's duration), and is
+    /// told whether heavy owners would wait while others go on (<see cref="HeavyOwnersMayWait"/>); true when the
+    /// checkpoint has fallen behind and heavy owners should wait for it.
     /// </param>
-    public GroupCommitWriter(Func<DbConnection> open, Func<DbConnection, bool> betweenBatches, TimeProvider? clock = null)
+    public GroupCommitWriter(Func<DbConnection> open, Func<DbConnection, bool, bool> betweenBatches, TimeProvider? clock = null)
     {
         _open = open;
         _betweenBatches = betweenBatches;
@@ -101,9 +102,10 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             {
                 if (connection is not null && !_turns.Any(Runnable))
                 {
-                    // Only heavy owners have units, and they wait for the checkpoint: give it a moment, then look again.
-                    await Task.Delay(1);
-                    Yield(_betweenBatches(connection));
+                    // Only heavy owners have units, and they wait for the checkpoint: look again in a moment, or as soon as
+                    // another unit arrives.
+                    await Task.WhenAny(_pending.Reader.WaitToReadAsync().AsTask(), Task.Delay(1));
+                    Yield(_betweenBatches(connection, HeavyOwnersMayWait));
                     TakeArrivals();
                     continue;
                 }
@@ -122,7 +124,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
                 {
                     var oldest = _turns.Min(line => line.Peek().Queued);
                     RunBatch(connection, batch, started);
-                    Yield(_betweenBatches(connection));
+                    Yield(_betweenBatches(connection, HeavyOwnersMayWait));
                     FlowgateTelemetry.Committed(Stopwatch.GetElapsedTime(started), batch.Count, Stopwatch.GetElapsedTime(oldest, started));
                 }
                 catch (Exception error)
@@ -255,12 +257,20 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         {
             _yieldingSince = now;
         }
-        if (_clock.GetElapsedTime(_windowStarted, now) > ShareWindow)
+        // While heavy owners wait, the others run more than their share: the shares stay as they were when the wait began,
+        // or the others would become the heavy ones and wait too.
+        if (_yieldingSince == 0 && _clock.GetElapsedTime(_windowStarted, now) > ShareWindow)
         {
             _recentUnits.Clear();
             _windowStarted = now;
         }
     }
+
+    /// <summary>
+    /// Whether, were the hook to say the checkpoint is behind, heavy owners would wait while others go on: several owners
+    /// write, and the current wait (if any) is shorter than <see cref="MaxYield"/>.
+    /// </summary>
+    private bool HeavyOwnersMayWait => _recentUnits.Count >= 2 && (_yieldingSince == 0 || _clock.GetElapsedTime(_yieldingSince) <= MaxYield);
 
     /// <summary>
     /// Whether the line's next unit may run now: always, unless heavy owners are waiting for the checkpoint and this
@@ -303,7 +313,10 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         }
         var line = _turns[index];
         var unit = line.Dequeue();
-        CollectionsMarshal.GetValueRefOrAddDefault(_recentUnits, unit.Owner, out _)++;
+        if (_yieldingSince == 0)
+        {
+            CollectionsMarshal.GetValueRefOrAddDefault(_recentUnits, unit.Owner, out _)++;
+        }
         if (line.Count == 0)
         {
             _turns.RemoveAt(index);

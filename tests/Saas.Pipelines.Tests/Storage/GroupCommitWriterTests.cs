@@ -18,7 +18,7 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         {
             connection.Execute("PRAGMA journal_mode = WAL; CREATE TABLE writes (owner TEXT NOT NULL, n INTEGER NOT NULL)");
         }
-        _writer = new GroupCommitWriter(Open, _ => false);
+        _writer = new GroupCommitWriter(Open, (_, _) => false);
         return Task.CompletedTask;
     }
 
@@ -37,7 +37,7 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
     {
         var gate = new ManualResetEventSlim();
         var holding = Write("flood", 0, (_, _) => gate.Wait(TimeSpan.FromSeconds(10)));
-        await WaitUntilAsync(() => Ran.Count == 1);
+        await WaitUntilAsync(() => Ran.Count == 1, "the writer did not start the first write");
 
         var backlog = Enumerable.Range(1, 50).Select(n => Write("flood", n)).ToList();
         var steady = Write("steady", 1);
@@ -56,7 +56,7 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
     {
         var gate = new ManualResetEventSlim();
         var holding = Write("a", 0, (_, _) => gate.Wait(TimeSpan.FromSeconds(10)));
-        await WaitUntilAsync(() => Ran.Count == 1);
+        await WaitUntilAsync(() => Ran.Count == 1, "the writer did not start the first write");
         var others = Enumerable.Range(1, 5).Select(n => Write(n % 2 == 0 ? "a" : "b", n)).ToList();
         var failing = Write("b", 99, (_, _) => throw new InvalidOperationException("unit 99 is broken"));
         gate.Set();
@@ -93,7 +93,7 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         var behind = false;
         await _writer.DisposeAsync();
         // A still clock: on a slow machine the share window or the longest yield could otherwise pass mid-test.
-        _writer = new GroupCommitWriter(Open, _ => Volatile.Read(ref behind), new StillClock());
+        _writer = new GroupCommitWriter(Open, (_, _) => Volatile.Read(ref behind), new StillClock());
         await Task.WhenAll([.. Enumerable.Range(1, 40).Select(n => Write("flood", n)), Write("steady", 1), Write("steady", 2)]);
         Volatile.Write(ref behind, true);
         await Write("steady", 3);
@@ -105,6 +105,78 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         Volatile.Write(ref behind, false);
         await Task.WhenAll(flood);
         Assert.Equal(64, Count());
+    }
+
+    [Fact]
+    public async Task The_hook_hears_that_heavy_writers_may_wait_only_while_several_owners_write_and_not_past_the_longest_wait()
+    {
+        var behind = false;
+        var told = new List<bool>();
+        var clock = new ManualClock();
+        await _writer.DisposeAsync();
+        _writer = new GroupCommitWriter(Open, (_, heavyMayWait) =>
+        {
+            lock (told)
+            {
+                told.Add(heavyMayWait);
+            }
+            return Volatile.Read(ref behind);
+        }, clock);
+        // The hook runs after the batch's writes are released: wait for its call.
+        async Task<bool> ToldAfter(Task write)
+        {
+            int before;
+            lock (told)
+            {
+                before = told.Count;
+            }
+            await write;
+            await WaitUntilAsync(() =>
+            {
+                lock (told)
+                {
+                    return told.Count > before;
+                }
+            }, "the writer did not call the hook after the batch");
+            lock (told)
+            {
+                return told[^1];
+            }
+        }
+
+        Assert.False(await ToldAfter(Write("flood", 1)));
+        Assert.True(await ToldAfter(Write("steady", 1)));
+
+        Volatile.Write(ref behind, true);
+        Assert.True(await ToldAfter(Write("steady", 2)));
+        clock.Advance(TimeSpan.FromMilliseconds(201));
+        Assert.False(await ToldAfter(Write("steady", 3)));
+    }
+
+    [Fact]
+    public async Task While_a_heavy_writer_waits_the_others_writing_more_than_it_do_not_become_heavy()
+    {
+        var behind = false;
+        var clock = new ManualClock();
+        await _writer.DisposeAsync();
+        _writer = new GroupCommitWriter(Open, (_, _) => Volatile.Read(ref behind), clock);
+        await Task.WhenAll([.. Enumerable.Range(1, 40).Select(n => Write("flood", n)), Write("steady", 1)]);
+        clock.Advance(TimeSpan.FromMilliseconds(240));
+        Volatile.Write(ref behind, true);
+        await Write("steady", 2);
+
+        var flood = Write("flood", 41);
+        clock.Advance(TimeSpan.FromMilliseconds(20));
+        // Past the share window: counted afresh, the steady owner's writes would now be the most, and the flood's go on.
+        for (var n = 3; n < 10; n++)
+        {
+            await Write("steady", n);
+        }
+        Assert.DoesNotContain("flood/41", Ran);
+
+        Volatile.Write(ref behind, false);
+        await flood;
+        Assert.Equal(50, Count());
     }
 
     private Task Write(string owner, int n, Action<DbConnection, DbTransaction>? extra = null) =>
@@ -143,6 +215,15 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         public override long GetTimestamp() => _now;
     }
 
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _now = Stopwatch.GetTimestamp();
+
+        public override long GetTimestamp() => Volatile.Read(ref _now);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _now, (long)(by.TotalSeconds * TimestampFrequency));
+    }
+
     private DbConnection Open()
     {
         var connection = new SqliteConnection($"Data Source={_file};Pooling=false");
@@ -150,12 +231,12 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         return connection;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "the writer did not start the first write");
+            Assert.True(DateTime.UtcNow < deadline, failure);
             await Task.Delay(5);
         }
     }
