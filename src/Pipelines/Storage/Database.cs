@@ -221,13 +221,15 @@ public sealed class Database : IAsyncDisposable
         {
             return false;
         }
-        if (frames > 4 * MaxWalFrames || (!heavyOwnersMayWait && frames - Volatile.Read(ref _walBackfilled) <= FinishableFrames))
+        var left = frames - Volatile.Read(ref _walBackfilled);
+        if (frames > 4 * MaxWalFrames || (!heavyOwnersMayWait && left <= FinishableFrames))
         {
             writer.Execute("PRAGMA wal_checkpoint(PASSIVE);");
             Volatile.Write(ref _walFrames, 0);
             return false;
         }
-        return true;
+        // Copied back completely: the next write transaction starts the WAL over, whoever's it is.
+        return left > 0;
     }
 
     /// <summary>

@@ -267,10 +267,12 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether, were the hook to say the checkpoint is behind, heavy owners would wait while others go on: several owners
-    /// write, and the current wait (if any) is shorter than <see cref="MaxYield"/>.
+    /// Whether, were the hook to say the checkpoint is behind, heavy owners would wait while others go on: several tenants
+    /// write (the platform's own writes alone are too few to be worth a tenant's wait), and the current wait (if any) is
+    /// shorter than <see cref="MaxYield"/>.
     /// </summary>
-    private bool HeavyOwnersMayWait => _recentUnits.Count >= 2 && (_yieldingSince == 0 || _clock.GetElapsedTime(_yieldingSince) <= MaxYield);
+    private bool HeavyOwnersMayWait =>
+        _recentUnits.Count - (_recentUnits.ContainsKey("") ? 1 : 0) >= 2 && (_yieldingSince == 0 || _clock.GetElapsedTime(_yieldingSince) <= MaxYield);
 
     /// <summary>
     /// Whether the line's next unit may run now: always, unless heavy owners are waiting for the checkpoint and this
