@@ -130,7 +130,7 @@ public sealed partial class QueueMessages(
                 // Another node pumping the same table (PostgreSQL) may have taken a message meanwhile: only
                 // the node whose delete removed it starts its runs.
                 const string delete = "DELETE FROM queue_messages WHERE id = @Id";
-                var taken = chunk.Where(m => connection.Execute(delete, new { m.Id }, transaction) == 1).ToList();
+                var taken = chunk.Where(m => connection.Prepared(delete, transaction).With("@Id", m.Id).ExecuteNonQuery() == 1).ToList();
                 return runs.Create(connection, transaction, [.. taken.SelectMany(m => runsOf[m.Id])]).Items;
             }, cancellationToken);
             dispatcher.Dispatch(items);
