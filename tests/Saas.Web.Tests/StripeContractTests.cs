@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Saas.Pipelines;
 using Saas.Pipelines.Billing;
 using Saas.Pipelines.Metering;
 using Saas.Pipelines.Tenancy;
@@ -25,7 +26,7 @@ public sealed class StripeContractTests
 
         await stripe.CreateCustomerAsync(tenant.Id, CancellationToken.None);
         var customer = billing.Get(tenant.Id).StripeCustomerId;
-        var usage = new PendingMeterEvent(tenant.Id, Meters.StepExecutions, $"contract/{Guid.NewGuid():N}", 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), customer!);
+        var usage = new PendingMeterEvent(Ids.New("mev"), tenant.Id, Meters.StepExecutions, 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), customer!);
         var (sent, failure) = await stripe.SendMeterEventsAsync([usage], CancellationToken.None);
         var (again, secondFailure) = await stripe.SendMeterEventsAsync([usage], CancellationToken.None);
 

@@ -1,42 +1,89 @@
-using System.Security.Cryptography;
-using System.Text;
 using Dapper;
 using Saas.Pipelines.Storage;
 
 namespace Saas.Pipelines.Billing;
 
-/// <summary>A usage event still to be sent to Stripe as a meter event, with the tenant's Stripe customer (and the model, for tokens).</summary>
-public sealed record PendingMeterEvent(string TenantId, string Meter, string IdempotencyKey, long Quantity, long OccurredAt, string StripeCustomerId, string? Model = null)
-{
-    /// <summary>
-    /// The meter event's <c>identifier</c>: the ledger's idempotency key with its meter (the gateway uses
-    /// one key for its three meters), hashed when longer than Stripe's 100 characters.
-    /// </summary>
-    public string Identifier => $"{Meter}:{IdempotencyKey}" is var id && id.Length <= 100
-        ? id
-        : $"{Meter}:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(IdempotencyKey)))}";
-}
+/// <summary>
+/// A meter event for Stripe: the sum of a tenant's usage events of one meter (and model, for tokens) in one minute,
+/// recorded under its <see cref="Identifier"/> before it is sent.
+/// </summary>
+public sealed record PendingMeterEvent(string Identifier, string TenantId, string Meter, long Quantity, long OccurredAt, string StripeCustomerId, string? Model = null);
 
-/// <summary>The ledger's side of the meter event outbox: what Stripe has not acknowledged yet, and marking what it has.</summary>
+/// <summary>
+/// The ledger's side of the meter event outbox. Usage events not yet in a meter event are summed per tenant, meter, model
+/// and minute into meter events, recorded with the usage events they sum in one transaction; then each is sent until Stripe
+/// has acknowledged it. One event per minute and meter, however many step executions or calls: Stripe takes a request per
+/// meter event, so one per usage event could never keep up with a busy tenant.
+/// </summary>
 public sealed class StripeUsageExport(Database database, TimeProvider time)
 {
-    /// <summary>Oldest first; only tenants that have a Stripe customer (others wait for theirs).</summary>
-    public IReadOnlyList<PendingMeterEvent> Pending(int max)
+    /// <summary>
+    /// Sums up to <paramref name="maxUsageEvents"/> usage events (oldest first) into new meter events. The usage is read
+    /// outside the writer; if another node summed some of it meanwhile, the write fails on the usage's key and changes
+    /// nothing (the next pass reads again).
+    /// </summary>
+    /// <returns>How many usage events were summed.</returns>
+    public async Task<int> RecordMeterEventsAsync(int maxUsageEvents, CancellationToken cancellationToken)
     {
-        const string sql = """
-            SELECT u.tenant_id, u.meter, u.idempotency_key, u.quantity, u.occurred_at, b.stripe_customer_id, u.model
+        // Only tenants that have a Stripe customer: the others' usage waits for theirs.
+        const string pending = """
+            SELECT u.tenant_id, b.stripe_customer_id, u.meter, u.model, u.idempotency_key, u.quantity, u.occurred_at
             FROM usage_events u
             JOIN tenant_billing b ON b.tenant_id = u.tenant_id AND b.stripe_customer_id IS NOT NULL
-            WHERE NOT EXISTS (SELECT 1 FROM stripe_meter_events_sent s
+            WHERE NOT EXISTS (SELECT 1 FROM stripe_meter_event_usage s
                               WHERE s.tenant_id = u.tenant_id AND s.meter = u.meter AND s.idempotency_key = u.idempotency_key)
             ORDER BY u.occurred_at
+            LIMIT @maxUsageEvents
+            """;
+        const string insertEvent = """
+            INSERT INTO stripe_meter_events (identifier, tenant_id, stripe_customer_id, meter, model, quantity, occurred_at, created_at)
+            VALUES (@Identifier, @TenantId, @StripeCustomerId, @Meter, @Model, @Quantity, @OccurredAt, @now)
+            """;
+        const string insertUsage = """
+            INSERT INTO stripe_meter_event_usage (tenant_id, meter, idempotency_key, identifier) VALUES (@TenantId, @Meter, @IdempotencyKey, @Identifier)
+            """;
+        List<(string TenantId, string Customer, string Meter, string? Model, string IdempotencyKey, long Quantity, long OccurredAt)> usage;
+        using (var connection = database.OpenConnection())
+        {
+            usage = connection.Query<(string, string, string, string?, string, long, long)>(pending, new { maxUsageEvents }).AsList();
+        }
+        if (usage.Count == 0)
+        {
+            return 0;
+        }
+        var meterEvents = usage.GroupBy(u => (u.TenantId, u.Customer, u.Meter, u.Model, Minute: u.OccurredAt / 60_000))
+            .Select(group => (Event: new PendingMeterEvent(Ids.New("mev"), group.Key.TenantId, group.Key.Meter, group.Sum(u => u.Quantity),
+                group.Max(u => u.OccurredAt), group.Key.Customer, group.Key.Model), Usage: group.ToList()))
+            .ToList();
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await database.WriteAsync((connection, transaction) =>
+        {
+            foreach (var (meterEvent, summed) in meterEvents)
+            {
+                connection.Execute(insertEvent, new
+                {
+                    meterEvent.Identifier, meterEvent.TenantId, meterEvent.StripeCustomerId, meterEvent.Meter, meterEvent.Model, meterEvent.Quantity, meterEvent.OccurredAt, now,
+                }, transaction);
+                connection.Execute(insertUsage, summed.Select(u => new { u.TenantId, u.Meter, u.IdempotencyKey, meterEvent.Identifier }), transaction);
+            }
+        }, cancellationToken);
+        return usage.Count;
+    }
+
+    /// <summary>Meter events Stripe has not acknowledged yet, oldest first.</summary>
+    public IReadOnlyList<PendingMeterEvent> Unsent(int max)
+    {
+        const string sql = """
+            SELECT identifier, tenant_id, meter, quantity, occurred_at, stripe_customer_id, model
+            FROM stripe_meter_events WHERE sent_at IS NULL
+            ORDER BY created_at, occurred_at
             LIMIT @max
             """;
         using var connection = database.OpenConnection();
         return connection.Query<PendingMeterEvent>(sql, new { max }).AsList();
     }
 
-    /// <summary>Records Stripe's acceptance of a batch in one transaction.</summary>
+    /// <summary>Records Stripe's acceptance of meter events in one transaction.</summary>
     public Task MarkSentAsync(IReadOnlyList<PendingMeterEvent> sent, CancellationToken cancellationToken)
     {
         if (sent.Count == 0)
@@ -46,12 +93,8 @@ public sealed class StripeUsageExport(Database database, TimeProvider time)
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         return database.WriteAsync((connection, transaction) =>
         {
-            const string sql = """
-                INSERT INTO stripe_meter_events_sent (tenant_id, meter, idempotency_key, identifier, stripe_customer_id, sent_at)
-                VALUES (@TenantId, @Meter, @IdempotencyKey, @Identifier, @StripeCustomerId, @now)
-                ON CONFLICT DO NOTHING
-                """;
-            connection.Execute(sql, sent.Select(e => new { e.TenantId, e.Meter, e.IdempotencyKey, e.Identifier, e.StripeCustomerId, now }), transaction);
+            const string sql = "UPDATE stripe_meter_events SET sent_at = @now WHERE identifier = @Identifier AND sent_at IS NULL";
+            connection.Execute(sql, sent.Select(e => new { e.Identifier, now }), transaction);
         }, cancellationToken);
     }
 
@@ -92,10 +135,11 @@ public sealed class StripeUsageExport(Database database, TimeProvider time)
     {
         const string sql = """
             SELECT u.tenant_id, b.stripe_customer_id, u.meter, CAST(SUM(u.quantity) AS BIGINT),
-                   CAST(SUM(CASE WHEN s.idempotency_key IS NULL THEN 0 ELSE u.quantity END) AS BIGINT)
+                   CAST(SUM(CASE WHEN e.identifier IS NULL THEN 0 ELSE u.quantity END) AS BIGINT)
             FROM usage_events u
             JOIN tenant_billing b ON b.tenant_id = u.tenant_id AND b.stripe_customer_id IS NOT NULL
-            LEFT JOIN stripe_meter_events_sent s ON s.tenant_id = u.tenant_id AND s.meter = u.meter AND s.idempotency_key = u.idempotency_key
+            LEFT JOIN stripe_meter_event_usage s ON s.tenant_id = u.tenant_id AND s.meter = u.meter AND s.idempotency_key = u.idempotency_key
+            LEFT JOIN stripe_meter_events e ON e.identifier = s.identifier AND e.sent_at IS NOT NULL
             WHERE u.occurred_at >= @from AND u.occurred_at < @to
             GROUP BY u.tenant_id, b.stripe_customer_id, u.meter
             ORDER BY u.tenant_id, u.meter

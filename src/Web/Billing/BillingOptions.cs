@@ -30,7 +30,7 @@ public sealed class BillingOptions
     [Range(0, 90)]
     public int GraceDays { get; set; } = 7;
 
-    /// <summary>Usage events per Stripe meter event batch.</summary>
+    /// <summary>Meter events sent per batch (each marked sent with the batch).</summary>
     [Range(1, 100)]
     public int MeterEventBatchSize { get; set; } = 100;
 

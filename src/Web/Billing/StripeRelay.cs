@@ -4,15 +4,19 @@ using Saas.Pipelines.Billing;
 namespace Saas.Web.Billing;
 
 /// <summary>
-/// Relays the billing outbox (customers, subscriptions) and the ledger's usage to Stripe. Usage is sent
-/// oldest first in batches; each batch's accepted events are marked sent in one transaction. A crash
-/// between Stripe's answer and that commit re-sends those events after the restart with the same
-/// identifier and Idempotency-Key, which Stripe deduplicates: so nothing is sent twice (as Stripe
-/// counts) and nothing is dropped. A 429 or 5xx stops the batch and backs off exponentially.
+/// Relays the billing outbox (customers, subscriptions) and the ledger's usage to Stripe. Usage is first summed into
+/// meter events (one per tenant, meter, model and minute, <see cref="StripeUsageExport"/>), which are sent oldest first in
+/// batches; each batch's accepted events are marked sent in one transaction. A crash between Stripe's answer and that
+/// commit re-sends those events after the restart with the same identifier and Idempotency-Key, which Stripe
+/// deduplicates: so nothing is sent twice (as Stripe counts) and nothing is dropped. A 429 or 5xx stops the batch and
+/// backs off exponentially.
 /// </summary>
 public sealed partial class StripeRelay(
     StripeBilling stripe, BillingOutbox outbox, StripeUsageExport export, IOptions<BillingOptions> options, TimeProvider time, ILogger<StripeRelay> logger) : BackgroundService
 {
+    /// <summary>Usage events summed into meter events per transaction: each holds the writer for a few milliseconds at most.</summary>
+    private const int UsageEventsPerTransaction = 500;
+
     private int _failuresInRow;
     private DateTimeOffset _nextReconciliation = DateTimeOffset.MinValue;
 
@@ -71,9 +75,15 @@ public sealed partial class StripeRelay(
     /// <returns>False when Stripe refused or failed, so the relay backs off.</returns>
     private async Task<bool> SendUsageAsync(CancellationToken cancellationToken)
     {
+        int summed;
+        do
+        {
+            summed = await export.RecordMeterEventsAsync(UsageEventsPerTransaction, cancellationToken);
+        }
+        while (summed == UsageEventsPerTransaction && !cancellationToken.IsCancellationRequested);
         while (!cancellationToken.IsCancellationRequested)
         {
-            var batch = export.Pending(options.Value.MeterEventBatchSize);
+            var batch = export.Unsent(options.Value.MeterEventBatchSize);
             if (batch.Count == 0)
             {
                 return true;
