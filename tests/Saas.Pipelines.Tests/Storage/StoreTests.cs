@@ -105,6 +105,35 @@ public abstract class StoreTests(StoreAdapter adapter) : IDisposable
     }
 
     [Fact]
+    public async Task A_large_post_reaches_the_pump_whole_and_an_unfinished_one_stays_away_until_swept_as_abandoned()
+    {
+        await using var engine = new Engine(dataDirectory: _data, adapter: adapter, postgres: _postgres?.ConnectionString,
+            settings: new Dictionary<string, string?> { ["Flowgate:Limits:MaxConcurrentSteps"] = "100" });
+        var (tenant, _) = await engine.CreatePipelineAsync("""
+            {"name":"q","trigger":{"type":"queue","queue":"orders"},"steps":[{"id":"a","type":"select","fields":["n"]}]}
+            """);
+        var queue = engine.Get<QueueMessages>();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        // Two posts a crash left unfinished: one 11 minutes ago (abandoned), one just now (maybe still being written).
+        await engine.Get<Database>().WriteAsync((connection, transaction) =>
+        {
+            connection.Execute("INSERT INTO queue_posts (id, tenant_id, started_at) VALUES ('post_old', @tenant, @old), ('post_new', @tenant, @now)",
+                new { tenant, old = now - 11 * 60_000, now }, transaction);
+            queue.Insert(connection, transaction, tenant, "orders", ["""{"n":-1}""", """{"n":-2}"""], "post_old");
+            queue.Insert(connection, transaction, tenant, "orders", ["""{"n":-3}"""], "post_new");
+        });
+        var messages = Enumerable.Range(0, 250).Select(n => JsonDocument.Parse($$"""{"n":{{n}}}""").RootElement).ToList();
+
+        await queue.PostAsync(tenant, "orders", messages, CancellationToken.None);
+        Assert.Equal(250, await queue.PumpAsync(1000, CancellationToken.None));
+
+        Assert.Equal(250, engine.Scalar("SELECT COUNT(*) FROM runs WHERE tenant_id = @tenant", new { tenant }));
+        Assert.Equal(1, engine.Scalar("SELECT COUNT(*) FROM queue_messages WHERE post_id = 'post_new'"));
+        Assert.Equal(1, engine.Scalar("SELECT COUNT(*) FROM queue_messages"));
+        Assert.Equal(1, engine.Scalar("SELECT COUNT(*) FROM queue_posts"));
+    }
+
+    [Fact]
     public async Task Members_keep_an_owner_and_stay_in_their_tenant()
     {
         await using var engine = Node();
