@@ -44,6 +44,9 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     /// <summary>How long heavy owners wait for a lagging checkpoint at most, so they are slowed, never stopped.</summary>
     private static readonly TimeSpan MaxYield = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Fewer units than this in the share window never make an owner heavy (<see cref="Heavy"/>).</summary>
+    private const int MinHeavyUnits = 16;
+
     /// <summary>The window over which each owner's share of the units is counted.</summary>
     private static readonly TimeSpan ShareWindow = TimeSpan.FromMilliseconds(250);
 
@@ -267,35 +270,37 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether, were the hook to say the checkpoint is behind, heavy owners would wait while others go on: several tenants
-    /// write (the platform's own writes alone are too few to be worth a tenant's wait), and the current wait (if any) is
-    /// shorter than <see cref="MaxYield"/>.
+    /// Whether, were the hook to say the checkpoint is behind, heavy owners would wait while others go on: another tenant
+    /// writes besides a heavy one (the platform's own writes alone are too few to be worth a tenant's wait), and the
+    /// current wait (if any) is shorter than <see cref="MaxYield"/>.
     /// </summary>
     private bool HeavyOwnersMayWait =>
-        _recentUnits.Count - (_recentUnits.ContainsKey("") ? 1 : 0) >= 2 && (_yieldingSince == 0 || _clock.GetElapsedTime(_yieldingSince) <= MaxYield);
+        _recentUnits.Count - (_recentUnits.ContainsKey("") ? 1 : 0) >= 2
+        && _recentUnits.Keys.Any(Heavy)
+        && (_yieldingSince == 0 || _clock.GetElapsedTime(_yieldingSince) <= MaxYield);
 
     /// <summary>
-    /// Whether the line's next unit may run now: always, unless heavy owners are waiting for the checkpoint and this
-    /// owner ran more than an equal share of the recent units (units of no one tenant never wait).
+    /// An owner ran more than an equal share of the recent units, and at least <see cref="MinHeavyUnits"/> of them: a
+    /// window just begun says nothing yet, and a light tenant with two units against one must not be taken for the flood.
+    /// Units of no one tenant are never heavy.
     /// </summary>
-    private bool Runnable(Queue<IUnit> line)
+    private bool Heavy(string owner)
     {
-        if (_yieldingSince == 0 || _clock.GetElapsedTime(_yieldingSince) > MaxYield || _recentUnits.Count < 2)
+        if (owner.Length == 0 || _recentUnits.Count < 2 || !_recentUnits.TryGetValue(owner, out var mine) || mine < MinHeavyUnits)
         {
-            return true;
-        }
-        var owner = line.Peek().Owner;
-        if (owner.Length == 0 || !_recentUnits.TryGetValue(owner, out var mine))
-        {
-            return true;
+            return false;
         }
         var total = 0;
         foreach (var count in _recentUnits.Values)
         {
             total += count;
         }
-        return mine * _recentUnits.Count <= total;
+        return mine * _recentUnits.Count > total;
     }
+
+    /// <summary>Whether the line's next unit may run now: always, unless heavy owners are waiting for the checkpoint and this is one.</summary>
+    private bool Runnable(Queue<IUnit> line) =>
+        _yieldingSince == 0 || _clock.GetElapsedTime(_yieldingSince) > MaxYield || !Heavy(line.Peek().Owner);
 
     private IUnit? TakeNextInTurn()
     {

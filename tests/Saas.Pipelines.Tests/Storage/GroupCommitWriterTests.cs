@@ -144,7 +144,8 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
             }
         }
 
-        Assert.False(await ToldAfter(Write("flood", 1)));
+        await Task.WhenAll(Enumerable.Range(1, 19).Select(n => Write("flood", n)));
+        Assert.False(await ToldAfter(Write("flood", 20)));
         Assert.False(await ToldAfter(Write("", 1)));
         Assert.True(await ToldAfter(Write("steady", 1)));
 
@@ -178,6 +179,28 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         Volatile.Write(ref behind, false);
         await flood;
         Assert.Equal(50, Count());
+    }
+
+    [Fact]
+    public async Task A_few_writes_never_make_a_tenant_heavy_so_a_light_one_is_not_held_when_a_window_has_just_begun()
+    {
+        var behind = false;
+        var told = false;
+        await _writer.DisposeAsync();
+        _writer = new GroupCommitWriter(Open, (_, heavyMayWait) =>
+        {
+            Volatile.Write(ref told, heavyMayWait);
+            return Volatile.Read(ref behind);
+        }, new StillClock());
+        await Write("steady", 1);
+        await Write("steady", 2);
+        await Write("flood", 1);
+        Volatile.Write(ref behind, true);
+
+        // Two units against one: more than an equal share, but far too few to be a flood.
+        await Write("steady", 3).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(Volatile.Read(ref told));
+        Assert.Equal(4, Count());
     }
 
     private Task Write(string owner, int n, Action<DbConnection, DbTransaction>? extra = null) =>
