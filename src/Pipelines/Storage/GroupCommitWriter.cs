@@ -18,9 +18,10 @@ namespace Saas.Pipelines.Storage;
 /// and a unit that arrives meanwhile joins the open batch in its tenant's turn instead of waiting for a long commit.
 /// </para>
 /// <para>
-/// When the hook run between batches says the WAL's checkpoint has fallen behind, owners that wrote more than their
-/// share lately wait (at most <see cref="MaxYield"/>) while the others' units go on: the checkpoint then catches up on
-/// a trickle, and the pass that restarts the WAL, during which every commit waits, has little left to copy.
+/// When the hook run between batches says the WAL's checkpoint has fallen behind, heavy owners (<see cref="Heavy"/>)
+/// wait, at most <see cref="MaxYield"/>, while the others' units go on. The checkpoint then catches up on a trickle and,
+/// while several tenants write, finishes in the background, so the WAL starts over without the writer ever stopping
+/// for it (<see cref="HeavyOwnersMayWait"/>).
 /// </para>
 /// </summary>
 public sealed class GroupCommitWriter : IAsyncDisposable
@@ -276,8 +277,20 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     /// </summary>
     private bool HeavyOwnersMayWait =>
         _recentUnits.Count - (_recentUnits.ContainsKey("") ? 1 : 0) >= 2
-        && _recentUnits.Keys.Any(Heavy)
+        && AnyHeavy()
         && (_yieldingSince == 0 || _clock.GetElapsedTime(_yieldingSince) <= MaxYield);
+
+    private bool AnyHeavy()
+    {
+        foreach (var owner in _recentUnits.Keys)
+        {
+            if (Heavy(owner))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>
     /// An owner ran more than an equal share of the recent units, and at least <see cref="MinHeavyUnits"/> of them: a
