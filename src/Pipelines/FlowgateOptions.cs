@@ -110,4 +110,12 @@ public sealed class RuntimeOptions
     /// <summary>The first retry waits about this long; each further attempt doubles it (with jitter).</summary>
     [Range(1, 600_000)]
     public int RetryBaseDelayMilliseconds { get; set; } = 1_000;
+
+    /// <summary>
+    /// The least threads the web host's thread pool keeps. The group-commit writer and the SQLite checkpoint each hold one
+    /// for a batch or an fsync at a time, and the pool otherwise starts at one per core and grows slowly: under a flood,
+    /// requests then waited in its queue (decision 027, session 9). Never lowers the runtime's own minimum.
+    /// </summary>
+    [Range(1, 1024)]
+    public int MinThreads { get; set; } = 16;
 }

@@ -30,15 +30,10 @@ namespace Saas.Web;
 /// <summary>The web host: tenant API, OpenAPI document and, by default, the embedded runtime.</summary>
 public static class FlowgateHost
 {
-    /// <summary>
-    /// The thread pool starts with one thread per core and adds more only slowly while all are busy. The group-commit writer
-    /// and the SQLite checkpoint each hold one for a batch or an fsync at a time, so under a flood a request arriving then
-    /// waited in the pool's queue: with 16 threads at least, tenant B's runs that waited over 2 ms to reach the first
-    /// middleware fell from 38-55 to 13-19 of 751 (decision 027, session 9).
-    /// </summary>
+    /// <summary>Applies <see cref="RuntimeOptions.MinThreads"/> before anything runs on the pool.</summary>
     private static void RaiseThreadPoolMinimum(IConfiguration configuration)
     {
-        var wanted = configuration.GetValue($"{FlowgateOptions.Section}:Runtime:MinThreads", 16);
+        var wanted = (configuration.GetSection($"{FlowgateOptions.Section}:Runtime").Get<RuntimeOptions>() ?? new()).MinThreads;
         ThreadPool.GetMinThreads(out var workers, out var completionPorts);
         if (wanted > workers)
         {

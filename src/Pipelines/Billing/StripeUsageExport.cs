@@ -40,7 +40,11 @@ public sealed class StripeUsageExport(Database database, TimeProvider time)
             VALUES (@Identifier, @TenantId, @StripeCustomerId, @Meter, @Model, @Quantity, @OccurredAt, @now)
             """;
         const string insertUsage = """
-            INSERT INTO stripe_meter_event_usage (tenant_id, meter, idempotency_key, identifier) VALUES (@TenantId, @Meter, @IdempotencyKey, @Identifier)
+            INSERT INTO stripe_meter_event_usage (tenant_id, meter, idempotency_key, identifier) VALUES (?1, ?2, ?3, ?4)
+            """;
+        const string insertUsagePostgres = """
+            INSERT INTO stripe_meter_event_usage (tenant_id, meter, idempotency_key, identifier)
+            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM jsonb_array_elements(CAST(convert_from(@rows, 'UTF8') AS jsonb))
             """;
         List<(string TenantId, string Customer, string Meter, string? Model, string IdempotencyKey, long Quantity, long OccurredAt)> usage;
         using (var connection = database.OpenConnection())
@@ -64,7 +68,13 @@ public sealed class StripeUsageExport(Database database, TimeProvider time)
                 {
                     meterEvent.Identifier, meterEvent.TenantId, meterEvent.StripeCustomerId, meterEvent.Meter, meterEvent.Model, meterEvent.Quantity, meterEvent.OccurredAt, now,
                 }, transaction);
-                connection.Execute(insertUsage, summed.Select(u => new { u.TenantId, u.Meter, u.IdempotencyKey, meterEvent.Identifier }), transaction);
+                BatchInsert.Run(connection, transaction, insertUsage, insertUsagePostgres, summed, (row, u) =>
+                {
+                    row.Text(u.TenantId);
+                    row.Text(u.Meter);
+                    row.Text(u.IdempotencyKey);
+                    row.Text(meterEvent.Identifier);
+                });
             }
         }, cancellationToken);
         return usage.Count;
