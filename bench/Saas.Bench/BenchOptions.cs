@@ -1,7 +1,7 @@
 namespace Saas.Bench;
 
 /// <summary>Command-line options: which parts to run, how long, and how big the CSV is.</summary>
-public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, int ChunkSize, TimeSpan Duration, TimeSpan Warmup, int Connections, int Threads, int? Workers = null, int Flood = 50_000, IReadOnlyList<string>? Settings = null)
+public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, int ChunkSize, TimeSpan Duration, TimeSpan Warmup, int Connections, int Threads, int? Workers = null, int Flood = 50_000, int Rounds = 3, IReadOnlyList<string>? Settings = null)
 {
     public const string Runs = "runs";
     public const string Csv = "csv";
@@ -11,7 +11,7 @@ public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, 
 
     public const string Usage = """
         usage: bench/run.sh [--only runs|csv|nodered|gateway|noisy[,...]] [--csv-mb 1024] [--chunk-size 50000]
-                            [--duration 15] [--warmup 10] [--connections 32] [--threads 2] [--workers N] [--flood 50000]
+                            [--duration 15] [--warmup 10] [--connections 32] [--threads 2] [--workers N] [--flood 50000] [--rounds 3]
                             [--set Flowgate:Section:Key=value ...]
         """;
 
@@ -48,6 +48,7 @@ public sealed record BenchOptions(IReadOnlySet<string> Parts, int CsvMegabytes, 
                 "--threads" => options with { Threads = Positive(args[i], value) },
                 "--workers" => options with { Workers = Positive(args[i], value) },
                 "--flood" => options with { Flood = Positive(args[i], value) },
+                "--rounds" => options with { Rounds = Positive(args[i], value) },
                 "--set" when value.Contains('=') => options with { Settings = [.. options.Settings ?? [], value] },
                 _ => throw new ArgumentException($"unknown option {args[i]}.\n{Usage}"),
             };
