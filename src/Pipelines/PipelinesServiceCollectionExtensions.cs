@@ -34,6 +34,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<MemberStore>();
         services.AddSingleton<PipelineStore>();
         services.AddSingleton<WorkQueue>();
+        services.AddSingleton<LeaseKeeper>();
         services.AddSingleton<WorkDispatcher>();
         services.AddSingleton<RunSignals>();
         services.AddSingleton<RunStore>();

@@ -29,6 +29,7 @@ public sealed partial class RunExecutor(
     SmallBlobs smallBlobs,
     PipelineStore pipelines,
     WorkQueue queue,
+    LeaseKeeper leases,
     WorkDispatcher dispatcher,
     RunSignals signals,
     RunStore runs,
@@ -79,7 +80,7 @@ public sealed partial class RunExecutor(
         var stopwatch = Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(pipeline.Definition.Settings.StepTimeoutSeconds));
-        using var lease = KeepLeaseAlive(item, deadline.Token);
+        using var lease = leases.Keep(item, deadline.Token);
         try
         {
             var outcome = item.Kind switch
@@ -393,18 +394,6 @@ public sealed partial class RunExecutor(
         return TimeSpan.FromMilliseconds(ceiling * (0.5 + Random.Shared.NextDouble() / 2));
     }
 
-    private IDisposable KeepLeaseAlive(WorkItem item, CancellationToken cancellationToken)
-    {
-        var period = TimeSpan.FromSeconds(Math.Max(1, options.Value.Runtime.LeaseSeconds / 3.0));
-        return new Timer(_ =>
-        {
-            if (!cancellationToken.IsCancellationRequested)
-            {
-                _ = queue.ExtendLeaseAsync(item, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }, null, period, period);
-    }
-
     private static async IAsyncEnumerable<Record> Count(IAsyncEnumerable<Record> records, Action counted)
     {
         await foreach (var record in records)
@@ -430,7 +419,9 @@ public sealed partial class RunExecutor(
             SELECT 1 FROM step_runs
             WHERE run_id = @RunId AND step_index = @StepIndex AND chunk = @Chunk AND tenant_id = @TenantId AND status = 'succeeded'
             """;
-        return connection.ExecuteScalar<long?>(sql, new { item.RunId, item.StepIndex, item.Chunk, item.TenantId }, transaction) is not null;
+        return connection.Prepared(sql, transaction)
+            .With("@RunId", item.RunId).With("@StepIndex", item.StepIndex).With("@Chunk", item.Chunk).With("@TenantId", item.TenantId)
+            .ScalarInt64() is not null;
     }
 
     /// <summary>Inside the commit: the run is still going and, for a step, this chunk's step is not already done.</summary>
