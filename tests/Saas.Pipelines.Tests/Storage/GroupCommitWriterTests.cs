@@ -111,48 +111,54 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
     public async Task The_hook_hears_that_heavy_writers_may_wait_only_while_several_tenants_write_and_not_past_the_longest_wait()
     {
         var behind = false;
-        var told = new List<bool>();
+        // What each call of the hook was told, and how many writes had run by then.
+        var told = new List<(bool HeavyMayWait, int Ran)>();
         var clock = new ManualClock();
         await _writer.DisposeAsync();
         _writer = new GroupCommitWriter(Open, (_, heavyMayWait) =>
         {
+            int ran;
+            lock (_ran)
+            {
+                ran = _ran.Count;
+            }
             lock (told)
             {
-                told.Add(heavyMayWait);
+                told.Add((heavyMayWait, ran));
             }
             return Volatile.Read(ref behind);
         }, clock);
-        // The hook runs after the batch's writes are released: wait for its call.
-        async Task<bool> ToldAfter(Task write)
+        // The hook runs after the batch's writes are released: wait for the first call made after this write had run.
+        async Task<bool> ToldAfter(Task write, string name)
         {
-            int before;
-            lock (told)
-            {
-                before = told.Count;
-            }
             await write;
+            int position;
+            lock (_ran)
+            {
+                position = _ran.LastIndexOf(name);
+            }
+            var call = (false, 0);
             await WaitUntilAsync(() =>
             {
                 lock (told)
                 {
-                    return told.Count > before;
+                    var index = told.FindIndex(t => t.Ran > position);
+                    call = index < 0 ? call : told[index];
+                    return index >= 0;
                 }
             }, "the writer did not call the hook after the batch");
-            lock (told)
-            {
-                return told[^1];
-            }
+            return call.Item1;
         }
 
         await Task.WhenAll(Enumerable.Range(1, 19).Select(n => Write("flood", n)));
-        Assert.False(await ToldAfter(Write("flood", 20)));
-        Assert.False(await ToldAfter(Write("", 1)));
-        Assert.True(await ToldAfter(Write("steady", 1)));
+        Assert.False(await ToldAfter(Write("flood", 20), "flood/20"));
+        Assert.False(await ToldAfter(Write("", 1), "/1"));
+        Assert.True(await ToldAfter(Write("steady", 1), "steady/1"));
 
         Volatile.Write(ref behind, true);
-        Assert.True(await ToldAfter(Write("steady", 2)));
+        Assert.True(await ToldAfter(Write("steady", 2), "steady/2"));
         clock.Advance(TimeSpan.FromMilliseconds(201));
-        Assert.False(await ToldAfter(Write("steady", 3)));
+        Assert.False(await ToldAfter(Write("steady", 3), "steady/3"));
     }
 
     [Fact]
