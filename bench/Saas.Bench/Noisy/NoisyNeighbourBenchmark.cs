@@ -10,7 +10,8 @@ namespace Saas.Bench.Noisy;
 /// Tenant B's trigger-to-done latency, alone and while tenant A floods its queue, over several rounds: the p99s are
 /// of all rounds' runs together, so a passing moment of the machine weighs on both sides alike.
 /// </summary>
-public sealed record NoisyNeighbourResult(IReadOnlyList<NoisyRound> Rounds, LatencySummary Alone, LatencySummary Loaded, int Flood, string LoadAverage)
+public sealed record NoisyNeighbourResult(
+    IReadOnlyList<NoisyRound> Rounds, LatencySummary Alone, LatencySummary Loaded, int Flood, string LoadAverage, MachineStalls Machine)
 {
     /// <summary>B's p99 under A's flood over its p99 alone; the target is at most 2.</summary>
     public double P99Ratio => Loaded.P99Ms / Alone.P99Ms;
@@ -21,6 +22,13 @@ public sealed record NoisyRound(LatencySummary Alone, LatencySummary Loaded, Tim
 {
     public double P99Ratio => Loaded.P99Ms / Alone.P99Ms;
 }
+
+/// <summary>
+/// What <see cref="CpuSpeedProbe"/> saw: its usual CPU time for the fixed work (the median during B alone), how many of
+/// its measurements took at least twice that in each phase, and B's p99 over the runs more than 10 ms away from any of
+/// them. Under the flood our own threads share the cores too, so there the count is not the machine's alone.
+/// </summary>
+public sealed record MachineStalls(double UsualMicroseconds, int SlowAlone, int SlowLoaded, LatencySummary CleanAlone, LatencySummary CleanLoaded);
 
 public sealed record LatencySummary(int Runs, int Failed, double P50Ms, double P99Ms, double MaxMs)
 {
@@ -74,6 +82,7 @@ public static class NoisyNeighbourBenchmark
             await LoadAsync(b, pipelineB, record, context.Options.Warmup, null, cancellationToken);
             await warmUpPosts;
             await WaitForRunsAsync(a, warmUpFlood, cancellationToken);
+            using var cpu = new CpuSpeedProbe();
             var rounds = new List<NoisyRound>();
             var (allAlone, allLoaded) = (new List<BRun>(), new List<BRun>());
             var floodsPosted = (long)warmUpFlood;
@@ -103,7 +112,7 @@ public static class NoisyNeighbourBenchmark
                 }
             }
             var loadAverage = File.ReadAllText("/proc/loadavg").Trim();
-            var result = new NoisyNeighbourResult(rounds, Summary(allAlone), Summary(allLoaded), context.Options.Flood, loadAverage);
+            var result = new NoisyNeighbourResult(rounds, Summary(allAlone), Summary(allLoaded), context.Options.Flood, loadAverage, Stalls(cpu.Samples, allAlone, allLoaded));
             Print(result);
             return result;
         }
@@ -126,6 +135,11 @@ public static class NoisyNeighbourBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"tenant B p50 / p99 under A's flood:  {result.Loaded.P50Ms,8:0.0} / {result.Loaded.P99Ms:0.0} ms ({result.Loaded.Runs} runs in {result.Rounds.Count} rounds, {result.Loaded.Failed} failed)"));
         var verdict = result.P99Ratio <= 2 ? "PASS" : "MISS";
+        var machine = result.Machine;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"CPU speed probe: usual {machine.UsualMicroseconds:0} µs of CPU for its work; at least twice that {machine.SlowAlone} times while B ran alone, {machine.SlowLoaded} times under the flood"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  B's p99 away from those moments: alone {machine.CleanAlone.P99Ms:0.0} ms ({machine.CleanAlone.Runs} runs), under the flood {machine.CleanLoaded.P99Ms:0.0} ms ({machine.CleanLoaded.Runs} runs), {machine.CleanLoaded.P99Ms / machine.CleanAlone.P99Ms:0.00}x (for reading only; the verdict is on all runs)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"p99 ratio (flood / alone):          {result.P99Ratio,8:0.00}x   target ≤ 2x   {verdict}"));
         Console.WriteLine($"load average at the end:            {result.LoadAverage}");
     }
@@ -133,10 +147,24 @@ public static class NoisyNeighbourBenchmark
     private static LatencySummary Summary(IReadOnlyList<BRun> runs) =>
         LatencySummary.Of([.. runs.Where(r => r.Succeeded).Select(r => r.LatencyMs)], runs.Count(r => !r.Succeeded));
 
+    private static MachineStalls Stalls(IReadOnlyList<(long At, double CpuMicroseconds)> samples, IReadOnlyList<BRun> alone, IReadOnlyList<BRun> loaded)
+    {
+        static bool During(long at, IReadOnlyList<BRun> runs) =>
+            runs.Count > 0 && runs.Any(r => at >= r.StartedAt && at <= r.StartedAt + Stopwatch.Frequency);
+        var aloneSamples = samples.Where(s => During(s.At, alone)).Select(s => s.CpuMicroseconds).Order().ToArray();
+        var usual = aloneSamples.Length == 0 ? double.NaN : aloneSamples[aloneSamples.Length / 2];
+        var slow = samples.Where(s => s.CpuMicroseconds >= 2 * usual).Select(s => s.At).ToArray();
+        var margin = Stopwatch.Frequency / 100;
+        bool Clear(BRun run) => !slow.Any(at => at >= run.StartedAt - margin && at <= run.StartedAt + (long)(run.LatencyMs * Stopwatch.Frequency / 1000) + margin);
+        return new MachineStalls(usual, slow.Count(at => During(at, alone)), slow.Count(at => During(at, loaded)),
+            Summary([.. alone.Where(Clear)]), Summary([.. loaded.Where(Clear)]));
+    }
+
     private static string Timeline(BenchContext context, string phase, int round) => Path.Combine(context.Paths.Logs, $"noisy-b-{phase}-{round}.csv");
 
     /// <summary>One of B's runs: when it was due (ms after its load began), how long it took from send to answer, and whether it succeeded.</summary>
-    private sealed record BRun(double SentMs, double LatencyMs, bool Succeeded);
+    /// <param name="StartedAt">When it was sent, a <see cref="Stopwatch"/> timestamp.</param>
+    private sealed record BRun(double SentMs, double LatencyMs, bool Succeeded, long StartedAt);
 
     /// <summary>
     /// Starts one run every <see cref="Interval"/> for the duration and measures each from send to answer; the
@@ -167,7 +195,7 @@ public static class NoisyNeighbourBenchmark
                 {
                     succeeded = false;
                 }
-                var answer = new BRun(due.TotalMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds, succeeded);
+                var answer = new BRun(due.TotalMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds, succeeded, started);
                 lock (answers)
                 {
                     answers.Add(answer);
