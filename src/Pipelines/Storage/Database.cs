@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Reflection;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -173,13 +174,42 @@ public sealed class Database : IAsyncDisposable
     /// background connection (<see cref="CheckpointContinuouslyAsync"/>), off the path of every commit.
     /// The page cache is small on purpose: SQLite walks its whole cache at the end of every write transaction
     /// (<c>pcache1TruncateUnsafe</c>), which with 64 MB cost ~0.5 ms per commit; 4 MB still holds the hot B-tree pages
-    /// and a batch's dirty ones (decision 031).
+    /// and a batch's dirty ones (decision 031). No commit truncates the WAL file (<c>journal_size_limit = -1</c>): after a
+    /// long cycle under a flood, the first commit of the next one cut it back to the limit, in the writer, and waited for
+    /// the writeback of every page cut off (one stall of every write for 6.1 s, decision 027, session 10). The background
+    /// checkpoint truncates it once writes have stopped (<see cref="TruncateIdleWal"/>).
     /// </summary>
     private DbConnection OpenWriterConnection()
     {
         var connection = CreateConnection();
-        connection.Execute("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -4096;");
+        connection.Execute("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = -1; PRAGMA cache_size = -4096;");
         return connection;
+    }
+
+    /// <summary>A WAL file larger than this is truncated once writes have stopped for <see cref="IdleBeforeTruncate"/>.</summary>
+    private const long TruncateWalAbove = 64L * 1024 * 1024;
+
+    private static readonly TimeSpan IdleBeforeTruncate = TimeSpan.FromSeconds(10);
+
+    /// <summary>When the writer last wrote frames (a <see cref="Stopwatch"/> timestamp); only the writer sets it.</summary>
+    private long _lastWrite = Stopwatch.GetTimestamp();
+
+    /// <summary>
+    /// On the background connection, once writes have stopped for a while: a WAL file grown past
+    /// <see cref="TruncateWalAbove"/> by a flood is truncated. A write arriving meanwhile waits for that, once.
+    /// </summary>
+    private void TruncateIdleWal(DbConnection connection)
+    {
+        if (Stopwatch.GetElapsedTime(Volatile.Read(ref _lastWrite)) < IdleBeforeTruncate)
+        {
+            return;
+        }
+        var wal = new FileInfo(FilePath + "-wal");
+        if (wal.Exists && wal.Length > TruncateWalAbove)
+        {
+            // Without waiting: if a reader or the writer is busy after all, it is tried again at the next idle pass.
+            connection.Execute("PRAGMA busy_timeout = 0; PRAGMA wal_checkpoint(TRUNCATE);");
+        }
     }
 
     /// <summary>
@@ -190,6 +220,10 @@ public sealed class Database : IAsyncDisposable
     {
         const int cacheWrite = 9; // SQLITE_DBSTATUS_CACHE_WRITE: pages the connection wrote, in WAL mode frames appended
         SQLitePCL.raw.sqlite3_db_status(((SqliteConnection)writer).Handle, cacheWrite, out var written, out _, 1);
+        if (written > 0)
+        {
+            Volatile.Write(ref _lastWrite, Stopwatch.GetTimestamp());
+        }
         _framesSinceWake += written;
         if (_framesSinceWake >= CheckpointEveryFrames)
         {
@@ -250,6 +284,7 @@ public sealed class Database : IAsyncDisposable
                     Volatile.Write(ref _walBackfilled, backfilled);
                     Volatile.Write(ref _walFrames, frames);
                     large = frames > MaxWalFrames;
+                    TruncateIdleWal(connection);
                 }
                 catch (SqliteException)
                 {
