@@ -26,9 +26,8 @@ public sealed class LimitsOptions
 
     /// <summary>
     /// While several tenants have work on a node, each executes at most this many work items at once (and never more
-    /// than its own cap); unset: half the node's processors, at least one. A tenant with a backlog then cannot keep every
-    /// core busy and queue the others' steps behind its own; with half rather than all of them, another tenant's p99 under
-    /// a flood fell from 7.4-8.5 to 6.2 ms at the cost of ~15 % of the backlog's rate (decision 027, session 10).
+    /// than its own cap); unset: the node's processor count. A tenant with a backlog then cannot keep every core busy
+    /// and queue the others' steps behind its own (decision 027).
     /// </summary>
     [Range(1, 256)]
     public int? ContendedConcurrentSteps { get; set; }
@@ -85,7 +84,7 @@ public sealed class TenantLimits(Database database, IOptions<LimitsOptions> limi
         limits.Value.NewWorkPerSecond, limits.Value.NewWorkBurst);
 
     /// <inheritdoc cref="LimitsOptions.ContendedConcurrentSteps"/>
-    public int ContendedConcurrentSteps => limits.Value.ContendedConcurrentSteps ?? Math.Max(1, Environment.ProcessorCount / 2);
+    public int ContendedConcurrentSteps => limits.Value.ContendedConcurrentSteps ?? Environment.ProcessorCount;
 
     /// <inheritdoc cref="LimitsOptions.BacklogAtLowPriority"/>
     public bool BacklogAtLowPriority => limits.Value.BacklogAtLowPriority;
