@@ -200,7 +200,8 @@ public sealed class Database : IAsyncDisposable
     /// </summary>
     private void TruncateIdleWal(DbConnection connection)
     {
-        if (Stopwatch.GetElapsedTime(Volatile.Read(ref _lastWrite)) < IdleBeforeTruncate)
+        var lastWrite = Volatile.Read(ref _lastWrite);
+        if (lastWrite == _idleWalChecked || Stopwatch.GetElapsedTime(lastWrite) < IdleBeforeTruncate)
         {
             return;
         }
@@ -208,9 +209,17 @@ public sealed class Database : IAsyncDisposable
         if (wal.Exists && wal.Length > TruncateWalAbove)
         {
             // Without waiting: if a reader or the writer is busy after all, it is tried again at the next idle pass.
-            connection.Execute("PRAGMA busy_timeout = 0; PRAGMA wal_checkpoint(TRUNCATE);");
+            connection.Execute("PRAGMA busy_timeout = 0;");
+            if (connection.QuerySingle<(long Busy, long Frames, long Backfilled)>("PRAGMA wal_checkpoint(TRUNCATE);").Busy != 0)
+            {
+                return;
+            }
         }
+        _idleWalChecked = lastWrite;
     }
+
+    /// <summary>The <see cref="_lastWrite"/> of the idle spell whose WAL is already small: nothing to look at until the next write.</summary>
+    private long _idleWalChecked;
 
     /// <summary>
     /// After each batch of the writer: once it has written <see cref="CheckpointEveryFrames"/> frames since the last wake-up,
