@@ -14,13 +14,13 @@ public sealed record NoisyNeighbourResult(
     IReadOnlyList<NoisyRound> Rounds, LatencySummary Alone, LatencySummary Loaded, int Flood, string LoadAverage, MachineStalls Machine)
 {
     /// <summary>B's p99 under A's flood over its p99 alone; the target is at most 2.</summary>
-    public double P99Ratio => Loaded.P99Ms / Alone.P99Ms;
+    public double P99Ratio => Loaded.P99Over(Alone);
 }
 
 /// <summary>One round: B alone, then B while A posts its flood; how long A's posts took and how many of its runs were done when B's load ended.</summary>
 public sealed record NoisyRound(LatencySummary Alone, LatencySummary Loaded, TimeSpan FloodPosted, int FloodRefused, long FloodDoneDuringLoad)
 {
-    public double P99Ratio => Loaded.P99Ms / Alone.P99Ms;
+    public double P99Ratio => Loaded.P99Over(Alone);
 }
 
 /// <summary>
@@ -32,6 +32,8 @@ public sealed record MachineStalls(double UsualMicroseconds, int SlowAlone, int 
 
 public sealed record LatencySummary(int Runs, int Failed, double P50Ms, double P99Ms, double MaxMs)
 {
+    public double P99Over(LatencySummary baseline) => P99Ms / baseline.P99Ms;
+
     public static LatencySummary Of(IReadOnlyList<double> milliseconds, int failed)
     {
         var sorted = milliseconds.Order().ToArray();
@@ -139,7 +141,7 @@ public static class NoisyNeighbourBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"CPU speed probe: usual {machine.UsualMicroseconds:0} µs of CPU for its work; at least twice that {machine.SlowAlone} times while B ran alone, {machine.SlowLoaded} times under the flood"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  B's p99 away from those moments: alone {machine.CleanAlone.P99Ms:0.0} ms ({machine.CleanAlone.Runs} runs), under the flood {machine.CleanLoaded.P99Ms:0.0} ms ({machine.CleanLoaded.Runs} runs), {machine.CleanLoaded.P99Ms / machine.CleanAlone.P99Ms:0.00}x (for reading only; the verdict is on all runs)"));
+            $"  B's p99 away from those moments: alone {machine.CleanAlone.P99Ms:0.0} ms ({machine.CleanAlone.Runs} runs), under the flood {machine.CleanLoaded.P99Ms:0.0} ms ({machine.CleanLoaded.Runs} runs), {machine.CleanLoaded.P99Over(machine.CleanAlone):0.00}x (for reading only; the verdict is on all runs)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"p99 ratio (flood / alone):          {result.P99Ratio,8:0.00}x   target ≤ 2x   {verdict}"));
         Console.WriteLine($"load average at the end:            {result.LoadAverage}");
     }

@@ -208,8 +208,8 @@ public sealed class Database : IAsyncDisposable
         var wal = new FileInfo(FilePath + "-wal");
         if (wal.Exists && wal.Length > TruncateWalAbove)
         {
-            // Without waiting: if a reader or the writer is busy after all, it is tried again at the next idle pass.
-            connection.Execute("PRAGMA busy_timeout = 0;");
+            // Without waiting (the connection has no busy timeout): if a reader or the writer is busy after all, it is tried
+            // again at the next idle pass.
             if (connection.QuerySingle<(long Busy, long Frames, long Backfilled)>("PRAGMA wal_checkpoint(TRUNCATE);").Busy != 0)
             {
                 return;
@@ -282,6 +282,9 @@ public sealed class Database : IAsyncDisposable
     private async Task CheckpointContinuouslyAsync(CancellationToken stopping)
     {
         using var connection = CreateConnection();
+        // Its checkpoints never wait for a lock: PASSIVE ones do not anyway, and the idle TRUNCATE must not hold the write
+        // lock while it waits for a reader.
+        connection.Execute("PRAGMA busy_timeout = 0;");
         try
         {
             while (!stopping.IsCancellationRequested)

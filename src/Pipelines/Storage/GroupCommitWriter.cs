@@ -253,19 +253,24 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         /// <summary>What units pass to their commands: null on SQLite, see above.</summary>
         public DbTransaction Transaction => _transaction!;
 
-        public void Commit() => End("COMMIT");
-
-        public void Rollback() => End("ROLLBACK");
-
-        private void End(string statement)
+        public void Commit()
         {
             if (_transaction is null)
             {
-                _connection.Prepared(statement, null).ExecuteNonQuery();
+                _connection.Prepared("COMMIT", null).ExecuteNonQuery();
             }
-            else if (statement == "COMMIT")
+            else
             {
                 _transaction.Commit();
+            }
+            _open = false;
+        }
+
+        public void Rollback()
+        {
+            if (_transaction is null)
+            {
+                _connection.Prepared("ROLLBACK", null).ExecuteNonQuery();
             }
             else
             {
