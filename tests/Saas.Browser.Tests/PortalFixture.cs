@@ -131,6 +131,16 @@ public sealed class PortalFixture : IAsyncLifetime
         await page.Locator("[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
     }
 
+    /// <summary>
+    /// Chooses a file in a Blazor <c>InputFile</c> once the circuit has initialised it. Until then the input has no change
+    /// listener and a choice is lost; on a loaded machine that can come a moment after the page has turned interactive.
+    /// </summary>
+    public static async Task ChooseFileAsync(ILocator input, FilePayload file)
+    {
+        await Assertions.Expect(input).ToHaveJSPropertyAsync("_blazorInputFileNextFileId", 0);
+        await input.SetInputFilesAsync(file);
+    }
+
     public static async Task ScreenshotAsync(IPage page, string name)
     {
         // From the top: a full-page capture draws the fixed app bar wherever the page was scrolled to.

@@ -37,7 +37,7 @@ public sealed class RunTests(PortalFixture portal)
 
         await PortalFixture.GotoInteractiveAsync(page, "upload");
         await page.GetByLabel("Pipeline").SelectOptionAsync(pipeline);
-        await page.GetByLabel("File").SetInputFilesAsync(new FilePayload { Name = "orders.csv", MimeType = "text/csv", Buffer = Encoding.UTF8.GetBytes(csv.ToString()) });
+        await PortalFixture.ChooseFileAsync(page.GetByLabel("File"), new FilePayload { Name = "orders.csv", MimeType = "text/csv", Buffer = Encoding.UTF8.GetBytes(csv.ToString()) });
         await PortalFixture.ScreenshotAsync(page, "upload");
         await page.GetByRole(AriaRole.Button, new() { Name = "Upload and run" }).ClickAsync();
 

@@ -80,7 +80,7 @@ public sealed class StoryTests(PortalFixture portal)
         await navigation.GetByRole(AriaRole.Link, new() { Name = "Upload", Exact = true }).ClickAsync();
         await page.WaitForURLAsync(new Regex("/upload$"));
         await page.GetByLabel("Pipeline", new() { Exact = true }).SelectOptionAsync(pipelineId);
-        await page.GetByLabel("File").SetInputFilesAsync(new FilePayload { Name = "orders.csv", MimeType = "text/csv", Buffer = Encoding.UTF8.GetBytes(Upload) });
+        await PortalFixture.ChooseFileAsync(page.GetByLabel("File"), new FilePayload { Name = "orders.csv", MimeType = "text/csv", Buffer = Encoding.UTF8.GetBytes(Upload) });
         await page.GetByRole(AriaRole.Button, new() { Name = "Upload and run" }).ClickAsync();
         await page.WaitForURLAsync(new Regex("/runs/run_[0-9a-f]+$"));
         var runId = page.Url[(page.Url.LastIndexOf('/') + 1)..];

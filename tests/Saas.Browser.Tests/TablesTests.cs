@@ -13,7 +13,7 @@ public sealed class TablesTests(PortalFixture portal)
         await PortalFixture.GotoInteractiveAsync(page, "tables");
 
         await page.GetByLabel("Table name").FillAsync("customers");
-        await page.Locator("#table-file").SetInputFilesAsync(new FilePayload
+        await PortalFixture.ChooseFileAsync(page.Locator("#table-file"), new FilePayload
         {
             Name = "customers.csv",
             MimeType = "text/csv",

@@ -26,8 +26,8 @@ public sealed class LimitsOptions
 
     /// <summary>
     /// While several tenants have work on a node, each executes at most this many work items at once (and never more
-    /// than its own cap); unset: the node's processor count. A tenant with a backlog then cannot keep every core busy
-    /// and queue the others' steps behind its own (decision 027).
+    /// than its own cap); unset: half the node's processors (at least one). A tenant with a backlog then leaves cores
+    /// free for the others' steps instead of queueing them behind its own (decision 027).
     /// </summary>
     [Range(1, 256)]
     public int? ContendedConcurrentSteps { get; set; }
@@ -84,7 +84,7 @@ public sealed class TenantLimits(Database database, IOptions<LimitsOptions> limi
         limits.Value.NewWorkPerSecond, limits.Value.NewWorkBurst);
 
     /// <inheritdoc cref="LimitsOptions.ContendedConcurrentSteps"/>
-    public int ContendedConcurrentSteps => limits.Value.ContendedConcurrentSteps ?? Environment.ProcessorCount;
+    public int ContendedConcurrentSteps => limits.Value.ContendedConcurrentSteps ?? Math.Max(1, Environment.ProcessorCount / 2);
 
     /// <inheritdoc cref="LimitsOptions.BacklogAtLowPriority"/>
     public bool BacklogAtLowPriority => limits.Value.BacklogAtLowPriority;

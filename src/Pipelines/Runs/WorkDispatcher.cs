@@ -19,9 +19,10 @@ public sealed record DispatchedWork(WorkItem Item, RunRow? Run)
 /// delays another's new work nor takes every worker (decision 024). While more than one tenant has had work
 /// here within <see cref="ContentionWindow"/>, each runs at most <see cref="TenantLimits.ContendedConcurrentSteps"/>
 /// at once, and its work is marked <see cref="DispatchedWork.Backlog"/>, so a backlog leaves the node's cores to the
-/// others' work (decision 027).
+/// others' work (decision 027). Work held back by that cap alone is offered again once the window has passed, so a
+/// tenant whose steps run long gets back to its own cap when the others go quiet, not when one of its steps ends.
 /// </summary>
-public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time)
+public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time) : IDisposable
 {
     private readonly object _lock = new();
     private readonly Dictionary<string, TenantLine> _lines = new(StringComparer.Ordinal);
@@ -36,6 +37,11 @@ public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time)
     private static readonly TimeSpan ContentionWindow = TimeSpan.FromSeconds(1);
     private int _next;
     private int _pending;
+
+    /// <summary>Offers work held back by the contended cap again once contention may have ended; armed while some is.</summary>
+    private ITimer? _recheck;
+    private bool _recheckArmed;
+    private int _heldBack;
 
     /// <summary>Items waiting to be taken, across tenants.</summary>
     public int Pending => Volatile.Read(ref _pending);
@@ -199,12 +205,14 @@ public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time)
     {
         var contended = capped && Contended();
         var contendedCap = contended ? limits.ContendedConcurrentSteps : int.MaxValue;
+        var heldBack = 0;
         for (var i = 0; i < _turns.Count; i++)
         {
             var index = (_next + i) % _turns.Count;
             var line = _turns[index];
             if (capped && line.Running >= Math.Min(line.Cap, contendedCap))
             {
+                heldBack += Math.Max(0, Math.Min(line.Waiting.Count, line.Cap - line.Running));
                 continue;
             }
             var entry = line.Waiting.Dequeue();
@@ -228,8 +236,38 @@ public sealed class WorkDispatcher(TenantLimits limits, TimeProvider time)
             }
             return contended && line.Waiting.Count > 0 ? entry.Work with { Backlog = true } : entry.Work;
         }
+        if (heldBack > 0)
+        {
+            RecheckAfterContentionWindow(heldBack);
+        }
         return null;
     }
+
+    private void RecheckAfterContentionWindow(int heldBack)
+    {
+        _heldBack = Math.Max(_heldBack, heldBack);
+        if (_recheckArmed)
+        {
+            return;
+        }
+        _recheckArmed = true;
+        _recheck ??= time.CreateTimer(_ => OfferHeldBackWork(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _recheck.Change(ContentionWindow, Timeout.InfiniteTimeSpan);
+    }
+
+    private void OfferHeldBackWork()
+    {
+        int heldBack;
+        lock (_lock)
+        {
+            _recheckArmed = false;
+            heldBack = _heldBack;
+            _heldBack = 0;
+        }
+        _runnable.Release(heldBack);
+    }
+
+    public void Dispose() => _recheck?.Dispose();
 
     private sealed class TenantLine(string tenantId)
     {
