@@ -16,7 +16,8 @@ namespace Saas.Pipelines.Storage;
 /// everyone else's (decision 027). Units say whose they are; each tenant waits in its own line and a batch takes
 /// the lines in turn, one unit each, so a unit never waits behind more than one unit of each other tenant. A batch
 /// stops taking units once it has run for its budget (a millisecond, or a commit's duration if longer): a large backlog becomes several short batches,
-/// and a unit that arrives meanwhile joins the open batch in its tenant's turn instead of waiting for a long commit.
+/// and a unit that arrives meanwhile joins the open batch in its tenant's turn instead of waiting for a long commit. A
+/// light tenant's unit ends the batch it joins (<see cref="CommitsAtOnce"/>).
 /// </para>
 /// <para>
 /// When the hook run between batches says the WAL's checkpoint has fallen behind, heavy owners (<see cref="Heavy"/>)
@@ -170,7 +171,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
                     Rerun(connection, batch);
                     return;
                 }
-                if (Stopwatch.GetElapsedTime(started) >= (_commitTime > MinBatchBudget ? _commitTime : MinBatchBudget))
+                if (Stopwatch.GetElapsedTime(started) >= (_commitTime > MinBatchBudget ? _commitTime : MinBatchBudget) || CommitsAtOnce(unit.Owner))
                 {
                     break;
                 }
@@ -387,6 +388,12 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         }
         return mine * _recentUnits.Count > total;
     }
+
+    /// <summary>
+    /// A light tenant's unit next to a heavy one's backlog is committed at once: it waits for its own commit, not for
+    /// the rest of a budget spent on the backlog. The platform's own units (no tenant) keep to the budget.
+    /// </summary>
+    private bool CommitsAtOnce(string owner) => owner.Length > 0 && !Heavy(owner) && AnyHeavy();
 
     /// <summary>Whether the line's next unit may run now: always, unless heavy owners are waiting for the checkpoint and this is one.</summary>
     private bool Runnable(Queue<IUnit> line) =>

@@ -52,6 +52,35 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_light_tenants_write_next_to_a_heavy_ones_backlog_is_committed_at_once_not_after_the_batch_budget()
+    {
+        await _writer.DisposeAsync();
+        _writer = new GroupCommitWriter(Open, (_, _) => false, new StillClock());
+        await Task.WhenAll([.. Enumerable.Range(1, 40).Select(n => Write("flood", n)), Write("steady", 1), Write("steady", 2)]);
+
+        var gate = new ManualResetEventSlim();
+        var holding = Write("flood", 100, (_, _) => gate.Wait(TimeSpan.FromSeconds(10)));
+        await WaitUntilAsync(() => Ran.Contains("flood/100"), "the writer did not start the holding write");
+        var steadySeen = new Dictionary<int, long>();
+        var backlog = Enumerable.Range(101, 50).Select(n => Write("flood", n, (_, _) =>
+        {
+            lock (steadySeen)
+            {
+                steadySeen[n] = Count("owner = 'steady' AND n = 3");
+            }
+        })).ToList();
+        var steady = Write("steady", 3);
+        gate.Set();
+        await Task.WhenAll([holding, steady, .. backlog]);
+
+        // Tiny units: without the early commit, the units after the steady one would run in its batch, before it commits.
+        var order = Ran;
+        var after = order[order.IndexOf("steady/3") + 1];
+        Assert.StartsWith("flood/", after);
+        Assert.Equal(1, steadySeen[int.Parse(after["flood/".Length..])]);
+    }
+
+    [Fact]
     public async Task A_write_that_throws_fails_alone_and_the_others_commit()
     {
         var gate = new ManualResetEventSlim();
