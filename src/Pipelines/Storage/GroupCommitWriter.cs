@@ -55,6 +55,10 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     /// <summary>Units run per owner in the current <see cref="ShareWindow"/>.</summary>
     private readonly Dictionary<string, int> _recentUnits = new(StringComparer.Ordinal);
+
+    /// <summary>All units in <see cref="_recentUnits"/>, and the most any tenant ran: kept as they change, so asking who is heavy costs nothing.</summary>
+    private int _windowTotal;
+    private int _windowMostByOneTenant;
     private long _windowStarted;
 
     /// <summary>The clock of the share window and the yield, so tests can hold it still.</summary>
@@ -344,6 +348,8 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         if (_yieldingSince == 0 && _clock.GetElapsedTime(_windowStarted, now) > ShareWindow)
         {
             _recentUnits.Clear();
+            _windowTotal = 0;
+            _windowMostByOneTenant = 0;
             _windowStarted = now;
         }
     }
@@ -358,36 +364,17 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         && AnyHeavy()
         && (_yieldingSince == 0 || _clock.GetElapsedTime(_yieldingSince) <= MaxYield);
 
-    private bool AnyHeavy()
-    {
-        foreach (var owner in _recentUnits.Keys)
-        {
-            if (Heavy(owner))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
+    /// <summary>Whether some owner is <see cref="Heavy"/>: if any is, the one that ran the most is.</summary>
+    private bool AnyHeavy() => HeavyShare(_windowMostByOneTenant);
 
     /// <summary>
     /// An owner ran more than an equal share of the recent units, and at least <see cref="MinHeavyUnits"/> of them: a
     /// window just begun says nothing yet, and a light tenant with two units against one must not be taken for the flood.
     /// Units of no one tenant are never heavy.
     /// </summary>
-    private bool Heavy(string owner)
-    {
-        if (owner.Length == 0 || _recentUnits.Count < 2 || !_recentUnits.TryGetValue(owner, out var mine) || mine < MinHeavyUnits)
-        {
-            return false;
-        }
-        var total = 0;
-        foreach (var count in _recentUnits.Values)
-        {
-            total += count;
-        }
-        return mine * _recentUnits.Count > total;
-    }
+    private bool Heavy(string owner) => owner.Length > 0 && _recentUnits.TryGetValue(owner, out var mine) && HeavyShare(mine);
+
+    private bool HeavyShare(int units) => _recentUnits.Count >= 2 && units >= MinHeavyUnits && units * _recentUnits.Count > _windowTotal;
 
     /// <summary>
     /// A light tenant's unit next to a heavy one's backlog is committed at once: it waits for its own commit, not for
@@ -399,16 +386,29 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     private bool Runnable(Queue<IUnit> line) =>
         _yieldingSince == 0 || _clock.GetElapsedTime(_yieldingSince) > MaxYield || !Heavy(line.Peek().Owner);
 
+    /// <summary>
+    /// The next owner's unit in turn; while a heavy owner writes, a light owner's unit goes first, so that it commits
+    /// alone (<see cref="CommitsAtOnce"/>) rather than after one more unit of the backlog.
+    /// </summary>
     private IUnit? TakeNextInTurn()
     {
         var index = -1;
+        var anyHeavy = _turns.Count > 1 && AnyHeavy();
         for (var i = 0; i < _turns.Count; i++)
         {
             var candidate = (_next + i) % _turns.Count;
-            if (Runnable(_turns[candidate]))
+            if (anyHeavy && CommitsAtOnce(_turns[candidate].Peek().Owner))
             {
                 index = candidate;
                 break;
+            }
+            if (index < 0 && Runnable(_turns[candidate]))
+            {
+                index = candidate;
+                if (!anyHeavy)
+                {
+                    break;
+                }
             }
         }
         if (index < 0)
@@ -419,7 +419,12 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         var unit = line.Dequeue();
         if (_yieldingSince == 0)
         {
-            CollectionsMarshal.GetValueRefOrAddDefault(_recentUnits, unit.Owner, out _)++;
+            var units = ++CollectionsMarshal.GetValueRefOrAddDefault(_recentUnits, unit.Owner, out _);
+            _windowTotal++;
+            if (unit.Owner.Length > 0)
+            {
+                _windowMostByOneTenant = Math.Max(_windowMostByOneTenant, units);
+            }
         }
         if (line.Count == 0)
         {

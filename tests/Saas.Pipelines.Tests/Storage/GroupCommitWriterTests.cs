@@ -52,7 +52,7 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_light_tenants_write_next_to_a_heavy_ones_backlog_is_committed_at_once_not_after_the_batch_budget()
+    public async Task A_light_tenants_write_next_to_a_heavy_ones_backlog_goes_first_and_is_committed_at_once_not_after_the_batch_budget()
     {
         await _writer.DisposeAsync();
         _writer = new GroupCommitWriter(Open, (_, _) => false, new StillClock());
@@ -73,8 +73,10 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         gate.Set();
         await Task.WhenAll([holding, steady, .. backlog]);
 
-        // Tiny units: without the early commit, the units after the steady one would run in its batch, before it commits.
+        // Queued last, it runs right after the write that held the writer.
         var order = Ran;
+        Assert.Equal(order.IndexOf("flood/100") + 1, order.IndexOf("steady/3"));
+        // Tiny units: without the early commit, the units after the steady one would run in its batch, before it commits.
         var after = order[order.IndexOf("steady/3") + 1];
         Assert.StartsWith("flood/", after);
         Assert.Equal(1, steadySeen[int.Parse(after["flood/".Length..])]);
