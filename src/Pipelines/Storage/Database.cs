@@ -194,6 +194,9 @@ public sealed class Database : IAsyncDisposable
     /// <summary>When the writer last wrote frames (a <see cref="Stopwatch"/> timestamp); only the writer sets it.</summary>
     private long _lastWrite = Stopwatch.GetTimestamp();
 
+    /// <summary>The <see cref="_lastWrite"/> of the idle spell whose WAL is already small: nothing to look at until the next write.</summary>
+    private long _idleWalChecked;
+
     /// <summary>
     /// On the background connection, once writes have stopped for a while: a WAL file grown past
     /// <see cref="TruncateWalAbove"/> by a flood is truncated. A write arriving meanwhile waits for that, once.
@@ -217,9 +220,6 @@ public sealed class Database : IAsyncDisposable
         }
         _idleWalChecked = lastWrite;
     }
-
-    /// <summary>The <see cref="_lastWrite"/> of the idle spell whose WAL is already small: nothing to look at until the next write.</summary>
-    private long _idleWalChecked;
 
     /// <summary>
     /// After each batch of the writer: once it has written <see cref="CheckpointEveryFrames"/> frames since the last wake-up,

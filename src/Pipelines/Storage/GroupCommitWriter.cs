@@ -73,6 +73,9 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     /// <summary>Owners with units waiting, in the order they are served.</summary>
     private readonly List<Queue<IUnit>> _turns = [];
+
+    /// <summary>The tests <see cref="TakeNextInTurn"/> applies per line, made once: it runs for every unit.</summary>
+    private readonly Func<Queue<IUnit>, bool> _isLight, _isRunnable;
     private int _next;
 
     /// <param name="betweenBatches">
@@ -86,6 +89,8 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         _betweenBatches = betweenBatches;
         _clock = clock ?? TimeProvider.System;
         _windowStarted = _clock.GetTimestamp();
+        _isLight = line => CommitsAtOnce(line.Peek().Owner);
+        _isRunnable = Runnable;
         _loop = Task.Run(LoopAsync);
     }
 
@@ -392,24 +397,10 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     /// </summary>
     private IUnit? TakeNextInTurn()
     {
-        var index = -1;
-        var anyHeavy = _turns.Count > 1 && AnyHeavy();
-        for (var i = 0; i < _turns.Count; i++)
+        var index = _turns.Count > 1 && AnyHeavy() ? FirstInTurn(_isLight) : -1;
+        if (index < 0)
         {
-            var candidate = (_next + i) % _turns.Count;
-            if (anyHeavy && CommitsAtOnce(_turns[candidate].Peek().Owner))
-            {
-                index = candidate;
-                break;
-            }
-            if (index < 0 && Runnable(_turns[candidate]))
-            {
-                index = candidate;
-                if (!anyHeavy)
-                {
-                    break;
-                }
-            }
+            index = FirstInTurn(_isRunnable);
         }
         if (index < 0)
         {
@@ -437,6 +428,20 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             _next = index + 1;
         }
         return unit;
+    }
+
+    /// <summary>The first line from <see cref="_next"/> on that <paramref name="matches"/>; -1 if none.</summary>
+    private int FirstInTurn(Func<Queue<IUnit>, bool> matches)
+    {
+        for (var i = 0; i < _turns.Count; i++)
+        {
+            var candidate = (_next + i) % _turns.Count;
+            if (matches(_turns[candidate]))
+            {
+                return candidate;
+            }
+        }
+        return -1;
     }
 
     public async ValueTask DisposeAsync()
